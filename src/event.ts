@@ -1,0 +1,47 @@
+// The recorded change, as the store keeps it and the API returns it. Shared by capture, store, API and CLI.
+import type { Operation as JsonPatchOperation } from 'fast-json-patch';
+
+export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export interface EventUser {
+  username: string;
+  uid: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+export type JsonObject = { [key: string]: unknown };
+export type PatchOperation = JsonPatchOperation;
+
+export interface ChangeEvent {
+  id: string;
+  /** RFC 3339 with milliseconds, the time the webhook received the request. */
+  time: string;
+  requestUid: string;
+  operation: ChangeOperation;
+  user: EventUser;
+  group: string;
+  version: string;
+  kind: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  objectUid: string;
+  fieldManager: string;
+  /** RFC 6902 operations from the previous normalised object to this one. */
+  patch: PatchOperation[];
+  /** The normalised, redacted object after the change; for DELETE, the deleted object. */
+  object: JsonObject;
+}
+
+/** An event before the store gave it an id. */
+export type NewChangeEvent = Omit<ChangeEvent, 'id'>;
+
+/** Identifies one object's history. */
+export interface ObjectKey {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
