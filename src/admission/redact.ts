@@ -1,0 +1,69 @@
+// Secret values never leave the request thread: each is replaced by a keyed fingerprint (HMAC-SHA256 with a
+// per-installation key), so "this key changed" stays visible while the value is never stored or logged. Pure.
+import { createHmac } from 'node:crypto';
+import type { JsonObject } from '../event.ts';
+
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `data` and `stringData` fingerprint the same bytes alike, so moving a value between them shows no change. */
+export function fingerprint(value: Buffer, key: Buffer): string {
+  return FINGERPRINT_PREFIX + createHmac('sha256', key).update(value).digest('hex').slice(0, 24);
+}
+
+export function isFingerprint(value: unknown): boolean {
+  return typeof value === 'string' && value.startsWith(FINGERPRINT_PREFIX);
+}
+
+export function isSecret(object: JsonObject | null | undefined, requestKind?: { group: string; kind: string }): boolean {
+  if (requestKind && requestKind.group === '' && requestKind.kind === 'Secret') return true;
+  return !!object && object['kind'] === 'Secret' && object['apiVersion'] === 'v1';
+}
+
+function redactValues(values: unknown, key: Buffer, decode: (value: string) => Buffer): unknown {
+  if (!isObject(values)) return values === undefined || values === null ? values : fingerprint(Buffer.from(JSON.stringify(values)), key);
+  const redacted: JsonObject = {};
+  for (const [name, value] of Object.entries(values)) {
+    redacted[name] = typeof value === 'string' ? fingerprint(decode(value), key) : fingerprint(Buffer.from(JSON.stringify(value ?? null)), key);
+  }
+  return redacted;
+}
+
+function redactSecretBody(secret: JsonObject, key: Buffer): JsonObject {
+  const result: JsonObject = { ...secret };
+  if ('data' in result) result['data'] = redactValues(result['data'], key, (value) => Buffer.from(value, 'base64'));
+  if ('stringData' in result) result['stringData'] = redactValues(result['stringData'], key, (value) => Buffer.from(value, 'utf8'));
+  return result;
+}
+
+function redactLastApplied(text: string, key: Buffer): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isObject(parsed)) return fingerprint(Buffer.from(text), key);
+    return JSON.stringify(redactSecretBody(parsed, key));
+  } catch {
+    // An annotation we cannot read may still hold the values: keep only its fingerprint.
+    return fingerprint(Buffer.from(text), key);
+  }
+}
+
+/** Replaces a Secret's values, including those inside the last-applied-configuration annotation. */
+export function redactSecret(secret: JsonObject, key: Buffer): JsonObject {
+  const result = redactSecretBody(secret, key);
+  const metadata = result['metadata'];
+  if (isObject(metadata) && isObject(metadata['annotations'])) {
+    const annotations: JsonObject = { ...metadata['annotations'] };
+    const lastApplied = annotations[LAST_APPLIED_ANNOTATION];
+    if (lastApplied !== undefined) {
+      annotations[LAST_APPLIED_ANNOTATION] = typeof lastApplied === 'string'
+        ? redactLastApplied(lastApplied, key)
+        : fingerprint(Buffer.from(JSON.stringify(lastApplied)), key);
+    }
+    result['metadata'] = { ...metadata, annotations };
+  }
+  return result;
+}

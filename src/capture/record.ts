@@ -1,0 +1,64 @@
+// Decides whether an admission request is recorded, and turns it into a normalised, redacted event. Pure.
+import type { AdmissionRequest } from '../admission/review.ts';
+import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
+import { isSecret, redactSecret } from '../admission/redact.ts';
+import { computePatch } from '../admission/patch.ts';
+import type { ChangeOperation, JsonObject, NewChangeEvent } from '../event.ts';
+
+export interface CaptureSettings {
+  normalise: NormaliseOptions;
+  redactionKey: Buffer;
+  /** Record UPDATEs whose normalised objects are equal (status-only churn, no-op applies). */
+  recordUnchanged: boolean;
+}
+
+export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object';
+
+export type CaptureDecision = { record: true; event: NewChangeEvent } | { record: false; reason: SkipReason };
+
+function metadataOf(object: JsonObject | null): JsonObject {
+  const metadata = object?.['metadata'];
+  return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as JsonObject) : {};
+}
+
+function prepare(object: JsonObject | null, request: AdmissionRequest, settings: CaptureSettings): JsonObject {
+  if (!object) return {};
+  const normalised = normaliseObject(object, settings.normalise);
+  return isSecret(object, request.kind) ? redactSecret(normalised, settings.redactionKey) : normalised;
+}
+
+export function decideCapture(request: AdmissionRequest, settings: CaptureSettings, now: Date): CaptureDecision {
+  if (request.dryRun) return { record: false, reason: 'dry-run' };
+  if (request.operation === 'CONNECT') return { record: false, reason: 'connect' };
+  const operation: ChangeOperation = request.operation;
+  const before = operation === 'CREATE' ? {} : prepare(request.oldObject, request, settings);
+  const after = operation === 'DELETE' ? {} : prepare(request.object, request, settings);
+  const recorded = operation === 'DELETE' ? before : after;
+  if (Object.keys(recorded).length === 0) return { record: false, reason: 'no-object' };
+  const patch = computePatch(before, after);
+  if (operation === 'UPDATE' && patch.length === 0 && !settings.recordUnchanged) {
+    return { record: false, reason: 'unchanged' };
+  }
+  const metadata = metadataOf(recorded);
+  const fieldManager = request.options?.['fieldManager'];
+  return {
+    record: true,
+    event: {
+      time: now.toISOString(),
+      requestUid: request.uid,
+      operation,
+      user: request.userInfo,
+      group: request.kind.group,
+      version: request.kind.version,
+      kind: request.kind.kind,
+      resource: request.resource.resource,
+      subresource: request.subResource,
+      namespace: request.namespace || (typeof metadata['namespace'] === 'string' ? metadata['namespace'] : ''),
+      name: request.name || (typeof metadata['name'] === 'string' ? metadata['name'] : ''),
+      objectUid: typeof metadata['uid'] === 'string' ? metadata['uid'] : '',
+      fieldManager: typeof fieldManager === 'string' ? fieldManager : '',
+      patch,
+      object: recorded,
+    },
+  };
+}

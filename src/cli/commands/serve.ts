@@ -1,0 +1,82 @@
+// `logistis serve`: the webhook and read API over HTTPS.
+import { Command } from 'commander';
+import pino from 'pino';
+import type { Server } from 'node:https';
+import { buildApp } from '../../server/app.ts';
+import { createMetrics, storeMetricsHooks } from '../../server/metrics.ts';
+import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
+import { openEventStore } from '../../store/index.ts';
+import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
+import { SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
+
+export function serveCommand(): Command {
+  const command = new Command('serve')
+    .description('serve the admission webhook (POST /capture) and the read API over HTTPS')
+    .option('--config <file>', 'YAML file with any of the settings below (camelCase keys)');
+  for (const setting of SERVE_SETTINGS) {
+    const flag = setting.boolean ? `--${flagName(setting.key)}` : `--${flagName(setting.key)} <value>`;
+    const defaultText = setting.defaultValue ? ` (default: ${setting.defaultValue})` : '';
+    command.option(flag, `${setting.description}${defaultText}; env ${envName(setting.key)}`);
+  }
+  command.action(async (flags: Record<string, string | boolean | undefined>) => {
+    await serve(resolveServeConfig(flags, process.env));
+  });
+  return command;
+}
+
+export async function serve(config: ServeConfig): Promise<void> {
+  const logger = pino({ level: config.logLevel, base: { service: 'logistis' } });
+  const tls = readTlsFiles(config.tlsCertFile, config.tlsKeyFile);
+  const { key: redactionKey, created } = loadOrCreateRedactionKey(config.redactionKeyFile);
+  if (created) logger.info({ file: config.redactionKeyFile }, 'created a new redaction key; keep it with the store');
+  const metrics = createMetrics();
+  const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs }, storeMetricsHooks(metrics));
+  const app = buildApp({
+    store, metrics, logger, tls, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
+    capture: { normalise: config.normalise, redactionKey, recordUnchanged: config.recordUnchanged },
+  });
+  if (config.auth === 'none') {
+    logger.warn('--auth none: the read API answers anyone who can reach this port. Use it only for a local demo.');
+  }
+  await app.listen({ host: config.listenHost, port: config.listenPort });
+  const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log);
+
+  const prune = async () => {
+    try {
+      const { prunedByAge } = await store.pruneByAge(Date.now());
+      if (prunedByAge > 0) {
+        metrics.eventsPruned.inc({ reason: 'age' }, prunedByAge);
+        logger.info({ prunedByAge }, 'pruned events older than --max-age');
+      }
+    } catch (error) {
+      metrics.storeErrors.inc({ operation: 'prune' });
+      logger.error({ err: { message: (error as Error).message } }, 'pruning failed; will retry');
+    }
+  };
+  const pruneTimer = setInterval(prune, config.pruneIntervalMs);
+  pruneTimer.unref();
+  setImmediate(prune);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests and pending writes');
+    clearInterval(pruneTimer);
+    stopWatching();
+    try {
+      await app.close();
+      await store.close();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: { message: (error as Error).message } }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

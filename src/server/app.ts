@@ -1,0 +1,44 @@
+// buildApp(config) returns the Fastify app with every route; a separate entry point (cli serve) listens.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { SecureContextOptions } from 'node:tls';
+import { createCapturePipeline } from '../capture/pipeline.ts';
+import type { CaptureSettings } from '../capture/record.ts';
+import type { EventStore } from '../store/types.ts';
+import { installErrorHandler } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+import { registerApiRoutes } from './routes/api.ts';
+import { registerCaptureRoute } from './routes/capture.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+
+export interface AppConfig {
+  store: EventStore;
+  metrics: Metrics;
+  logger: Logger;
+  capture: CaptureSettings;
+  maxBodyBytes: number;
+  commitTimeoutMs: number;
+  /** HTTPS key and certificate; without them the app serves plain HTTP (tests with inject only). */
+  tls?: SecureContextOptions;
+}
+
+export function buildApp(config: AppConfig): FastifyInstance {
+  const options = {
+    loggerInstance: config.logger,
+    // One log line per request would cost more than the capture itself; errors are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    return503OnClosing: true,
+    keepAliveTimeout: 65_000,
+    ...(config.tls ? { https: config.tls } : {}),
+  };
+  const app = Fastify(options) as unknown as FastifyInstance;
+  installErrorHandler(app);
+  const pipeline = createCapturePipeline({
+    store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
+  });
+  registerCaptureRoute(app, pipeline, config.metrics);
+  registerApiRoutes(app, config.store);
+  registerHealthRoutes(app, config.store, config.metrics);
+  return app;
+}

@@ -1,0 +1,51 @@
+// The HTTP boundary's one error type, and the one place that turns any error into a JSON answer.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AdmissionInputError } from '../admission/review.ts';
+import { InvalidQueryError, StoreError } from '../store/types.ts';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
+function describe(error: FastifyError | Error): { status: number; message: string } {
+  if (error instanceof HttpError) return { status: error.statusCode, message: error.message };
+  if (error instanceof AdmissionInputError) return { status: 400, message: `not a usable AdmissionReview: ${error.message}` };
+  if (error instanceof InvalidQueryError) return { status: 400, message: `${error.parameter}: ${error.message}` };
+  if (error instanceof StoreError) return { status: 503, message: `the event store is unavailable: ${error.message}` };
+  const code = (error as FastifyError).code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, message: 'request body is larger than --max-body-bytes' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 400, message: 'content type must be application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, message: 'body is empty; send an AdmissionReview as JSON' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, message: 'Content-Length does not match the body' };
+    case 'FST_ERR_VALIDATION':
+      return { status: 400, message: error.message };
+  }
+  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return { status: 400, message: `malformed JSON: ${error.message}` };
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) return { status, message: error.message };
+  return { status: 500, message: 'internal error; see the server log' };
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, message } = describe(error);
+    if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    else request.log.info({ status, url: request.url, reason: message }, 'request rejected');
+    void reply.code(status).send({ error: message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

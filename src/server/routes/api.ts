@@ -1,0 +1,91 @@
+// The read API under /api/v1: events with filters and cursor paging, one object's history, the overview.
+import type { FastifyInstance } from 'fastify';
+import { createTwoFilesPatch } from 'diff';
+import { stringify as toYaml } from 'yaml';
+import type { ChangeEvent, JsonObject, ObjectKey } from '../../event.ts';
+import type { EventStore } from '../../store/types.ts';
+import { HttpError } from '../errors.ts';
+import { QueryReader } from '../query-params.ts';
+
+const HISTORY_FORMATS = ['json', 'patch', 'diff', 'yaml'] as const;
+type HistoryFormat = (typeof HISTORY_FORMATS)[number];
+const DAY_MS = 86_400_000;
+
+function yamlOf(object: JsonObject): string {
+  return Object.keys(object).length === 0 ? '' : toYaml(object, { lineWidth: 0, sortMapEntries: false });
+}
+
+function versionLabel(event: ChangeEvent): string {
+  return `${event.time} ${event.operation} by ${event.user.username || '(unknown)'} (event ${event.id})`;
+}
+
+function renderHistory(events: ChangeEvent[], format: Exclude<HistoryFormat, 'json'>): string | object {
+  switch (format) {
+    case 'patch':
+      return events.map((event) => ({
+        id: event.id, time: event.time, operation: event.operation, user: event.user.username, patch: event.patch,
+      }));
+    case 'yaml':
+      return events
+        .map((event) => `# ${versionLabel(event)}\n${event.operation === 'DELETE' ? '# (deleted; last state below)\n' : ''}${yamlOf(event.object)}`)
+        .join('---\n');
+    case 'diff': {
+      let previous: JsonObject = {};
+      let previousLabel = '(nothing)';
+      return events.map((event) => {
+        const after = event.operation === 'DELETE' ? {} : event.object;
+        const label = event.operation === 'DELETE' ? `(deleted) ${versionLabel(event)}` : versionLabel(event);
+        const text = createTwoFilesPatch(previousLabel, label, yamlOf(previous), yamlOf(after), undefined, undefined, { context: 3 });
+        previous = after;
+        previousLabel = label;
+        return text;
+      }).join('');
+    }
+  }
+}
+
+export function registerApiRoutes(app: FastifyInstance, store: EventStore): void {
+  app.get('/api/v1/events', async (request) => {
+    const query = new QueryReader(request.query, Date.now());
+    const filter = query.eventFilter();
+    const limit = query.integer('limit', 100, 1, 1000);
+    const cursor = query.string('cursor');
+    query.rejectUnknown();
+    return store.listEvents(filter, limit, cursor || undefined);
+  });
+
+  app.get('/api/v1/history', async (request, reply) => {
+    const query = new QueryReader(request.query, Date.now());
+    const namespace = query.string('namespace') ?? '';
+    const kind = query.required('kind');
+    const name = query.required('name');
+    let group = query.string('group');
+    const sinceMs = query.time('since');
+    const untilMs = query.time('until');
+    const format = query.choice('format', HISTORY_FORMATS, 'json');
+    query.rejectUnknown();
+    if (group === undefined) {
+      // Without a group, the kind must name one API group among this object's events.
+      const groups = new Set((await store.listEvents({ namespace, kind, name }, 50)).items.map((event) => event.group));
+      if (groups.size > 1) throw new HttpError(400, `group: kind ${kind} exists in several API groups (${[...groups].join(', ')}); name one`);
+      group = [...groups][0] ?? '';
+    }
+    const key: ObjectKey = { group, kind, namespace, name };
+    const events = await store.history(key, { sinceMs, untilMs });
+    if (format === 'json') return { object: key, items: events };
+    const rendered = renderHistory(events, format);
+    if (typeof rendered === 'string') {
+      void reply.type(format === 'yaml' ? 'application/yaml; charset=utf-8' : 'text/x-diff; charset=utf-8');
+    }
+    return rendered;
+  });
+
+  app.get('/api/v1/overview', async (request) => {
+    const now = Date.now();
+    const query = new QueryReader(request.query, now);
+    const sinceMs = query.time('since') ?? now - DAY_MS;
+    const topUsers = query.integer('topUsers', 3, 1, 20);
+    query.rejectUnknown();
+    return { since: new Date(sinceMs).toISOString(), namespaces: await store.overview(sinceMs, topUsers) };
+  });
+}

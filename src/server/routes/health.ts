@@ -1,0 +1,23 @@
+// Liveness, readiness (the store answers reads and writes) and Prometheus metrics.
+import type { FastifyInstance } from 'fastify';
+import type { EventStore } from '../../store/types.ts';
+import type { Metrics } from '../metrics.ts';
+
+export function registerHealthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await store.ping();
+      return { status: 'ready' };
+    } catch (error) {
+      request.log.warn({ err: { message: (error as Error).message } }, 'not ready: store unreachable');
+      return reply.code(503).send({ status: 'not ready', error: `store unreachable: ${(error as Error).message}` });
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,47 @@
+// Numbered migrations for the embedded store. A migration is never edited once released; add the next one.
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'events, per-hour activity for the overview',
+    sql: `
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        request_uid TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        username TEXT NOT NULL,
+        user_uid TEXT NOT NULL,
+        user_groups TEXT NOT NULL,
+        user_extra TEXT NOT NULL,
+        api_group TEXT NOT NULL,
+        api_version TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        subresource TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        object_uid TEXT NOT NULL,
+        field_manager TEXT NOT NULL,
+        -- zstd-compressed JSON {"patch": [...], "object": {...}}
+        body BLOB NOT NULL
+      );
+      CREATE INDEX events_by_object ON events (api_group, kind, namespace, name, id);
+      CREATE INDEX events_by_namespace ON events (namespace, id);
+      CREATE INDEX events_by_user ON events (username, id);
+      CREATE INDEX events_by_time ON events (time_ms);
+      CREATE TABLE activity (
+        namespace TEXT NOT NULL,
+        username TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        changes INTEGER NOT NULL,
+        PRIMARY KEY (namespace, username, hour)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

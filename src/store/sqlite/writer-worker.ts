@@ -1,0 +1,135 @@
+// Owns the only write connection. node:sqlite is synchronous, so commits (and their fsync) run here, off the
+// request thread; each message is one transaction, and the store batches concurrent captures into one message.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DatabaseSync } from 'node:sqlite';
+import { zstdCompressSync, constants as zlibConstants } from 'node:zlib';
+import { SQLITE_MIGRATIONS } from './schema.ts';
+import type { EventRow, WriterOptions, WriterRequest, WriterResponse } from './protocol.ts';
+
+const HOUR_MS = 3_600_000;
+const port = parentPort;
+if (!port) throw new Error('writer-worker must run as a worker thread');
+const options = workerData as WriterOptions;
+
+function send(message: WriterResponse): void {
+  port!.postMessage(message);
+}
+
+function openDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL');
+  // FULL: a commit is on disk (WAL fsynced) before we acknowledge; acknowledged means durable.
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
+  );
+  for (const migration of SQLITE_MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
+        migration.version, migration.description, new Date().toISOString(),
+      );
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  return db;
+}
+
+let db: DatabaseSync;
+try {
+  db = openDatabase(options.path);
+} catch (error) {
+  send({ type: 'fatal', message: `cannot open ${options.path}: ${(error as Error).message}` });
+  process.exit(1);
+}
+
+const insertEvent = db.prepare(`
+  INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
+    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+const addActivity = db.prepare(`
+  INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
+  ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = changes + excluded.changes`);
+const trimObject = db.prepare(`
+  DELETE FROM events WHERE id IN (
+    SELECT id FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?
+    ORDER BY id DESC LIMIT -1 OFFSET ?)`);
+const pruneOld = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?)');
+const pruneActivity = db.prepare('DELETE FROM activity WHERE hour < ?');
+
+const compressOptions = { params: { [zlibConstants.ZSTD_c_compressionLevel]: 3 } };
+
+function append(rows: EventRow[]): number {
+  const activity = new Map<string, { namespace: string; username: string; hour: number; changes: number }>();
+  const touched = new Map<string, [string, string, string, string]>();
+  let trimmed = 0;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const row of rows) {
+      insertEvent.run(
+        row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
+        row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
+        row.fieldManager, zstdCompressSync(row.body, compressOptions),
+      );
+      const hour = Math.floor(row.timeMs / HOUR_MS);
+      const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;
+      const entry = activity.get(activityKey);
+      if (entry) entry.changes += 1;
+      else activity.set(activityKey, { namespace: row.namespace, username: row.username, hour, changes: 1 });
+      touched.set(`${row.group}\u0000${row.kind}\u0000${row.namespace}\u0000${row.name}`, [row.group, row.kind, row.namespace, row.name]);
+    }
+    for (const entry of activity.values()) addActivity.run(entry.namespace, entry.username, entry.hour, entry.changes);
+    for (const [group, kind, namespace, name] of touched.values()) {
+      trimmed += Number(trimObject.run(group, kind, namespace, name, options.maxEventsPerObject).changes);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return trimmed;
+}
+
+function pruneByAge(beforeMs: number, chunk: number): number {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const pruned = Number(pruneOld.run(beforeMs, chunk).changes);
+    pruneActivity.run(Math.floor(beforeMs / HOUR_MS));
+    db.exec('COMMIT');
+    return pruned;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+port.on('message', (message: WriterRequest) => {
+  try {
+    switch (message.type) {
+      case 'append':
+        send({ type: 'done', id: message.id, prunedPerObject: append(message.rows) });
+        break;
+      case 'prune-age':
+        send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
+        break;
+      case 'ping':
+        db.prepare('SELECT 1').get();
+        send({ type: 'done', id: message.id });
+        break;
+    }
+  } catch (error) {
+    const err = error as Error & { code?: string; errstr?: string };
+    send({ type: 'done', id: message.id, error: err.message, code: err.errstr ?? err.code ?? 'unknown' });
+  }
+});
+
+port.on('close', () => db.close());
+send({ type: 'ready' });

@@ -1,0 +1,74 @@
+// The EventStore boundary: one interface, an embedded SQLite implementation now, PostgreSQL later.
+import type { ChangeEvent, ChangeOperation, NewChangeEvent, ObjectKey } from '../event.ts';
+
+export interface EventFilter {
+  namespace?: string;
+  group?: string;
+  kind?: string;
+  name?: string;
+  user?: string;
+  userGroup?: string;
+  operation?: ChangeOperation;
+  /** Epoch milliseconds, inclusive. */
+  sinceMs?: number;
+  /** Epoch milliseconds, exclusive. */
+  untilMs?: number;
+}
+
+export interface EventPage {
+  items: ChangeEvent[];
+  /** Opaque; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface OverviewUser {
+  username: string;
+  changes: number;
+}
+
+export interface NamespaceActivity {
+  /** '' for cluster-scoped objects. */
+  namespace: string;
+  changes: number;
+  lastChange: { time: string; user: string; group: string; kind: string; name: string; operation: ChangeOperation } | null;
+  topUsers: OverviewUser[];
+}
+
+export interface RetentionPolicy {
+  maxEventsPerObject: number;
+  maxAgeMs: number;
+}
+
+export interface PruneResult {
+  prunedByAge: number;
+}
+
+export interface EventStore {
+  /** Resolves once the events are durable; concurrent calls share one transaction. */
+  append(events: NewChangeEvent[]): Promise<void>;
+  listEvents(filter: EventFilter, limit: number, cursor?: string): Promise<EventPage>;
+  /** One object's events, oldest first. */
+  history(key: ObjectKey, filter?: Pick<EventFilter, 'sinceMs' | 'untilMs'>): Promise<ChangeEvent[]>;
+  overview(sinceMs: number, topUsers?: number): Promise<NamespaceActivity[]>;
+  /** Removes events older than the retention age, in small steps that never stall captures. */
+  pruneByAge(nowMs: number): Promise<PruneResult>;
+  /** Throws when the store cannot serve. */
+  ping(): Promise<void>;
+  /** Waits for every pending write, then closes. */
+  close(): Promise<void>;
+}
+
+/** The store failed or refused: the message says what, the capture path counts it and fails open. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** A cursor or filter the store cannot use. */
+export class InvalidQueryError extends Error {
+  override name = 'InvalidQueryError';
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super(message);
+    this.parameter = parameter;
+  }
+}
