@@ -93,7 +93,7 @@ function describeSource(key: string, source: 'flag' | 'env' | 'file' | 'default'
     case 'flag': return `--${flagName(key)}`;
     case 'env': return `${envName(key)}`;
     case 'file': return `${key} (in --config)`;
-    case 'default': return `--${flagName(key)} (default)`;
+    case 'default': return `--${flagName(key)}`;
   }
 }
 

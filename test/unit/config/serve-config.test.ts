@@ -1,0 +1,91 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, resolveServeConfig } from '../../../src/config/serve-config.ts';
+import { parseDuration, parseSize, parseTimeOrAgo } from '../../../src/config/units.ts';
+
+const TLS = { tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' };
+
+describe('units', () => {
+  it('parses durations', () => {
+    assert.equal(parseDuration('30d'), 30 * 86_400_000);
+    assert.equal(parseDuration('2h30m'), 9_000_000);
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('1.5h'), 5_400_000);
+    for (const bad of ['', '10', 'h', '3 days', '-1h']) assert.equal(parseDuration(bad), null, bad);
+  });
+  it('parses sizes', () => {
+    assert.equal(parseSize('3MiB'), 3 * 1024 * 1024);
+    assert.equal(parseSize('512k'), 512_000);
+    assert.equal(parseSize('1048576'), 1_048_576);
+    for (const bad of ['', 'MiB', '3 parsecs', '-1']) assert.equal(parseSize(bad), null, bad);
+  });
+  it('parses points in time, absolute or ago', () => {
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    assert.equal(parseTimeOrAgo('2h', now), Date.parse('2026-11-26T10:00:00Z'));
+    assert.equal(parseTimeOrAgo('2026-11-25T00:00:00Z', now), Date.parse('2026-11-25T00:00:00Z'));
+    assert.equal(parseTimeOrAgo('2026-11-25T01:00:00+01:00', now), Date.parse('2026-11-25T00:00:00Z'));
+    for (const bad of ['yesterday', '2026-11-25', '2026-13-45T99:00:00Z']) assert.equal(parseTimeOrAgo(bad, now), null, bad);
+  });
+});
+
+describe('serve settings', () => {
+  it('has sensible defaults', () => {
+    const config = resolveServeConfig(TLS, {});
+    assert.equal(config.listenHost, '0.0.0.0');
+    assert.equal(config.listenPort, 8443);
+    assert.equal(config.store, 'sqlite:./data/events.db');
+    assert.equal(config.redactionKeyFile, './data/events.db.redaction-key');
+    assert.equal(config.maxEventsPerObject, 100);
+    assert.equal(config.maxAgeMs, 30 * 86_400_000);
+    assert.equal(config.maxBodyBytes, 3 * 1024 * 1024);
+    assert.equal(config.auth, 'none');
+    assert.deepEqual(config.normalise, { dropManagedFields: true, dropResourceVersion: true, dropGeneration: true, dropStatus: true });
+  });
+
+  it('takes flags over environment over the YAML file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-config-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'listen: 127.0.0.1:9000\nmaxEventsPerObject: 7\nmaxAge: 2d\nnormalise: managedFields,status\n');
+    const fromFile = resolveServeConfig({ ...TLS, config: file }, {});
+    assert.equal(fromFile.listenPort, 9000);
+    assert.equal(fromFile.maxEventsPerObject, 7);
+    assert.equal(fromFile.normalise.dropGeneration, false);
+    const fromEnv = resolveServeConfig({ ...TLS, config: file }, { LOGISTIS_MAX_EVENTS_PER_OBJECT: '9', LOGISTIS_LISTEN: '[::1]:9100' });
+    assert.equal(fromEnv.maxEventsPerObject, 9);
+    assert.equal(fromEnv.listenHost, '::1');
+    const fromFlag = resolveServeConfig({ ...TLS, config: file, maxEventsPerObject: '11' }, { LOGISTIS_MAX_EVENTS_PER_OBJECT: '9' });
+    assert.equal(fromFlag.maxEventsPerObject, 11);
+  });
+
+  it('names the setting that is wrong, and where it came from', () => {
+    const cases: [Record<string, string>, NodeJS.ProcessEnv, RegExp][] = [
+      [{ listen: '8443' }, {}, /^--listen: must be HOST:PORT/],
+      [{ listen: 'x:99999' }, {}, /^--listen: must be HOST:PORT/],
+      [{ maxEventsPerObject: '0' }, {}, /^--max-events-per-object: must be a whole number/],
+      [{}, { LOGISTIS_MAX_AGE: 'forever' }, /^LOGISTIS_MAX_AGE: must be a duration/],
+      [{ maxBodyBytes: 'huge' }, {}, /^--max-body-bytes: must be a size/],
+      [{ store: 'mysql://x' }, {}, /^--store: must be sqlite:PATH or postgres/],
+      [{ auth: 'magic' }, {}, /^--auth: must be "none"/],
+      [{ normalise: 'status,spec' }, {}, /^--normalise: unknown field "spec"/],
+      [{ logLevel: 'loud' }, {}, /^--log-level: unknown level/],
+      [{ tlsCertFile: '' }, {}, /^--tls-cert-file: required/],
+      [{ store: 'postgres://db/logistis' }, {}, /^--redaction-key-file: required with a PostgreSQL store/],
+    ];
+    for (const [flags, env, message] of cases) {
+      assert.throws(() => resolveServeConfig({ ...TLS, ...flags }, env), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(flags));
+    }
+  });
+
+  it('rejects an unknown or unreadable config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-config-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'lsten: 1.2.3.4:5\n');
+    assert.throws(() => resolveServeConfig({ ...TLS, config: file }, {}), /unknown setting "lsten"/);
+    assert.throws(() => resolveServeConfig({ ...TLS, config: join(dir, 'missing.yaml') }, {}), /--config: cannot read/);
+    writeFileSync(file, 'listen: [1, 2');
+    assert.throws(() => resolveServeConfig({ ...TLS, config: file }, {}), /not valid YAML/);
+  });
+});
