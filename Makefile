@@ -34,17 +34,17 @@ control-plane:
 	@bash scripts/build-control-plane.sh >/dev/null
 
 test-unit: $(NPM_STAMP)
-	$(NODE) --test --test-reporter=spec "test/unit/**/*.test.ts"
+	$(NODE) --test --test-reporter=spec --test-timeout=300000 "test/unit/**/*.test.ts"
 
 test-integration: build
-	$(NODE) --test --test-reporter=spec --test-concurrency=1 "test/integration/**/*.test.ts"
+	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/integration/**/*.test.ts"
 
 test-e2e: build control-plane
-	$(NODE) --test --test-reporter=spec --test-concurrency=1 "test/e2e/**/*.test.ts"
+	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/e2e/**/*.test.ts"
 
 # One node:test run over every suite, so CI reads a single summary.
 test: build control-plane typecheck lint
-	$(NODE) --test --test-reporter=spec --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts"
+	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts"
 
 demo: build
 	$(NODE) dist/cli/logistis.js demo $(if $(ONCE),--once,)

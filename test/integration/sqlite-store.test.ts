@@ -1,0 +1,88 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { StoreError } from '../../src/store/types.ts';
+import type { NewChangeEvent } from '../../src/event.ts';
+
+const DAY = 86_400_000;
+
+function event(name: string, timeMs: number, username = 'alice'): NewChangeEvent {
+  return {
+    time: new Date(timeMs).toISOString(), requestUid: `${name}-${timeMs}`, operation: 'UPDATE',
+    user: { username, uid: '', groups: ['dev'], extra: {} }, group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps',
+    subresource: '', namespace: 'ns', name, objectUid: 'u', fieldManager: 'kubectl', patch: [], object: { data: { t: String(timeMs) } },
+  };
+}
+
+describe('SQLite event store', () => {
+  it('prunes events older than the retention age in steps, and keeps the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const store = await SqliteEventStore.open(join(dir, 'events.db'), { maxEventsPerObject: 10_000, maxAgeMs: 7 * DAY });
+    try {
+      const now = Date.now();
+      const old = Array.from({ length: 1200 }, (_, i) => event(`old-${i % 40}`, now - 10 * DAY + i));
+      const recent = Array.from({ length: 30 }, (_, i) => event(`new-${i}`, now - DAY + i));
+      await store.append([...old, ...recent]);
+      // A capture that arrives while pruning runs is committed too.
+      const [result] = await Promise.all([store.pruneByAge(now), store.append([event('during', now)])]);
+      assert.equal(result.prunedByAge, 1200);
+      const page = await store.listEvents({}, 1000);
+      assert.equal(page.items.length, 31);
+      assert.ok(page.items.every((item) => !item.name.startsWith('old-')));
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('overview counts exactly inside a window that starts mid-hour', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const store = await SqliteEventStore.open(join(dir, 'events.db'), { maxEventsPerObject: 100, maxAgeMs: 30 * DAY });
+    try {
+      const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+      await store.append([
+        event('a', hour - 3 * 3_600_000 + 10 * 60_000, 'alice'), // before the window
+        event('b', hour - 2 * 3_600_000 + 40 * 60_000, 'bob'), // inside the window's partial first hour
+        event('c', hour - 3_600_000 + 5 * 60_000, 'bob'), // a whole hour inside
+        event('d', hour + 1000, 'alice'),
+      ]);
+      const [entry] = await store.overview(hour - 2 * 3_600_000 + 30 * 60_000);
+      assert.equal(entry!.changes, 3);
+      assert.deepEqual(entry!.topUsers, [{ username: 'bob', changes: 2 }, { username: 'alice', changes: 1 }]);
+      assert.equal(entry!.lastChange!.name, 'd');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with a StoreError that says why when it cannot open the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    try {
+      // A directory where the database file should be: no permission trick, since tests may run as root.
+      await assert.rejects(
+        SqliteEventStore.open(dir, { maxEventsPerObject: 1, maxAgeMs: DAY }),
+        (error: Error) => error instanceof StoreError && error.message.includes(`cannot open ${dir}`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects appends after close, and drains what was pending before closing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const path = join(dir, 'events.db');
+    const store = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    const pending = Array.from({ length: 200 }, (_, i) => store.append([event(`x${i}`, Date.now())]));
+    await store.close();
+    await Promise.all(pending);
+    await assert.rejects(store.append([event('late', Date.now())]), StoreError);
+    const reopened = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    assert.equal((await reopened.listEvents({}, 1000)).items.length, 200);
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
