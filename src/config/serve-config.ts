@@ -15,7 +15,10 @@ export interface ServeConfig {
   maxEventsPerObject: number;
   maxAgeMs: number;
   maxBodyBytes: number;
-  auth: 'none';
+  auth: 'none' | 'kubernetes';
+  kubeconfig: string;
+  requestheaderClientCaFile: string;
+  requestheaderAllowedNames: string[] | undefined;
   redactionKeyFile: string;
   commitTimeoutMs: number;
   pruneIntervalMs: number;
@@ -48,7 +51,10 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'maxEventsPerObject', description: 'keep the newest N events of each object', defaultValue: '100' },
   { key: 'maxAge', description: 'prune events older than this (e.g. 30d, 12h)', defaultValue: '30d' },
   { key: 'maxBodyBytes', description: 'largest AdmissionReview accepted (e.g. 3MiB)', defaultValue: '3MiB' },
-  { key: 'auth', description: 'read-API authentication: none (local demo only)', defaultValue: 'none' },
+  { key: 'auth', description: 'read-API authentication: kubernetes (TokenReview, front proxy, SubjectAccessReview) or none (local demo only)', defaultValue: 'kubernetes' },
+  { key: 'kubeconfig', description: "logistis's own kubeconfig for TokenReview/SubjectAccessReview (default: KUBECONFIG, in-cluster, ~/.kube/config)" },
+  { key: 'requestheaderClientCaFile', description: 'CA of the front-proxy client certificate (default: from kube-system/extension-apiserver-authentication)' },
+  { key: 'requestheaderAllowedNames', description: 'comma list of front-proxy certificate common names to accept (default: from the same ConfigMap)' },
   { key: 'redactionKeyFile', description: 'HMAC key for Secret fingerprints; created (0600) if missing. Default: next to the sqlite file' },
   { key: 'commitTimeout', description: 'allow a change anyway if its event is not committed within this time', defaultValue: '2s' },
   { key: 'pruneInterval', description: 'how often the age-based pruning runs', defaultValue: '10m' },
@@ -144,7 +150,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   const maxBodyBytes = parseSize(maxBody);
   if (maxBodyBytes === null || maxBodyBytes < 1024) fail('maxBodyBytes', `must be a size of at least 1KiB such as 3MiB, got "${maxBody}"`);
   const auth = required('auth');
-  if (auth !== 'none') fail('auth', `must be "none" in this version (Kubernetes authentication comes with the kubectl plugin), got "${auth}"`);
+  if (auth !== 'none' && auth !== 'kubernetes') fail('auth', `must be kubernetes or none, got "${auth}"`);
+  const allowedNames = text('requestheaderAllowedNames');
   const normaliseText = required('normalise');
   const normaliseFields = normaliseText === 'none' ? [] : normaliseText.split(',').map((field) => field.trim());
   for (const field of normaliseFields) {
@@ -169,7 +176,10 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     maxEventsPerObject: positiveInteger('maxEventsPerObject'),
     maxAgeMs: duration('maxAge'),
     maxBodyBytes: maxBodyBytes!,
-    auth: 'none',
+    auth: auth as 'none' | 'kubernetes',
+    kubeconfig: text('kubeconfig') ?? '',
+    requestheaderClientCaFile: text('requestheaderClientCaFile') ?? '',
+    requestheaderAllowedNames: allowedNames === undefined ? undefined : allowedNames.split(',').map((name) => name.trim()).filter(Boolean),
     redactionKeyFile,
     commitTimeoutMs: duration('commitTimeout'),
     pruneIntervalMs: duration('pruneInterval'),

@@ -10,6 +10,8 @@ import type { Metrics } from './metrics.ts';
 import { registerApiRoutes } from './routes/api.ts';
 import { registerCaptureRoute } from './routes/capture.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerAggregatedRoutes } from './routes/aggregated.ts';
+import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
 
 export interface AppConfig {
   store: EventStore;
@@ -18,6 +20,8 @@ export interface AppConfig {
   capture: CaptureSettings;
   maxBodyBytes: number;
   commitTimeoutMs: number;
+  /** Who may read; open (auth none) when absent. */
+  readAccess?: ReadAccess;
   /** HTTPS key and certificate; without them the app serves plain HTTP (tests with inject only). */
   tls?: SecureContextOptions;
 }
@@ -38,7 +42,9 @@ export function buildApp(config: AppConfig): FastifyInstance {
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
   });
   registerCaptureRoute(app, pipeline, config.metrics);
-  registerApiRoutes(app, config.store);
+  const access = config.readAccess ?? OPEN_READ_ACCESS;
+  registerApiRoutes(app, config.store, access);
+  registerAggregatedRoutes(app, config.store, access);
   registerHealthRoutes(app, config.store, config.metrics);
   return app;
 }

@@ -38,14 +38,25 @@ function describe(error: FastifyError | Error): { status: number; message: strin
   return { status: 500, message: 'internal error; see the server log' };
 }
 
+const STATUS_REASONS: Record<number, string> = {
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 413: 'RequestEntityTooLarge', 503: 'ServiceUnavailable',
+};
+
+/** Kubernetes clients (kubectl) read errors of an aggregated API as a Status object; everyone else gets {error}. */
+function errorBody(url: string, status: number, message: string): object {
+  if (!url.startsWith('/apis/')) return { error: message };
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: STATUS_REASONS[status] ?? 'InternalError', code: status };
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, message } = describe(error);
     if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
     else request.log.info({ status, url: request.url, reason: message }, 'request rejected');
-    void reply.code(status).send({ error: message });
+    void reply.code(status).send(errorBody(request.url, status, message));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
+    const path = request.url.split('?')[0]!;
+    void reply.code(404).send(errorBody(path, 404, `no such endpoint: ${request.method} ${path}`));
   });
 }

@@ -1,7 +1,7 @@
 // Certificate rotation without restart: the files are polled (a Kubernetes Secret volume swaps a symlink, which
 // inotify misses) and a new secure context is installed once both files parse as a matching pair.
 import { readFileSync, statSync, watchFile, unwatchFile } from 'node:fs';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Server } from 'node:https';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -22,7 +22,9 @@ export function readTlsFiles(certFile: string, keyFile: string): { cert: Buffer;
   return pair;
 }
 
-export function watchTlsFiles(server: Server, certFile: string, keyFile: string, log: FastifyBaseLogger, intervalMs = 2000): () => void {
+export function watchTlsFiles(
+  server: Server, certFile: string, keyFile: string, log: FastifyBaseLogger, clientCa: SecureContextOptions['ca'], intervalMs = 2000,
+): () => void {
   const fingerprint = () => {
     try {
       return [certFile, keyFile].map((path) => { const s = statSync(path); return `${s.mtimeMs}:${s.size}:${s.ino}`; }).join('|');
@@ -35,7 +37,7 @@ export function watchTlsFiles(server: Server, certFile: string, keyFile: string,
     const next = fingerprint();
     if (next === current || next === 'missing') return;
     try {
-      server.setSecureContext(readTlsFiles(certFile, keyFile));
+      server.setSecureContext({ ...readTlsFiles(certFile, keyFile), ...(clientCa ? { ca: clientCa } : {}) });
       current = next;
       log.info({ certFile }, 'TLS certificate reloaded');
     } catch (error) {

@@ -46,7 +46,9 @@ export interface PruneResult {
 export interface EventStore {
   /** Resolves once the events are durable; concurrent calls share one transaction. */
   append(events: NewChangeEvent[]): Promise<void>;
-  listEvents(filter: EventFilter, limit: number, cursor?: string): Promise<EventPage>;
+  /** Newest first unless order is 'asc'; the cursor continues in the same order. */
+  listEvents(filter: EventFilter, limit: number, cursor?: string, order?: 'asc' | 'desc'): Promise<EventPage>;
+  getEvent(id: string): Promise<ChangeEvent | null>;
   /** One object's events, oldest first. */
   history(key: ObjectKey, filter?: Pick<EventFilter, 'sinceMs' | 'untilMs'>): Promise<ChangeEvent[]>;
   overview(sinceMs: number, topUsers?: number): Promise<NamespaceActivity[]>;

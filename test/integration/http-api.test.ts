@@ -141,6 +141,7 @@ describe('the store fails: admission is still allowed', () => {
     const failing: EventStore = {
       append: async () => { throw new StoreError('disk full'); },
       listEvents: async () => { throw new StoreError('disk full'); },
+      getEvent: async () => { throw new StoreError('disk full'); },
       history: async () => { throw new StoreError('disk full'); },
       overview: async () => { throw new StoreError('disk full'); },
       pruneByAge: async () => ({ prunedByAge: 0 }),
@@ -168,7 +169,7 @@ describe('the store fails: admission is still allowed', () => {
   it('allows when the commit does not come in time', async () => {
     const slow: EventStore = {
       append: () => new Promise(() => undefined),
-      listEvents: async () => ({ items: [] }), history: async () => [], overview: async () => [],
+      listEvents: async () => ({ items: [] }), getEvent: async () => null, history: async () => [], overview: async () => [],
       pruneByAge: async () => ({ prunedByAge: 0 }), ping: async () => undefined, close: async () => undefined,
     };
     const t = await createTestApp({ store: slow });

@@ -1,6 +1,10 @@
 // `logistis serve`: the webhook and read API over HTTPS.
 import { Command } from 'commander';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
+import { loadKubeConfig } from '../../kube/config.ts';
+import { OPEN_READ_ACCESS, kubernetesReadAccess, type ReadAccess } from '../../server/auth/read-access.ts';
+import { KubernetesAccessReviewer, KubernetesTokenReviewer, loadFrontProxySettings } from '../../server/auth/kubernetes.ts';
+import type { FrontProxySettings } from '../../server/auth/types.ts';
 import type { Server } from 'node:https';
 import { buildApp } from '../../server/app.ts';
 import { createMetrics, storeMetricsHooks } from '../../server/metrics.ts';
@@ -24,6 +28,27 @@ export function serveCommand(): Command {
   return command;
 }
 
+async function setUpReadAccess(config: ServeConfig, logger: Logger): Promise<{ readAccess: ReadAccess; clientCa?: string }> {
+  if (config.auth === 'none') {
+    logger.warn('--auth none: the read API answers anyone who can reach this port, with no Kubernetes RBAC. Use it only for a local demo.');
+    return { readAccess: OPEN_READ_ACCESS };
+  }
+  const kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig || undefined });
+  let frontProxy: FrontProxySettings | null = null;
+  try {
+    frontProxy = await loadFrontProxySettings(kubeConfig, config.requestheaderClientCaFile || undefined, config.requestheaderAllowedNames);
+  } catch (error) {
+    // Capture must run even when the read side is misconfigured; bearer tokens still work.
+    logger.error({ err: { message: (error as Error).message } },
+      'cannot read kube-system/extension-apiserver-authentication (bind the extension-apiserver-authentication-reader Role, or set --requestheader-client-ca-file); requests through the aggregation layer will be refused');
+  }
+  if (frontProxy) logger.info({ allowedNames: frontProxy.allowedNames }, 'accepting users forwarded by the aggregation layer');
+  const readAccess = kubernetesReadAccess({
+    tokens: new KubernetesTokenReviewer(kubeConfig), access: new KubernetesAccessReviewer(kubeConfig), frontProxy,
+  });
+  return { readAccess, clientCa: frontProxy?.caPem };
+}
+
 export async function serve(config: ServeConfig): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'logistis' } });
   const tls = readTlsFiles(config.tlsCertFile, config.tlsKeyFile);
@@ -31,15 +56,17 @@ export async function serve(config: ServeConfig): Promise<void> {
   if (created) logger.info({ file: config.redactionKeyFile }, 'created a new redaction key; keep it with the store');
   const metrics = createMetrics();
   const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs }, storeMetricsHooks(metrics));
+  const { readAccess, clientCa } = await setUpReadAccess(config, logger);
+  const https = clientCa
+    // Ask for a client certificate so the front proxy can show its own; others (the webhook caller) need none.
+    ? { ...tls, ca: clientCa, requestCert: true, rejectUnauthorized: false }
+    : tls;
   const app = buildApp({
-    store, metrics, logger, tls, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
+    store, metrics, logger, tls: https, readAccess, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     capture: { normalise: config.normalise, redactionKey, recordUnchanged: config.recordUnchanged },
   });
-  if (config.auth === 'none') {
-    logger.warn('--auth none: the read API answers anyone who can reach this port. Use it only for a local demo.');
-  }
   await app.listen({ host: config.listenHost, port: config.listenPort });
-  const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log);
+  const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log, clientCa);
 
   const prune = async () => {
     try {

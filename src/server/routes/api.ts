@@ -6,6 +6,8 @@ import type { ChangeEvent, JsonObject, ObjectKey } from '../../event.ts';
 import type { EventStore } from '../../store/types.ts';
 import { HttpError } from '../errors.ts';
 import { QueryReader } from '../query-params.ts';
+import type { ReadAccess } from '../auth/read-access.ts';
+import { blameObject } from '../../blame/field-blame.ts';
 
 const HISTORY_FORMATS = ['json', 'patch', 'diff', 'yaml'] as const;
 type HistoryFormat = (typeof HISTORY_FORMATS)[number];
@@ -44,14 +46,38 @@ function renderHistory(events: ChangeEvent[], format: Exclude<HistoryFormat, 'js
   }
 }
 
-export function registerApiRoutes(app: FastifyInstance, store: EventStore): void {
+/** Finds the API group of an object's events when the caller named only its kind. */
+export async function resolveObjectKey(store: EventStore, namespace: string, kind: string, name: string, group: string | undefined): Promise<ObjectKey> {
+  if (group !== undefined) return { group, kind, namespace, name };
+  const groups = new Set((await store.listEvents({ namespace, kind, name }, 50)).items.map((event) => event.group));
+  if (groups.size > 1) throw new HttpError(400, `group: kind ${kind} exists in several API groups (${[...groups].join(', ')}); name one`);
+  return { group: [...groups][0] ?? '', kind, namespace, name };
+}
+
+export function registerApiRoutes(app: FastifyInstance, store: EventStore, access: ReadAccess): void {
   app.get('/api/v1/events', async (request) => {
     const query = new QueryReader(request.query, Date.now());
     const filter = query.eventFilter();
     const limit = query.integer('limit', 100, 1, 1000);
     const cursor = query.string('cursor');
+    const order = query.choice('order', ['desc', 'asc'], 'desc');
     query.rejectUnknown();
-    return store.listEvents(filter, limit, cursor || undefined);
+    await access.check(request, { verb: 'list', namespace: filter.namespace ?? '' });
+    return store.listEvents(filter, limit, cursor || undefined, order);
+  });
+
+  app.get('/api/v1/blame', async (request) => {
+    const query = new QueryReader(request.query, Date.now());
+    const namespace = query.string('namespace') ?? '';
+    const kind = query.required('kind');
+    const name = query.required('name');
+    const group = query.string('group');
+    query.rejectUnknown();
+    await access.check(request, { verb: 'list', namespace });
+    const key = await resolveObjectKey(store, namespace, kind, name, group);
+    const history = await store.history(key);
+    if (history.length === 0) throw new HttpError(404, `no recorded changes of ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+    return { object: key, ...blameObject(history) };
   });
 
   app.get('/api/v1/history', async (request, reply) => {
@@ -59,18 +85,13 @@ export function registerApiRoutes(app: FastifyInstance, store: EventStore): void
     const namespace = query.string('namespace') ?? '';
     const kind = query.required('kind');
     const name = query.required('name');
-    let group = query.string('group');
+    const group = query.string('group');
     const sinceMs = query.time('since');
     const untilMs = query.time('until');
     const format = query.choice('format', HISTORY_FORMATS, 'json');
     query.rejectUnknown();
-    if (group === undefined) {
-      // Without a group, the kind must name one API group among this object's events.
-      const groups = new Set((await store.listEvents({ namespace, kind, name }, 50)).items.map((event) => event.group));
-      if (groups.size > 1) throw new HttpError(400, `group: kind ${kind} exists in several API groups (${[...groups].join(', ')}); name one`);
-      group = [...groups][0] ?? '';
-    }
-    const key: ObjectKey = { group, kind, namespace, name };
+    await access.check(request, { verb: 'list', namespace });
+    const key = await resolveObjectKey(store, namespace, kind, name, group);
     const events = await store.history(key, { sinceMs, untilMs });
     if (format === 'json') return { object: key, items: events };
     const rendered = renderHistory(events, format);
@@ -86,6 +107,7 @@ export function registerApiRoutes(app: FastifyInstance, store: EventStore): void
     const sinceMs = query.time('since') ?? now - DAY_MS;
     const topUsers = query.integer('topUsers', 3, 1, 20);
     query.rejectUnknown();
+    await access.check(request, { verb: 'list', namespace: '' });
     return { since: new Date(sinceMs).toISOString(), namespaces: await store.overview(sinceMs, topUsers) };
   });
 }

@@ -254,7 +254,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async listEvents(filter: EventFilter, limit: number, cursor?: string): Promise<EventPage> {
+  async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc'): Promise<EventPage> {
     const where: string[] = [];
     const params: (string | number)[] = [];
     const add = (clause: string, value: string | number | undefined) => {
@@ -271,14 +271,21 @@ export class SqliteEventStore implements EventStore {
     add('operation = ?', filter.operation);
     add('time_ms >= ?', filter.sinceMs);
     add('time_ms < ?', filter.untilMs);
-    add('id < ?', cursor === undefined ? undefined : decodeCursor(cursor));
-    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    add(order === 'asc' ? 'id > ?' : 'id < ?', cursor === undefined ? undefined : decodeCursor(cursor));
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
     return this.read(() => {
       const rows = this.statement(sql).all(...params, limit + 1) as unknown as SqlRow[];
       const items = rows.slice(0, limit).map(fromRow);
       const page: EventPage = { items };
       if (rows.length > limit) page.nextCursor = encodeCursor(Number(items[items.length - 1]!.id));
       return page;
+    });
+  }
+
+  async getEvent(id: string): Promise<ChangeEvent | null> {
+    return this.read(() => {
+      const row = this.statement('SELECT * FROM events WHERE id = ?').get(Number(id)) as unknown as SqlRow | undefined;
+      return row ? fromRow(row) : null;
     });
   }
 

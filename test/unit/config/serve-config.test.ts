@@ -41,7 +41,7 @@ describe('serve settings', () => {
     assert.equal(config.maxEventsPerObject, 100);
     assert.equal(config.maxAgeMs, 30 * 86_400_000);
     assert.equal(config.maxBodyBytes, 3 * 1024 * 1024);
-    assert.equal(config.auth, 'none');
+    assert.equal(config.auth, 'kubernetes');
     assert.deepEqual(config.normalise, { dropManagedFields: true, dropResourceVersion: true, dropGeneration: true, dropStatus: true });
   });
 
@@ -68,7 +68,7 @@ describe('serve settings', () => {
       [{}, { LOGISTIS_MAX_AGE: 'forever' }, /^LOGISTIS_MAX_AGE: must be a duration/],
       [{ maxBodyBytes: 'huge' }, {}, /^--max-body-bytes: must be a size/],
       [{ store: 'mysql://x' }, {}, /^--store: must be sqlite:PATH or postgres/],
-      [{ auth: 'magic' }, {}, /^--auth: must be "none"/],
+      [{ auth: 'magic' }, {}, /^--auth: must be kubernetes or none/],
       [{ normalise: 'status,spec' }, {}, /^--normalise: unknown field "spec"/],
       [{ logLevel: 'loud' }, {}, /^--log-level: unknown level/],
       [{ tlsCertFile: '' }, {}, /^--tls-cert-file: required/],

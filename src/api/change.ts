@@ -1,0 +1,90 @@
+// The aggregated API's resource: audit.logistis.io/v1alpha1 Change, one recorded event as a Kubernetes object.
+// Shared by the server (which serves it) and kubectl-blame (which reads it). Pure.
+import type { ChangeEvent, ChangeOperation, EventUser, JsonObject, PatchOperation } from '../event.ts';
+
+export const API_GROUP = 'audit.logistis.io';
+export const API_VERSION = 'v1alpha1';
+export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const CHANGES_RESOURCE = 'changes';
+
+export interface ChangeTarget {
+  group: string;
+  version: string;
+  kind: string;
+  resource: string;
+  subresource: string;
+  /** '' for cluster-scoped objects. */
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface Change {
+  apiVersion: typeof GROUP_VERSION;
+  kind: 'Change';
+  metadata: { name: string; namespace?: string; creationTimestamp: string; uid: string };
+  time: string;
+  operation: ChangeOperation;
+  user: EventUser;
+  target: ChangeTarget;
+  fieldManager: string;
+  patch: PatchOperation[];
+  object: JsonObject;
+}
+
+export interface ChangeList {
+  apiVersion: typeof GROUP_VERSION;
+  kind: 'ChangeList';
+  metadata: { continue?: string };
+  items: Change[];
+}
+
+export function toChange(event: ChangeEvent): Change {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'Change',
+    metadata: {
+      name: event.id,
+      ...(event.namespace ? { namespace: event.namespace } : {}),
+      creationTimestamp: event.time.replace(/\.\d{3}Z$/, 'Z'),
+      uid: event.requestUid,
+    },
+    time: event.time,
+    operation: event.operation,
+    user: event.user,
+    target: {
+      group: event.group, version: event.version, kind: event.kind, resource: event.resource, subresource: event.subresource,
+      namespace: event.namespace, name: event.name, uid: event.objectUid,
+    },
+    fieldManager: event.fieldManager,
+    patch: event.patch,
+    object: event.object,
+  };
+}
+
+export function fromChange(change: Change): ChangeEvent {
+  return {
+    id: change.metadata.name,
+    time: change.time,
+    requestUid: change.metadata.uid,
+    operation: change.operation,
+    user: change.user,
+    group: change.target.group,
+    version: change.target.version,
+    kind: change.target.kind,
+    resource: change.target.resource,
+    subresource: change.target.subresource,
+    namespace: change.target.namespace,
+    name: change.target.name,
+    objectUid: change.target.uid,
+    fieldManager: change.fieldManager,
+    patch: change.patch,
+    object: change.object,
+  };
+}
+
+/**
+ * Query parameters that both /api/v1/events and the aggregated `changes` list accept, beside Kubernetes'
+ * own `limit` and `continue` (the aggregated API) or `limit` and `cursor` (/api/v1).
+ */
+export const CHANGE_FILTER_PARAMETERS = ['group', 'kind', 'name', 'user', 'userGroup', 'operation', 'since', 'until', 'order'] as const;
