@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { buildAdmissionResponse, parseAdmissionReview } from '../admission/review.ts';
 import { decideCapture, type CaptureSettings } from './record.ts';
+import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
 import type { Metrics } from '../server/metrics.ts';
 
@@ -33,6 +34,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createCapturePipeline(deps: CaptureDependencies): CapturePipeline {
   const now = deps.now ?? (() => new Date());
   const { metrics } = deps;
+  const kinds = new ResourceKinds();
   return {
     async handle(body, log) {
       const started = process.hrtime.bigint();
@@ -40,7 +42,9 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       const { request } = review;
       let result = 'recorded';
       try {
-        const decision = decideCapture(request, deps.settings, now());
+        if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
+        const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
+        const decision = decideCapture(request, deps.settings, now(), parentKind);
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {

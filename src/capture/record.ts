@@ -27,7 +27,16 @@ function prepare(object: JsonObject | null, request: AdmissionRequest, settings:
   return isSecret(object, request.kind) ? redactSecret(normalised, settings.redactionKey) : normalised;
 }
 
-export function decideCapture(request: AdmissionRequest, settings: CaptureSettings, now: Date): CaptureDecision {
+/**
+ * The object a request changes: for a subresource (deployments/scale) the parent resource, whose kind the
+ * caller knows from `parentKind` (the request's own kind, Scale, names only the payload).
+ */
+function changedObjectType(request: AdmissionRequest, parentKind: string | undefined) {
+  if (!request.subResource) return request.kind;
+  return { group: request.resource.group, version: request.resource.version, kind: parentKind ?? request.kind.kind };
+}
+
+export function decideCapture(request: AdmissionRequest, settings: CaptureSettings, now: Date, parentKind?: string): CaptureDecision {
   if (request.dryRun) return { record: false, reason: 'dry-run' };
   if (request.operation === 'CONNECT') return { record: false, reason: 'connect' };
   const operation: ChangeOperation = request.operation;
@@ -41,6 +50,7 @@ export function decideCapture(request: AdmissionRequest, settings: CaptureSettin
   }
   const metadata = metadataOf(recorded);
   const fieldManager = request.options?.['fieldManager'];
+  const type = changedObjectType(request, parentKind);
   return {
     record: true,
     event: {
@@ -48,9 +58,9 @@ export function decideCapture(request: AdmissionRequest, settings: CaptureSettin
       requestUid: request.uid,
       operation,
       user: request.userInfo,
-      group: request.kind.group,
-      version: request.kind.version,
-      kind: request.kind.kind,
+      group: type.group,
+      version: type.version,
+      kind: type.kind,
       resource: request.resource.resource,
       subresource: request.subResource,
       namespace: request.namespace || (typeof metadata['namespace'] === 'string' ? metadata['namespace'] : ''),

@@ -36,15 +36,23 @@ describe('POST /capture and the read API', () => {
     assert.equal(created.fieldManager, 'kubectl-client-side-apply');
     assert.equal(created.objectUid, '5c1e0b4a-1111-4e7e-9d7c-000000000001');
     assert.deepEqual(scaled.user.groups, ['ops', 'system:authenticated']);
-    assert.deepEqual(applyPatch(created.object, scaled.patch), scaled.object);
-    assert.deepEqual(applyPatch(scaled.object, deleted.patch), {});
-    assert.deepEqual(deleted.object, scaled.object);
+    // kubectl scale sends a Scale for deployments/scale: recorded in the Deployment's history, payload as sent.
+    assert.equal(scaled.kind, 'Deployment');
+    assert.equal(scaled.group, 'apps');
+    assert.equal(scaled.object['kind'], 'Scale');
+    assert.equal((deleted.object['spec'] as { replicas: number }).replicas, 3);
   });
 
   it('history is oldest first, in json, patch, yaml and diff', async () => {
     const json = (await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web')).json() as { object: unknown; items: ChangeEvent[] };
     assert.deepEqual(json.object, { group: 'apps', kind: 'Deployment', namespace: 'demo', name: 'web' });
     assert.deepEqual(json.items.map((event) => event.operation), ['CREATE', 'UPDATE', 'DELETE']);
+    // History shows the parent's full state after a subresource change, and each patch replays.
+    const [created, scaled, deleted] = json.items as [ChangeEvent, ChangeEvent, ChangeEvent];
+    assert.equal(scaled.object['kind'], 'Deployment');
+    assert.deepEqual(applyPatch(created.object, scaled.patch), scaled.object);
+    assert.deepEqual(applyPatch(scaled.object, deleted.patch), {});
+    assert.deepEqual(deleted.object, scaled.object);
     const patch = (await t.app.inject('/api/v1/history?namespace=demo&group=apps&kind=Deployment&name=web&format=patch')).json() as { patch: unknown[] }[];
     assert.deepEqual(patch[1]!.patch, [{ op: 'replace', path: '/spec/replicas', value: 3 }]);
     const diff = await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web&format=diff');

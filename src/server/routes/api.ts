@@ -8,6 +8,7 @@ import { HttpError } from '../errors.ts';
 import { QueryReader } from '../query-params.ts';
 import type { ReadAccess } from '../auth/read-access.ts';
 import { blameObject } from '../../blame/field-blame.ts';
+import { materializeHistory } from '../../api/history.ts';
 
 const HISTORY_FORMATS = ['json', 'patch', 'diff', 'yaml'] as const;
 type HistoryFormat = (typeof HISTORY_FORMATS)[number];
@@ -75,7 +76,7 @@ export function registerApiRoutes(app: FastifyInstance, store: EventStore, acces
     query.rejectUnknown();
     await access.check(request, { verb: 'list', namespace });
     const key = await resolveObjectKey(store, namespace, kind, name, group);
-    const history = await store.history(key);
+    const history = materializeHistory(await store.history(key));
     if (history.length === 0) throw new HttpError(404, `no recorded changes of ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
     return { object: key, ...blameObject(history) };
   });
@@ -92,7 +93,7 @@ export function registerApiRoutes(app: FastifyInstance, store: EventStore, acces
     query.rejectUnknown();
     await access.check(request, { verb: 'list', namespace });
     const key = await resolveObjectKey(store, namespace, kind, name, group);
-    const events = await store.history(key, { sinceMs, untilMs });
+    const events = materializeHistory(await store.history(key, { sinceMs, untilMs }));
     if (format === 'json') return { object: key, items: events };
     const rendered = renderHistory(events, format);
     if (typeof rendered === 'string') {
