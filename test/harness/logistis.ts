@@ -1,0 +1,131 @@
+// Runs the real `logistis serve` beside a real control plane, the way a cluster would: its own ServiceAccount
+// with the shipped RBAC, registered as the validating webhook (by URL on 127.0.0.1) and as the APIService of
+// audit.logistis.io (through an ExternalName Service to localhost, TLS name logistis.logistis-system.svc).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCa, createServingCert, type CertFiles, type CertificateAuthority } from './certs.ts';
+import { freePorts, registerWebhook, waitFor, type ControlPlane } from './control-plane.ts';
+import { renderApiService, APISERVICE_NAME } from '../../src/deploy/apiservice.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const LOGISTIS_NAMESPACE = 'logistis-system';
+export const LOGISTIS_SERVICE = 'logistis';
+
+export interface LogistisOptions {
+  /** Extra `logistis serve` flags. */
+  args?: string[];
+  /** Where the store lives (default: a dir under the control plane's temp dir). */
+  dataDir?: string;
+  /** Register the APIService too (default true). */
+  aggregated?: boolean;
+}
+
+export interface Logistis {
+  readonly port: number;
+  readonly url: string;
+  readonly dbPath: string;
+  readonly dataDir: string;
+  readonly ca: CertificateAuthority;
+  readonly serving: CertFiles;
+  /** Everything the server printed since it last started. */
+  output(): string;
+  /** A read as the logistis server's own identity is never needed: reads go through the API server as a user. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
+}
+
+async function serverIdentityKubeconfig(cp: ControlPlane, dir: string): Promise<string> {
+  for (const file of ['logistis-server.yaml', 'logistis-viewer.yaml']) {
+    await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/rbac', file)]);
+  }
+  const token = (await cp.kubectl('admin', ['create', 'token', LOGISTIS_SERVICE, '-n', LOGISTIS_NAMESPACE, '--duration=24h'])).stdout.trim();
+  const path = join(dir, 'logistis-server.kubeconfig');
+  writeFileSync(path, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'logistis',
+    clusters: [{ name: 'test', cluster: { server: cp.server, 'certificate-authority': cp.caCertPath } }],
+    users: [{ name: 'logistis', user: { token } }],
+    contexts: [{ name: 'logistis', context: { cluster: 'test', user: 'logistis' } }],
+  }), { mode: 0o600 });
+  return path;
+}
+
+export async function startLogistis(cp: ControlPlane, options: LogistisOptions = {}): Promise<Logistis> {
+  const dataDir = options.dataDir ?? join(cp.dir, 'logistis');
+  mkdirSync(dataDir, { recursive: true });
+  const ca = await createCa(dataDir, { name: 'logistis-ca', commonName: 'logistis-test-ca' });
+  const serving = await createServingCert(dataDir, ca, {
+    name: 'logistis-serving', commonName: 'logistis', dnsNames: [`${LOGISTIS_SERVICE}.${LOGISTIS_NAMESPACE}.svc`],
+  });
+  const kubeconfig = await serverIdentityKubeconfig(cp, dataDir);
+  const port = (await freePorts(1))[0]!;
+  const dbPath = join(dataDir, 'events.db');
+  let child: ChildProcess | null = null;
+  let output = '';
+
+  const args = [
+    join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
+    '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
+    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.args ?? []),
+  ];
+  const healthy = () => new Promise<boolean>((resolveHealth) => {
+    const request = httpsGet({ host: '127.0.0.1', port, path: '/readyz', ca: ca.certPem, timeout: 2000 }, (response) => {
+      response.resume();
+      resolveHealth(response.statusCode === 200);
+    });
+    request.on('error', () => resolveHealth(false));
+    request.on('timeout', () => request.destroy());
+  });
+  const logistis: Logistis = {
+    port, url: `https://127.0.0.1:${port}`, dbPath, dataDir, ca, serving,
+    output: () => output,
+    async start() {
+      output = '';
+      const started = spawn(process.execPath, args, {
+        cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = started;
+      started.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      started.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      await waitFor(async () => {
+        if (started.exitCode !== null) throw new Error(`logistis serve exited with ${started.exitCode}:\n${output}`);
+        return healthy();
+      }, { timeoutMs: 30_000, message: 'logistis serve did not become ready' });
+    },
+    async stop(signal = 'SIGTERM') {
+      const running = child;
+      child = null;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise<void>((resolveExit) => running.once('exit', () => resolveExit()));
+      running.kill(signal);
+      await exited;
+    },
+  };
+  process.once('exit', () => child?.kill('SIGKILL'));
+
+  await logistis.start();
+  await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: ca.certPem });
+  if (options.aggregated !== false) {
+    await cp.kubectl('admin', ['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1', kind: 'Service', metadata: { name: LOGISTIS_SERVICE, namespace: LOGISTIS_NAMESPACE },
+        spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port, targetPort: port }] },
+      }),
+    });
+    await cp.kubectl('admin', ['apply', '-f', '-'], {
+      input: renderApiService({ service: { name: LOGISTIS_SERVICE, namespace: LOGISTIS_NAMESPACE, port }, caBundlePem: ca.certPem }),
+    });
+    await waitFor(async () => {
+      const result = await cp.kubectl('admin', ['get', 'apiservice', APISERVICE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].status}'], { allowFailure: true });
+      return result.stdout.trim() === 'True';
+    }, { timeoutMs: 60_000, message: `APIService ${APISERVICE_NAME} did not become Available` });
+  }
+  return logistis;
+}
+
+/** The raw TLS material, for tests that call the server directly. */
+export function readCaPem(logistis: Logistis): string {
+  return readFileSync(logistis.ca.certPath, 'utf8');
+}
