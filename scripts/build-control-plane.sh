@@ -1,24 +1,53 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kubectl and etcd from Go modules into a cache outside the clone, keyed by version,
-# so a fresh clone on the same machine reuses them. Prints the bin directory on stdout.
+# so a fresh clone on the same machine reuses them. Prints the bin directory on stdout (and nothing else);
+# progress goes to stderr. A warm run (binaries present, same build recipe) returns at once.
+#
+#   K8S_VERSION=1.37.2 ETCD_VERSION=3.6.16 LOGISTIS_CACHE=~/.cache/logistis bash scripts/build-control-plane.sh
+#
+# Concurrent runs are serialised with flock, and binaries are installed by rename, so an interrupted build
+# never leaves a half-written binary behind. See docs/control-plane.md.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
 CACHE_ROOT="${LOGISTIS_CACHE:-$HOME/.cache/logistis}"
 BIN_DIR="$CACHE_ROOT/control-plane/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION/bin"
+# Bump when the way the binaries are built changes, so caches built the old way are rebuilt.
+RECIPE=2
+K8S_STAMP="$BIN_DIR/.kubernetes-recipe"
 
 log() { echo "build-control-plane: $*" >&2; }
 
-if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kubectl" && -x "$BIN_DIR/etcd" ]]; then
+complete() {
+  [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kubectl" && -x "$BIN_DIR/etcd" ]] &&
+    [[ "$(cat "$K8S_STAMP" 2>/dev/null)" == "$RECIPE" ]]
+}
+
+if complete; then
   echo "$BIN_DIR"
   exit 0
 fi
 
 command -v go >/dev/null || { log "Go is required (https://go.dev/dl) to build kube-apiserver, kubectl and etcd"; exit 1; }
 mkdir -p "$BIN_DIR"
+
+# One build at a time per cache; whoever waited finds the binaries there.
+exec 9>"$BIN_DIR/.build.lock"
+if ! flock -n 9; then
+  log "another build of the control plane is running; waiting for it"
+  flock 9
+fi
+if complete; then
+  echo "$BIN_DIR"
+  exit 0
+fi
+
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/gomodcache}"
+GO_LANG="$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
+STAGE="$(mktemp -d "$BIN_DIR/.stage.XXXXXX")"
+trap 'rm -rf "$STAGE"' EXIT
 
 build_kubernetes() {
   local mod="$CACHE_ROOT/control-plane/src/k8s-v$K8S_VERSION"
@@ -31,7 +60,7 @@ build_kubernetes() {
   {
     echo "module logistis.local/k8s-tools"
     echo
-    echo "go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
+    echo "go $GO_LANG"
     echo
     echo "require k8s.io/kubernetes v$K8S_VERSION"
     echo
@@ -50,8 +79,19 @@ import (
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
-  log "building kube-apiserver and kubectl v$K8S_VERSION (a cold build takes a while)"
-  go build -mod=mod -trimpath -o "$BIN_DIR/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+  # The version the binaries report (/version, kubectl version); without these they say v0.0.0-master.
+  local major="${K8S_VERSION%%.*}" minor="${K8S_VERSION#*.}"
+  minor="${minor%%.*}"
+  local ldflags=""
+  for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    ldflags+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  log "building kube-apiserver and kubectl v$K8S_VERSION (a cold build takes minutes)"
+  go build -mod=mod -trimpath -ldflags="-s -w$ldflags" -o "$STAGE/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+  mv -f "$STAGE/kube-apiserver" "$STAGE/kubectl" "$BIN_DIR/"
+  echo "$RECIPE" > "$K8S_STAMP"
 }
 
 build_etcd() {
@@ -61,14 +101,17 @@ build_etcd() {
   cat > go.mod <<GOMOD
 module logistis.local/etcd-tools
 
-go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')
+go $GO_LANG
 
 require go.etcd.io/etcd/server/v3 v$ETCD_VERSION
 GOMOD
   log "building etcd v$ETCD_VERSION"
-  go build -mod=mod -trimpath -o "$BIN_DIR/etcd" go.etcd.io/etcd/server/v3
+  go build -mod=mod -trimpath -ldflags="-s -w" -o "$STAGE/etcd" go.etcd.io/etcd/server/v3
+  mv -f "$STAGE/etcd" "$BIN_DIR/etcd"
 }
 
+started=$SECONDS
 [[ -x "$BIN_DIR/etcd" ]] || build_etcd
-[[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kubectl" ]] || build_kubernetes
+[[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/kubectl" && "$(cat "$K8S_STAMP" 2>/dev/null)" == "$RECIPE" ]] || build_kubernetes
+log "control plane ready in $BIN_DIR (build took $((SECONDS - started))s)"
 echo "$BIN_DIR"

@@ -1,0 +1,144 @@
+// Renders deploy/webhook/validating-webhook-configuration.yaml, the ValidatingWebhookConfiguration that sends
+// changes to `logistis serve`. The Helm chart renders the same file with `tpl`; see the comment at its top for
+// the placeholder syntax. Pure apart from reading the template once (pass `template` to skip even that).
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export const WEBHOOK_NAME = 'capture.logistis.io';
+export const DEFAULT_CONFIGURATION_NAME = 'logistis';
+export const DEFAULT_TIMEOUT_SECONDS = 5;
+/** deploy/ sits two levels above both src/deploy/ and dist/deploy/. */
+export const WEBHOOK_TEMPLATE_URL = new URL('../../deploy/webhook/validating-webhook-configuration.yaml', import.meta.url);
+
+export interface WebhookServiceRef {
+  name: string;
+  namespace: string;
+  /** Defaults to 443, as in the API. */
+  port?: number;
+  /** Defaults to `/capture`. */
+  path?: string;
+}
+
+export interface WebhookConfigOptions {
+  /** `https://host:port/capture`; give this or `service`. */
+  url?: string;
+  service?: WebhookServiceRef;
+  /** PEM of the CA that signed the webhook server's certificate. */
+  caBundlePem: string;
+  /** 1 to 30; defaults to 5. */
+  timeoutSeconds?: number;
+  /** metadata.name of the configuration; defaults to `logistis`. */
+  configurationName?: string;
+  /** Template text to use instead of the file (tests). */
+  template?: string;
+}
+
+export interface WebhookClientConfig {
+  url?: string;
+  service?: Required<WebhookServiceRef>;
+  caBundle: string;
+}
+
+export interface WebhookTemplateValues {
+  webhook: { configurationName: string; clientConfig: WebhookClientConfig; timeoutSeconds: number };
+}
+
+export interface RenderedWebhookConfiguration {
+  /** YAML, ready for `kubectl apply -f -`. */
+  yaml: string;
+  /** The same, parsed. */
+  object: ValidatingWebhookConfiguration;
+}
+
+/** The fields of admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration this project sets. */
+export interface ValidatingWebhookConfiguration {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'ValidatingWebhookConfiguration';
+  metadata: { name: string; labels?: Record<string, string> };
+  webhooks: Array<{
+    name: string;
+    admissionReviewVersions: string[];
+    clientConfig: WebhookClientConfig;
+    rules: Array<{ apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[]; scope: string }>;
+    matchPolicy: string;
+    failurePolicy: string;
+    sideEffects: string;
+    timeoutSeconds: number;
+    matchConditions: Array<{ name: string; expression: string }>;
+  }>;
+}
+
+let cachedTemplate: string | undefined;
+
+export function readWebhookTemplate(): string {
+  cachedTemplate ??= readFileSync(WEBHOOK_TEMPLATE_URL, 'utf8');
+  return cachedTemplate;
+}
+
+const PLACEHOLDER = /\{\{-?\s*\.Values\.([A-Za-z0-9_.]+)\s*\|\s*toJson\s*-?\}\}/g;
+
+/** Substitutes `{{ .Values.a.b | toJson }}` placeholders; any other `{{` is an error. */
+export function renderTemplate(template: string, values: object): string {
+  const out = template.replace(PLACEHOLDER, (_match, path: string) => {
+    let value: unknown = values;
+    for (const key of path.split('.')) {
+      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    if (value === undefined) throw new Error(`webhook template: no value for .Values.${path}`);
+    return JSON.stringify(value);
+  });
+  const leftover = out.split('\n').findIndex((line) => line.includes('{{') && !line.trimStart().startsWith('#'));
+  if (leftover >= 0) {
+    throw new Error(`webhook template line ${leftover + 1}: only "{{ .Values.<path> | toJson }}" placeholders are supported`);
+  }
+  return out;
+}
+
+function checkedUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`webhook url ${JSON.stringify(url)} is not a URL; give e.g. https://127.0.0.1:8443/capture`);
+  }
+  if (parsed.protocol !== 'https:') throw new Error(`webhook url ${url} must use https (the API server only calls webhooks over TLS)`);
+  if (parsed.username || parsed.password || parsed.hash || parsed.search) {
+    throw new Error(`webhook url ${url} must not have user info, a query or a fragment`);
+  }
+  return url;
+}
+
+export function webhookTemplateValues(opts: WebhookConfigOptions): WebhookTemplateValues {
+  if ((opts.url === undefined) === (opts.service === undefined)) {
+    throw new Error('webhook configuration: give exactly one of url or service');
+  }
+  if (!/-----BEGIN CERTIFICATE-----/.test(opts.caBundlePem)) {
+    throw new Error('webhook configuration: caBundlePem must hold a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+  const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30) {
+    throw new Error(`webhook configuration: timeoutSeconds must be an integer from 1 to 30, not ${timeoutSeconds}`);
+  }
+  const caBundle = Buffer.from(opts.caBundlePem).toString('base64');
+  let clientConfig: WebhookClientConfig;
+  if (opts.url !== undefined) {
+    clientConfig = { url: checkedUrl(opts.url), caBundle };
+  } else {
+    const s = opts.service as WebhookServiceRef;
+    const port = s.port ?? 443;
+    if (!s.name || !s.namespace) throw new Error('webhook configuration: service needs a name and a namespace');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`webhook configuration: service port ${port} is not a port`);
+    const path = s.path ?? '/capture';
+    if (!path.startsWith('/')) throw new Error(`webhook configuration: service path ${JSON.stringify(path)} must start with /`);
+    clientConfig = { service: { name: s.name, namespace: s.namespace, port, path }, caBundle };
+  }
+  return {
+    webhook: { configurationName: opts.configurationName ?? DEFAULT_CONFIGURATION_NAME, clientConfig, timeoutSeconds },
+  };
+}
+
+/** The ValidatingWebhookConfiguration for a webhook server reached by URL or through a Service. */
+export function renderWebhookConfiguration(opts: WebhookConfigOptions): RenderedWebhookConfiguration {
+  const yaml = renderTemplate(opts.template ?? readWebhookTemplate(), webhookTemplateValues(opts));
+  return { yaml, object: parse(yaml) as ValidatingWebhookConfiguration };
+}
