@@ -23,18 +23,19 @@ describe('POST /capture and the read API', () => {
   after(async () => { await t.close(); });
 
   it('records a create, a scale and a delete, and answers with the request uid', async () => {
-    for (const name of ['deployment-create', 'deployment-scale', 'deployment-status-only', 'deployment-dry-run', 'deployment-delete']) {
+    for (const name of ['deployment-create', 'deployment-scale', 'deployment-patch-label', 'deployment-apply-image', 'deployment-status-only', 'deployment-dry-run', 'deployment-delete']) {
       const review = loadFixture(name);
       const response = await postReview(t.app, review);
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
     }
     const { items } = (await t.app.inject('/api/v1/events?namespace=demo&kind=Deployment&name=web')).json() as { items: ChangeEvent[] };
-    assert.deepEqual(items.map((event) => `${event.operation}:${event.user.username}`), ['DELETE:admin', 'UPDATE:bob', 'CREATE:alice'], 'newest first; dry-run and status-only not recorded');
-    const [deleted, scaled, created] = items as [ChangeEvent, ChangeEvent, ChangeEvent];
+    assert.deepEqual(items.map((event) => `${event.operation}:${event.user.username}`),
+      ['DELETE:admin', 'UPDATE:alice', 'UPDATE:alice', 'UPDATE:bob', 'CREATE:alice'], 'newest first; dry-run and status-only not recorded');
+    const [deleted, , , scaled, created] = items as [ChangeEvent, ChangeEvent, ChangeEvent, ChangeEvent, ChangeEvent];
     assert.match(created.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     assert.equal(created.fieldManager, 'kubectl-client-side-apply');
-    assert.equal(created.objectUid, '5c1e0b4a-1111-4e7e-9d7c-000000000001');
+    assert.equal(created.objectUid, (loadFixture('deployment-create').request['object'] as { metadata: { uid: string } }).metadata.uid);
     assert.deepEqual(scaled.user.groups, ['ops', 'system:authenticated']);
     // kubectl scale sends a Scale for deployments/scale: recorded in the Deployment's history, payload as sent.
     assert.equal(scaled.kind, 'Deployment');
@@ -46,15 +47,18 @@ describe('POST /capture and the read API', () => {
   it('history is oldest first, in json, patch, yaml and diff', async () => {
     const json = (await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web')).json() as { object: unknown; items: ChangeEvent[] };
     assert.deepEqual(json.object, { group: 'apps', kind: 'Deployment', namespace: 'demo', name: 'web' });
-    assert.deepEqual(json.items.map((event) => event.operation), ['CREATE', 'UPDATE', 'DELETE']);
-    // History shows the parent's full state after a subresource change, and each patch replays.
-    const [created, scaled, deleted] = json.items as [ChangeEvent, ChangeEvent, ChangeEvent];
-    assert.equal(scaled.object['kind'], 'Deployment');
-    assert.deepEqual(applyPatch(created.object, scaled.patch), scaled.object);
-    assert.deepEqual(applyPatch(scaled.object, deleted.patch), {});
-    assert.deepEqual(deleted.object, scaled.object);
+    assert.deepEqual(json.items.map((event) => event.operation), ['CREATE', 'UPDATE', 'UPDATE', 'UPDATE', 'DELETE']);
+    // History shows the parent's full state after a subresource change, and each patch replays on the one before.
+    assert.equal(json.items[1]!.object['kind'], 'Deployment');
+    let state = {};
+    for (const event of json.items) {
+      state = applyPatch(state, event.patch);
+      assert.deepEqual(state, event.operation === 'DELETE' ? {} : event.object, `event ${event.id} ${event.operation}`);
+    }
+    assert.deepEqual(json.items[4]!.object, json.items[3]!.object, 'the deleted object is the last state');
     const patch = (await t.app.inject('/api/v1/history?namespace=demo&group=apps&kind=Deployment&name=web&format=patch')).json() as { patch: unknown[] }[];
     assert.deepEqual(patch[1]!.patch, [{ op: 'replace', path: '/spec/replicas', value: 3 }]);
+    assert.deepEqual(patch[2]!.patch, [{ op: 'add', path: '/metadata/labels/tier', value: 'frontend' }]);
     const diff = await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web&format=diff');
     assert.match(diff.headers['content-type'] as string, /text\/x-diff/);
     assert.match(diff.body, /^- {2}replicas: 2$/m);
@@ -83,14 +87,14 @@ describe('POST /capture and the read API', () => {
       seen.push(...page.items.map((event) => event.id));
       cursor = page.nextCursor;
     } while (cursor);
-    assert.equal(seen.length, 8);
+    assert.equal(seen.length, 10);
     assert.deepEqual(seen, [...seen].sort((a, b) => Number(b) - Number(a)), 'newest first across pages');
   });
 
   it('overview counts changes per namespace with the last change and the most active users', async () => {
     const overview = (await t.app.inject('/api/v1/overview?since=24h')).json() as { since: string; namespaces: { namespace: string; changes: number; lastChange: { user: string; kind: string }; topUsers: { username: string; changes: number }[] }[] };
     const demo = overview.namespaces.find((entry) => entry.namespace === 'demo')!;
-    assert.equal(demo.changes, 8);
+    assert.equal(demo.changes, 10);
     assert.equal(demo.lastChange.user, 'bob');
     assert.equal(demo.lastChange.kind, 'ConfigMap');
     assert.deepEqual(demo.topUsers[0], { username: 'bob', changes: 6 });

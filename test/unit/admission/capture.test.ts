@@ -76,7 +76,7 @@ describe('capture decisions', () => {
     const decision = decideCapture(parseAdmissionReview(loadFixture('deployment-scale')).request, settings, NOW);
     assert.ok(decision.record);
     assert.deepEqual(decision.event.patch, [{ op: 'replace', path: '/spec/replicas', value: 3 }]);
-    assert.equal(decision.event.fieldManager, 'kubectl');
+    assert.equal(decision.event.fieldManager, '', 'kubectl scale names no field manager');
     assert.equal(decision.event.subresource, 'scale');
   });
 
@@ -84,7 +84,7 @@ describe('capture decisions', () => {
     const request = parseAdmissionReview(loadFixture('deployment-status-only')).request;
     const decision = decideCapture(request, { ...settings, normalise: { ...DEFAULT_NORMALISE_OPTIONS, dropStatus: false } }, NOW);
     assert.ok(decision.record);
-    assert.deepEqual(decision.event.patch.map((operation) => operation.path), ['/status/readyReplicas']);
+    assert.deepEqual(decision.event.patch.map((operation) => operation.path).sort(), ['/status/observedGeneration', '/status/readyReplicas', '/status/replicas']);
   });
 });
 
