@@ -32,7 +32,8 @@ export interface Logistis {
   readonly serving: CertFiles;
   /** Everything the server printed since it last started. */
   output(): string;
-  /** A read as the logistis server's own identity is never needed: reads go through the API server as a user. */
+  /** GET on logistis' own /api/v1 as `user`, with that user's bearer token (checked by TokenReview). */
+  api(user: string, path: string): Promise<{ status: number; body: string; json(): unknown }>;
   stop(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
 }
@@ -81,6 +82,15 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const logistis: Logistis = {
     port, url: `https://127.0.0.1:${port}`, dbPath, dataDir, ca, serving,
     output: () => output,
+    api: (user, path) => new Promise((resolveGet, reject) => {
+      const request = httpsGet({ host: '127.0.0.1', port, path, ca: ca.certPem, headers: { authorization: `Bearer ${cp.token(user)}` }, timeout: 10_000 }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+        response.on('end', () => resolveGet({ status: response.statusCode ?? 0, body, json: () => JSON.parse(body) as unknown }));
+      });
+      request.on('error', reject);
+      request.on('timeout', () => request.destroy(new Error(`GET ${path} timed out`)));
+    }),
     async start() {
       output = '';
       const started = spawn(process.execPath, args, {

@@ -2,13 +2,12 @@
 // that presents the front-proxy client certificate. Headers count only on such a connection. Pure but for the
 // socket it reads.
 import type { TLSSocket } from 'node:tls';
-import type { IncomingHttpHeaders } from 'node:http';
+/** Header name (lower case) → every value sent, repeated headers kept apart (Node's `headersDistinct`). */
+export type DistinctHeaders = Record<string, string[] | undefined>;
 import type { FrontProxySettings, RequestUser } from './types.ts';
 
-function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
-  const value = headers[name.toLowerCase()];
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
+function headerValues(headers: DistinctHeaders, name: string): string[] {
+  return headers[name.toLowerCase()] ?? [];
 }
 
 /** True when the peer presented a certificate signed by the front-proxy CA with an allowed common name. */
@@ -23,7 +22,8 @@ export function isFrontProxyConnection(socket: TLSSocket | undefined, settings: 
 }
 
 /** The forwarded user, or null when the proxy sent no username. */
-export function userFromFrontProxyHeaders(headers: IncomingHttpHeaders, settings: FrontProxySettings): RequestUser | null {
+// Repeated headers (one X-Remote-Group per group) must not be read joined with ", " as Node does by default.
+export function userFromFrontProxyHeaders(headers: DistinctHeaders, settings: FrontProxySettings): RequestUser | null {
   const username = settings.usernameHeaders.map((name) => headerValues(headers, name)[0]).find((value) => value);
   if (!username) return null;
   const groups = settings.groupHeaders.flatMap((name) => headerValues(headers, name));
@@ -34,7 +34,7 @@ export function userFromFrontProxyHeaders(headers: IncomingHttpHeaders, settings
       if (!name.startsWith(lowerPrefix) || value === undefined) continue;
       // Extra keys are percent-encoded in header names (RFC 7230 forbids some characters).
       const key = decodeURIComponent(name.slice(lowerPrefix.length));
-      extra[key] = [...(extra[key] ?? []), ...(Array.isArray(value) ? value : [value])];
+      extra[key] = [...(extra[key] ?? []), ...value];
     }
   }
   const uid = settings.uidHeaders.map((name) => headerValues(headers, name)[0]).find((value) => value) ?? '';

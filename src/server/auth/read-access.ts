@@ -44,7 +44,7 @@ export function kubernetesReadAccess(options: KubernetesReadAccessOptions): Read
   const authenticate = async (request: FastifyRequest): Promise<RequestUser> => {
     const socket = request.raw.socket as TLSSocket;
     if (options.frontProxy && isFrontProxyConnection(socket, options.frontProxy)) {
-      const user = userFromFrontProxyHeaders(request.headers, options.frontProxy);
+      const user = userFromFrontProxyHeaders(request.raw.headersDistinct, options.frontProxy);
       if (!user) throw new HttpError(401, 'the front proxy forwarded no user name');
       return user;
     }
