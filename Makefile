@@ -46,8 +46,8 @@ test-e2e: build control-plane
 test: build control-plane typecheck lint
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts"
 
-demo: build
-	$(NODE) dist/cli/logistis.js demo $(if $(ONCE),--once,)
+demo: build control-plane
+	$(NODE) scripts/demo.ts $(if $(ONCE),--once,)
 
 bench: build
 	$(NODE) bench/run.ts
