@@ -1,6 +1,6 @@
 // Secret values never leave the request thread: each is replaced by a keyed fingerprint (HMAC-SHA256 with a
 // per-installation key), so "this key changed" stays visible while the value is never stored or logged. Pure.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { JsonObject } from '../event.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -10,9 +10,18 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Turning raw key bytes into a key costs more than the HMAC of a short value: do it once per key.
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObjectFor(key: Buffer): KeyObject {
+  let keyObject = keyObjects.get(key);
+  if (!keyObject) keyObjects.set(key, (keyObject = createSecretKey(key)));
+  return keyObject;
+}
+
 /** `data` and `stringData` fingerprint the same bytes alike, so moving a value between them shows no change. */
 export function fingerprint(value: Buffer, key: Buffer): string {
-  return FINGERPRINT_PREFIX + createHmac('sha256', key).update(value).digest('hex').slice(0, 24);
+  return FINGERPRINT_PREFIX + createHmac('sha256', keyObjectFor(key)).update(value).digest('hex').slice(0, 24);
 }
 
 export function isFingerprint(value: unknown): boolean {

@@ -20,13 +20,37 @@ export interface EventRow {
   body: string;
 }
 
+const ROW_FIELDS = [
+  'timeMs', 'requestUid', 'operation', 'username', 'userUid', 'userGroups', 'userExtra', 'group', 'version', 'kind',
+  'resource', 'subresource', 'namespace', 'name', 'objectUid', 'fieldManager',
+] as const;
+
+/**
+ * A batch crosses to the writer as one string: structured cloning an array of row objects cost more than the
+ * rest of the capture path. Each row is a JSON array of the small fields, a tab, then the JSON body; rows are
+ * separated by newlines. JSON text never holds a raw tab or newline, so the separators are unambiguous.
+ */
+export function encodeRows(rows: EventRow[]): string {
+  return rows.map((row) => `${JSON.stringify(ROW_FIELDS.map((field) => row[field]))}\t${row.body}`).join('\n');
+}
+
+export function decodeRows(batch: string): EventRow[] {
+  return batch.split('\n').map((line) => {
+    const tab = line.indexOf('\t');
+    const values = JSON.parse(line.slice(0, tab)) as (string | number)[];
+    const row = { body: line.slice(tab + 1) } as Record<string, string | number>;
+    ROW_FIELDS.forEach((field, index) => { row[field] = values[index]!; });
+    return row as unknown as EventRow;
+  });
+}
+
 export interface WriterOptions {
   path: string;
   maxEventsPerObject: number;
 }
 
 export type WriterRequest =
-  | { type: 'append'; id: number; rows: EventRow[] }
+  | { type: 'append'; id: number; rows: string }
   | { type: 'prune-age'; id: number; beforeMs: number; chunk: number }
   | { type: 'ping'; id: number };
 

@@ -11,7 +11,8 @@ import {
   InvalidQueryError, StoreError,
   type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
-import type { EventRow, WriterOptions, WriterRequest, WriterResponse } from './protocol.ts';
+import { creationPatch } from '../../admission/patch.ts';
+import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -69,12 +70,13 @@ function toRow(event: NewChangeEvent): EventRow {
     name: event.name,
     objectUid: event.objectUid,
     fieldManager: event.fieldManager,
-    body: JSON.stringify({ patch: event.patch, object: event.object }),
+    // A CREATE's patch is derivable from its object (creationPatch): store the object alone.
+    body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
   };
 }
 
 function fromRow(row: SqlRow): ChangeEvent {
-  const body = JSON.parse(zstdDecompressSync(row.body).toString('utf8')) as Pick<ChangeEvent, 'patch' | 'object'>;
+  const body = JSON.parse(zstdDecompressSync(row.body).toString('utf8')) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
   return {
     id: String(row.id),
     time: new Date(row.time_ms).toISOString(),
@@ -95,7 +97,7 @@ function fromRow(row: SqlRow): ChangeEvent {
     name: row.name,
     objectUid: row.object_uid,
     fieldManager: row.field_manager,
-    patch: body.patch,
+    patch: body.patch ?? creationPatch(body.object),
     object: body.object,
   };
 }
@@ -222,7 +224,7 @@ export class SqliteEventStore implements EventStore {
     }
     const started = process.hrtime.bigint();
     try {
-      const response = await this.request({ type: 'append', rows: batch.flatMap((entry) => entry.rows) });
+      const response = await this.request({ type: 'append', rows: encodeRows(batch.flatMap((entry) => entry.rows)) });
       if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`);
       this.hooks.onCommit?.(size, Number(process.hrtime.bigint() - started) / 1e9, response.prunedPerObject ?? 0);
       for (const entry of batch) entry.resolve();

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { zstdCompressSync, constants as zlibConstants } from 'node:zlib';
 import { SQLITE_MIGRATIONS } from './schema.ts';
-import type { EventRow, WriterOptions, WriterRequest, WriterResponse } from './protocol.ts';
+import { decodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
 
 const HOUR_MS = 3_600_000;
 const port = parentPort;
@@ -62,14 +62,40 @@ const trimObject = db.prepare(`
   DELETE FROM events WHERE id IN (
     SELECT id FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?
     ORDER BY id DESC LIMIT -1 OFFSET ?)`);
+const countObject = db.prepare(`
+  SELECT COUNT(*) AS events FROM (
+    SELECT 1 FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ? LIMIT ?)`);
 const pruneOld = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?)');
 const pruneActivity = db.prepare('DELETE FROM activity WHERE hour < ?');
+
+// Events per object as far as this writer knows: an upper bound (age pruning only lowers the truth), so the
+// per-object trim, an exact DELETE, runs only when an object may exceed its limit instead of after every insert.
+const MAX_TRACKED_OBJECTS = 200_000;
+const objectEvents = new Map<string, number>();
+
+function trimIfOverLimit(key: string, group: string, kind: string, namespace: string, name: string, added: number): number {
+  const limit = options.maxEventsPerObject;
+  let known = objectEvents.get(key);
+  if (known === undefined) {
+    if (objectEvents.size >= MAX_TRACKED_OBJECTS) objectEvents.clear();
+    known = (countObject.get(group, kind, namespace, name, limit + 1) as { events: number }).events;
+  } else {
+    known += added;
+  }
+  let trimmed = 0;
+  if (known > limit) {
+    trimmed = Number(trimObject.run(group, kind, namespace, name, limit).changes);
+    known = limit;
+  }
+  objectEvents.set(key, known);
+  return trimmed;
+}
 
 const compressOptions = { params: { [zlibConstants.ZSTD_c_compressionLevel]: 3 } };
 
 function append(rows: EventRow[]): number {
   const activity = new Map<string, { namespace: string; username: string; hour: number; changes: number }>();
-  const touched = new Map<string, [string, string, string, string]>();
+  const touched = new Map<string, { group: string; kind: string; namespace: string; name: string; added: number }>();
   let trimmed = 0;
   db.exec('BEGIN IMMEDIATE');
   try {
@@ -84,15 +110,20 @@ function append(rows: EventRow[]): number {
       const entry = activity.get(activityKey);
       if (entry) entry.changes += 1;
       else activity.set(activityKey, { namespace: row.namespace, username: row.username, hour, changes: 1 });
-      touched.set(`${row.group}\u0000${row.kind}\u0000${row.namespace}\u0000${row.name}`, [row.group, row.kind, row.namespace, row.name]);
+      const objectKey = `${row.group}\u0000${row.kind}\u0000${row.namespace}\u0000${row.name}`;
+      const object = touched.get(objectKey);
+      if (object) object.added += 1;
+      else touched.set(objectKey, { group: row.group, kind: row.kind, namespace: row.namespace, name: row.name, added: 1 });
     }
     for (const entry of activity.values()) addActivity.run(entry.namespace, entry.username, entry.hour, entry.changes);
-    for (const [group, kind, namespace, name] of touched.values()) {
-      trimmed += Number(trimObject.run(group, kind, namespace, name, options.maxEventsPerObject).changes);
+    for (const [key, object] of touched) {
+      trimmed += trimIfOverLimit(key, object.group, object.kind, object.namespace, object.name, object.added);
     }
     db.exec('COMMIT');
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK');
+    // What this writer believed about the rolled-back objects may be wrong now.
+    for (const key of touched.keys()) objectEvents.delete(key);
     throw error;
   }
   return trimmed;
@@ -115,7 +146,7 @@ port.on('message', (message: WriterRequest) => {
   try {
     switch (message.type) {
       case 'append':
-        send({ type: 'done', id: message.id, prunedPerObject: append(message.rows) });
+        send({ type: 'done', id: message.id, prunedPerObject: append(decodeRows(message.rows)) });
         break;
       case 'prune-age':
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
