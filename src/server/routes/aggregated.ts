@@ -7,9 +7,9 @@ import type { ReadAccess } from '../auth/read-access.ts';
 import { HttpError } from '../errors.ts';
 import { QueryReader } from '../query-params.ts';
 import { describePatch } from '../../format/patch.ts';
+import { readOverview } from './api.ts';
 
 const BASE = `/apis/${API_GROUP}/${API_VERSION}`;
-const DAY_MS = 86_400_000;
 
 const API_GROUP_DISCOVERY = {
   name: API_GROUP,
@@ -137,13 +137,5 @@ export function registerAggregatedRoutes(app: FastifyInstance, store: EventStore
   app.get(`${BASE}/${CHANGES_RESOURCE}/:name`, get);
   app.get(`${BASE}/namespaces/:namespace/${CHANGES_RESOURCE}/:name`, get);
 
-  app.get(`${BASE}/overview`, async (request) => {
-    const now = Date.now();
-    const query = new QueryReader(request.query, now);
-    const sinceMs = query.time('since') ?? now - DAY_MS;
-    const topUsers = query.integer('topUsers', 3, 1, 20);
-    query.rejectUnknown();
-    await access.check(request, { verb: 'list', namespace: '' });
-    return { apiVersion: GROUP_VERSION, kind: 'Overview', since: new Date(sinceMs).toISOString(), namespaces: await store.overview(sinceMs, topUsers) };
-  });
+  app.get(`${BASE}/overview`, async (request) => ({ apiVersion: GROUP_VERSION, kind: 'Overview', ...await readOverview(request, store, access) }));
 }

@@ -1,5 +1,5 @@
 // The read API under /api/v1: events with filters and cursor paging, one object's history, the overview.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createTwoFilesPatch } from 'diff';
 import { stringify as toYaml } from 'yaml';
 import type { ChangeEvent, JsonObject, ObjectKey } from '../../event.ts';
@@ -102,13 +102,16 @@ export function registerApiRoutes(app: FastifyInstance, store: EventStore, acces
     return rendered;
   });
 
-  app.get('/api/v1/overview', async (request) => {
-    const now = Date.now();
-    const query = new QueryReader(request.query, now);
-    const sinceMs = query.time('since') ?? now - DAY_MS;
-    const topUsers = query.integer('topUsers', 3, 1, 20);
-    query.rejectUnknown();
-    await access.check(request, { verb: 'list', namespace: '' });
-    return { since: new Date(sinceMs).toISOString(), namespaces: await store.overview(sinceMs, topUsers) };
-  });
+  app.get('/api/v1/overview', (request) => readOverview(request, store, access));
+}
+
+/** The cluster overview (`since`, default 24h; `topUsers`): needs read access across all namespaces. */
+export async function readOverview(request: FastifyRequest, store: EventStore, access: ReadAccess) {
+  const now = Date.now();
+  const query = new QueryReader(request.query, now);
+  const sinceMs = query.time('since') ?? now - DAY_MS;
+  const topUsers = query.integer('topUsers', 3, 1, 20);
+  query.rejectUnknown();
+  await access.check(request, { verb: 'list', namespace: '' });
+  return { since: new Date(sinceMs).toISOString(), namespaces: await store.overview(sinceMs, topUsers) };
 }
