@@ -52,5 +52,8 @@ demo: build control-plane
 bench: build
 	$(NODE) bench/run.ts
 
+bench-smoke: build
+	$(NODE) bench/run.ts --smoke
+
 clean:
 	rm -rf dist node_modules/.install-stamp

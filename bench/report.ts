@@ -1,0 +1,311 @@
+// The one table `make bench` prints, and bench/RESULTS.md around it.
+import type { MachineInfo } from './lib/machine.ts';
+import type { ToolResult } from './lib/tools.ts';
+import type { CaptureResult, CaptureSettings } from './capture.ts';
+import type { QueryResult, QuerySettings, QueryName } from './query.ts';
+import { QUERY_NAMES } from './query.ts';
+import type { StorageResult } from './storage.ts';
+import type { DurabilityResult, DurabilitySettings } from './durability.ts';
+import type { MixKind, TemplateInfo } from './fixtures.ts';
+
+type Failed = { error: string };
+
+export interface Report {
+  smoke: boolean;
+  date: string;
+  finished: string;
+  revision: string;
+  machine: MachineInfo;
+  pinning: string;
+  /** Cores the servers and the load generator were pinned to, when they were. */
+  cores: { server?: number; load?: number };
+  loadAverage: number[];
+  settings: { capture: CaptureSettings; query: QuerySettings; durability: DurabilitySettings; engine: string };
+  templates: TemplateInfo[];
+  mixWeights: Record<MixKind, number>;
+  commands: string[];
+  tools: Record<string, ToolResult>;
+  capture: Record<string, CaptureResult>;
+  query?: QueryResult | Failed;
+  storage?: StorageResult | Failed;
+  durability?: DurabilityResult | Failed;
+  notes: string[];
+}
+
+export const TARGETS = {
+  throughput: 5000,
+  shareOfBare: 0.6,
+  p99AtFixedRateMs: 5,
+  queryP95Ms: 50,
+  storageRatio: 0.2,
+  lost: 0,
+};
+
+const COLUMNS = ['logistis', 'bare', 'kube-audit-rest'] as const;
+const HEADER = ['measurement', 'logistis', 'bare Node (limit)', 'kube-audit-rest (peer)', 'target', 'verdict'];
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const ms = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) : 'n/a');
+const mib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(0) : 'n/a');
+
+function isFailed<T extends object>(value: T | Failed | undefined): value is Failed {
+  return value !== undefined && 'error' in value && typeof (value as Failed).error === 'string';
+}
+
+interface Row {
+  cells: string[];
+}
+
+export function renderTable(report: Report): string {
+  const footnotes: string[] = [];
+  const na = (reason: string): string => {
+    let index = footnotes.indexOf(reason);
+    if (index < 0) index = footnotes.push(reason) - 1;
+    return `n/a [${index + 1}]`;
+  };
+  const rows: Row[] = [];
+  const cap = (name: string): CaptureResult | undefined => report.capture[name];
+  const capCell = (name: (typeof COLUMNS)[number], render: (c: CaptureResult) => string | undefined): string => {
+    const c = cap(name);
+    if (!c) return '—';
+    if (c.error) return na(`${name}: ${c.error}`);
+    const text = render(c);
+    return text ?? '—';
+  };
+  const fs = (c: CaptureResult) => c.fullSpeed;
+  const ol = (c: CaptureResult) => (c.openLoop && 'result' in c.openLoop ? c.openLoop : undefined);
+  const settings = report.settings.capture;
+  const haveCapture = Object.keys(report.capture).length > 0;
+
+  if (haveCapture) {
+    const logistis = cap('logistis')?.fullSpeed?.result.requestsPerSec ?? NaN;
+    const bare = cap('bare')?.fullSpeed?.result.requestsPerSec ?? NaN;
+    const peer = cap('kube-audit-rest')?.fullSpeed?.result.requestsPerSec ?? NaN;
+    const verdicts: string[] = [];
+    if (Number.isFinite(logistis)) {
+      verdicts.push(logistis >= TARGETS.throughput ? `≥ ${int(TARGETS.throughput)}/s met` : `≥ ${int(TARGETS.throughput)}/s MISSED`);
+      if (Number.isFinite(bare)) {
+        const share = logistis / bare;
+        verdicts.push(`${Math.round(share * 100)}% of bare: ${share >= TARGETS.shareOfBare ? 'met' : 'MISSED'}`);
+      }
+      if (Number.isFinite(peer)) verdicts.push(`${logistis > peer ? 'ahead of' : 'BEHIND'} the peer (${Math.round((logistis / peer) * 100)}%)`);
+      else verdicts.push('peer not measured');
+    }
+    rows.push({
+      cells: [
+        `capture, full speed, ${settings.connections} connections, ${settings.fullSpeedSec} s: requests/s (2xx)`,
+        ...COLUMNS.map((n) => capCell(n, (c) => (fs(c) ? int(fs(c)!.result.requestsPerSec) : undefined))),
+        `≥ ${int(TARGETS.throughput)}/s, ≥ ${TARGETS.shareOfBare * 100}% of bare, ahead of peer`,
+        verdicts.join('; ') || 'not measured',
+      ],
+    });
+    rows.push({
+      cells: [
+        'capture, full speed: latency p50 / p99 / p99.9 (ms)',
+        ...COLUMNS.map((n) => capCell(n, (c) => (fs(c) ? `${ms(fs(c)!.result.latencyMs.p50)} / ${ms(fs(c)!.result.latencyMs.p99)} / ${ms(fs(c)!.result.latencyMs.p999)}` : undefined))),
+        '—', '',
+      ],
+    });
+    rows.push({
+      cells: [
+        'capture, full speed: server CPU (% of one core) / failed requests',
+        ...COLUMNS.map((n) => capCell(n, (c) => (fs(c) ? `${Math.round(fs(c)!.cpuPercent)}% / ${int(fs(c)!.result.non2xx + fs(c)!.result.errors + fs(c)!.result.timeouts)}` : undefined))),
+        '—', '',
+      ],
+    });
+    const logistisOl = ol(cap('logistis') ?? { target: '' });
+    const p99 = logistisOl?.result.latencyMs.p99 ?? NaN;
+    rows.push({
+      cells: [
+        `capture at ${int(settings.openLoopRate)}/s open loop, ${settings.openLoopSec} s: latency p50 / p99 / p99.9 (ms)`,
+        ...COLUMNS.map((n) => capCell(n, (c) => {
+          if (c.openLoop && 'unavailable' in c.openLoop) return na(`open loop: ${c.openLoop.unavailable}`);
+          const o = ol(c);
+          return o ? `${ms(o.result.latencyMs.p50)} / ${ms(o.result.latencyMs.p99)} / ${ms(o.result.latencyMs.p999)}` : undefined;
+        })),
+        `p99 < ${TARGETS.p99AtFixedRateMs} ms`,
+        Number.isFinite(p99) ? (p99 < TARGETS.p99AtFixedRateMs ? 'met' : 'MISSED') : 'not measured',
+      ],
+    });
+    rows.push({
+      cells: [
+        `capture at ${int(settings.openLoopRate)}/s: answered/s, server CPU, failed`,
+        ...COLUMNS.map((n) => capCell(n, (c) => {
+          const o = ol(c);
+          return o ? `${int(o.result.requestsPerSec)}, ${Math.round(o.cpuPercent)}%, ${int(o.result.failed)}` : undefined;
+        })),
+        '—', '',
+      ],
+    });
+    rows.push({
+      cells: ['server peak RSS (MiB, VmHWM)', ...COLUMNS.map((n) => capCell(n, (c) => (c.peakRssBytes ? mib(c.peakRssBytes) : undefined))), '—', ''],
+    });
+  }
+
+  const q = report.query;
+  if (q) {
+    const events = isFailed(q) ? report.settings.query.events : q.events;
+    for (const name of QUERY_NAMES) {
+      let cell: string;
+      let verdict = 'not measured';
+      if (isFailed(q)) cell = na(`query: ${q.error}`);
+      else {
+        const t = q.queries[name as QueryName];
+        if (!t) cell = '—';
+        else if ('unavailable' in t) cell = na(`${name}: ${t.unavailable}`);
+        else {
+          cell = `${ms(t.p50)} / ${ms(t.p95)}`;
+          verdict = t.p95 < TARGETS.queryP95Ms ? 'met' : 'MISSED';
+        }
+      }
+      rows.push({ cells: [`query at ${int(events)} events: ${name} p50 / p95 (ms)`, cell, '—', '—', `p95 < ${TARGETS.queryP95Ms} ms`, verdict] });
+    }
+  }
+
+  const s = report.storage;
+  if (s) {
+    if (isFailed(s)) rows.push({ cells: ['storage: bytes on disk per event / raw review bytes per event', na(`storage: ${s.error}`), '—', '—', `≤ 1/5 of raw`, 'not measured'] });
+    else {
+      rows.push({
+        cells: [
+          `storage (${int(s.events)} events): bytes on disk per event / raw review bytes per event`,
+          `${int(s.diskBytesPerEvent)} / ${int(s.rawBytesPerEvent)} (${(s.ratio * 100).toFixed(1)}%)`,
+          '—', '—', '≤ 1/5 of raw (20%)', s.ratio <= TARGETS.storageRatio ? 'met' : 'MISSED',
+        ],
+      });
+    }
+  }
+
+  const d = report.durability;
+  if (d) {
+    if (isFailed(d)) rows.push({ cells: ['durability: acknowledged events lost under SIGKILL', na(`durability: ${d.error}`), '—', '—', '0 lost', 'not measured'] });
+    else {
+      rows.push({
+        cells: [
+          `durability: acknowledged events lost after ${d.kills} SIGKILLs under load`,
+          `${int(d.lost)} of ${int(d.acked)}`,
+          '—', '—', '0 lost',
+          (d.lost === 0 ? 'met' : 'MISSED') + (d.restartFailures.length ? `; ${d.restartFailures.length} failed restart(s), see details` : ''),
+        ],
+      });
+    }
+  }
+
+  const all = [HEADER, ...rows.map((r) => r.cells)];
+  const widths = HEADER.map((_, i) => Math.max(...all.map((cells) => (cells[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join(' | ')} |`;
+  const out = [line(HEADER), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(r.cells))];
+  if (footnotes.length) {
+    out.push('');
+    footnotes.forEach((note, i) => out.push(`[${i + 1}] ${note}`));
+  }
+  return out.join('\n');
+}
+
+/** Measurements where other processes took more than 10% of the server's core. */
+export function noiseWarnings(report: Report): string[] {
+  const core = report.cores.server;
+  if (core === undefined) return [];
+  const out: string[] = [];
+  for (const [name, result] of Object.entries(report.capture)) {
+    for (const [label, m] of [['full speed', result.fullSpeed], ['open loop', result.openLoop && 'result' in result.openLoop ? result.openLoop : undefined]] as const) {
+      const busy = m?.coreBusyPercent[core];
+      if (m && busy !== undefined && busy - m.cpuPercent > 10) out.push(`${name} ${label}: ${Math.round(busy - m.cpuPercent)}% of core ${core}`);
+    }
+  }
+  const q = report.query;
+  if (q && !isFailed(q)) {
+    for (const name of QUERY_NAMES) {
+      const t = q.queries[name];
+      if (t && 'otherCpuPercent' in t && t.otherCpuPercent > 10) out.push(`query ${name}: ${Math.round(t.otherCpuPercent)}% of core ${core}`);
+    }
+  }
+  return out;
+}
+
+function toolLine(name: string, tool: ToolResult): string {
+  return 'bin' in tool ? `- ${name} ${tool.version}: ${tool.provenance}` : `- ${name}: unavailable (${tool.unavailable})`;
+}
+
+export function renderReport(report: Report, table: string, analysis: string): string {
+  const m = report.machine;
+  const c = report.settings.capture;
+  const q = report.settings.query;
+  const d = report.settings.durability;
+  const lines: string[] = [];
+  lines.push(`# Benchmark results${report.smoke ? ' (smoke run: tiny sizes, not for comparison)' : ''}`);
+  lines.push('');
+  lines.push('Written by `make bench` (`node bench/run.ts`); how to run it and what each number means: [docs/benchmarks.md](../docs/benchmarks.md).');
+  lines.push('');
+  lines.push('## Run');
+  lines.push('');
+  lines.push(`- date: ${report.date} to ${report.finished}`);
+  lines.push(`- revision: ${report.revision}`);
+  lines.push(`- machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB memory, Linux ${m.kernel} (${m.os}), Node.js ${m.node}`);
+  lines.push(`- pinning: ${report.pinning}`);
+  lines.push(`- load average when the run started: ${report.loadAverage.map((l) => l.toFixed(2)).join(', ')}${report.loadAverage[0]! > 0.5 ? ' (the machine was not idle: other work competes for the cores; see the per-run core use under Details)' : ''}`);
+  lines.push(`- review mix (share: bytes, source): ${report.templates.map((t) => `${t.kind} ${report.mixWeights[t.kind]}%: ${t.bytes.toLocaleString('en-US')} B, ${t.source === 'fixture' ? `real fixture ${t.fixtureFile?.replace(/^.*?test\//, 'test/')}` : 'generated'}`).join('; ')}`);
+  lines.push(`- capture: warm-up ${c.warmupSec} s at full speed; open loop ${c.openLoopRate}/s for ${c.openLoopSec} s; full speed ${c.connections} connections for ${c.fullSpeedSec} s (closed-loop engine: ${report.settings.engine})`);
+  lines.push(`- query: ${q.events.toLocaleString('en-US')} events over ${q.objects.toLocaleString('en-US')} objects in ${q.namespaces} namespaces; ${q.samples} timed requests per query after ${q.warmup} warm-up`);
+  lines.push(`- durability: ${d.kills} SIGKILLs, each ${d.minUpMs / 1000}–${d.maxUpMs / 1000} s after the server is up, ${d.clients} concurrent clients`);
+  lines.push('');
+  lines.push('Tools, built at bench time into `~/.cache/logistis/bench/` (never committed):');
+  lines.push('');
+  for (const [name, tool] of Object.entries(report.tools)) lines.push(toolLine(name, tool));
+  lines.push('');
+  lines.push('Commands (PORT, TMP: chosen per run; every address is 127.0.0.1):');
+  lines.push('');
+  lines.push('```');
+  for (const command of report.commands) lines.push(command);
+  lines.push('```');
+  lines.push('');
+  lines.push('## Numbers');
+  lines.push('');
+  const noisy = noiseWarnings(report);
+  if (noisy.length) {
+    lines.push(`**Other processes competed for the cores during this run**, so the numbers named here understate: ${noisy.join('; ')}. Rerun on an idle machine.`);
+    lines.push('');
+  }
+  lines.push(table);
+  lines.push('');
+  const extra: string[] = [];
+  const qr = report.query;
+  if (qr && !isFailed(qr)) {
+    extra.push(`- query dataset: loaded ${qr.load.cached ? 'from the cache (generated earlier' : '(generated this run'} in ${qr.load.seconds.toFixed(1)} s, ${Math.round(qr.load.eventsPerSec).toLocaleString('en-US')} events/s through the store's append); database ${(qr.dbBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+  const st = report.storage;
+  if (st && !isFailed(st)) {
+    extra.push(`- storage: ${(st.diskBytes / 2 ** 20).toFixed(1)} MiB on disk for ${st.events.toLocaleString('en-US')} events (${Object.entries(st.byKind).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(', ')})`);
+  }
+  const du = report.durability;
+  if (du && !isFailed(du)) {
+    for (const failure of du.restartFailures) extra.push(`- durability: a restart after SIGKILL failed (retried): ${failure}`);
+    extra.push(`- durability: ${du.sent.toLocaleString('en-US')} requests sent in ${du.seconds.toFixed(1)} s, ${du.acked.toLocaleString('en-US')} acknowledged, ${du.failed.toLocaleString('en-US')} failed or refused while the server was down, ${du.stored.toLocaleString('en-US')} events stored; lost: ${du.lost}${du.lost ? ` (${du.lostFailOpenLogged} of them logged by the server as allowed without a commit; e.g. ${du.lostSample.slice(0, 3).join(', ')})` : ''}`);
+  }
+  for (const [name, result] of Object.entries(report.capture)) {
+    const f = result.fullSpeed?.result;
+    if (f?.firstError) extra.push(`- ${name}, full speed: first failure: ${f.firstError.slice(0, 200)}`);
+    if (f) extra.push(`- ${name}, full speed: load generator used ${Math.round(f.loadCpuPercent)}% of its core`);
+    for (const [label, m] of [['full speed', result.fullSpeed], ['open loop', result.openLoop && 'result' in result.openLoop ? result.openLoop : undefined]] as const) {
+      if (!m?.coreBusyPercent.length) continue;
+      const busy = m.coreBusyPercent.map((b, i) => `core ${i} ${Math.round(b)}%`).join(', ');
+      extra.push(`- ${name}, ${label}: cores busy (all processes) ${busy}; the server itself ${Math.round(m.cpuPercent)}%`);
+    }
+  }
+  extra.push(...report.notes.map((n) => `- ${n}`));
+  if (extra.length) {
+    lines.push('Details:');
+    lines.push('');
+    lines.push(...extra);
+    lines.push('');
+  }
+  if (analysis.trim()) {
+    lines.push('## Analysis');
+    lines.push('');
+    lines.push('From bench/analysis.md (kept by hand: what limits each number, and why a target is missed).');
+    lines.push('');
+    lines.push(analysis.trim());
+    lines.push('');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,248 @@
+// `make bench`: capture throughput and latency beside a bare Node server (the limit) and kube-audit-rest (the
+// peer), query speed at scale, storage per event, and durability under SIGKILL. Prints one table and writes
+// bench/RESULTS.md. Every load goes to 127.0.0.1 and every loop is bounded in count and time.
+//
+//   node bench/run.ts            full run (about 10 minutes; the first builds vegeta and the query dataset)
+//   node bench/run.ts --smoke    a few-seconds version of everything, for CI (writes its RESULTS.md to the temp dir)
+//
+// Options: --out FILE (where RESULTS.md goes), --only capture,query,storage,durability, --profile (node
+// --cpu-prof for logistis; keeps the temp dir), --keep-tmp, --engine raw|autocannon (closed-loop load engine),
+// --targets bare,kube-audit-rest,logistis (which servers the capture phase loads), --rerender REPORT.json (write
+// RESULTS.md again from a run's saved report, e.g. after editing bench/analysis.md; measures nothing).
+import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { ReviewSource, MIX_WEIGHTS, type TemplateInfo } from './fixtures.ts';
+import { makeCert } from './lib/tls.ts';
+import { ensurePeer, ensureVegeta, type Tool, type ToolResult } from './lib/tools.ts';
+import { HAVE_TASKSET } from './lib/proc.ts';
+import { machineInfo } from './lib/machine.ts';
+import { logistisArgs, logistisAvailable, snapshotApp, startBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
+import { FULL_SETTINGS, SMOKE_SETTINGS, measureCapture, type CaptureSettings } from './capture.ts';
+import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './query.ts';
+import { measureStorage } from './storage.ts';
+import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
+import { noiseWarnings, renderReport, renderTable, type Report } from './report.ts';
+
+const PHASES = ['capture', 'query', 'storage', 'durability'] as const;
+type Phase = (typeof PHASES)[number];
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'keep-tmp': { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'raw' },
+    targets: { type: 'string', default: 'bare,kube-audit-rest,logistis' },
+    rerender: { type: 'string' },
+  },
+});
+
+const ROOT = resolve(import.meta.dirname, '..');
+const ANALYSIS_FILE = join(ROOT, 'bench', 'analysis.md');
+
+if (values.rerender) {
+  const saved = JSON.parse(readFileSync(values.rerender, 'utf8')) as Report;
+  const table = renderTable(saved);
+  const out = values.out ?? join(ROOT, 'bench', 'RESULTS.md');
+  writeFileSync(out, renderReport(saved, table, existsSync(ANALYSIS_FILE) ? readFileSync(ANALYSIS_FILE, 'utf8') : ''));
+  process.stdout.write(`${table}\nwrote ${out}\n`);
+  process.exit(0);
+}
+const smoke = values.smoke ?? false;
+const only = new Set<Phase>((values.only ? values.only.split(',') : PHASES) as Phase[]);
+for (const phase of only) if (!PHASES.includes(phase)) throw new Error(`--only: unknown phase "${phase}"; known: ${PHASES.join(', ')}`);
+if (values.engine !== 'raw' && values.engine !== 'autocannon') throw new Error('--engine must be raw or autocannon');
+if (only.has('storage')) only.add('capture');
+
+const started = new Date();
+const log = (msg: string): void => {
+  const s = ((Date.now() - started.getTime()) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[bench ${s}s] ${msg}\n`);
+};
+
+const tmp = mkdtempSync(join(tmpdir(), 'logistis-bench-'));
+const keepTmp = values['keep-tmp'] || values.profile;
+const cores = cpus().length;
+const serverCpu = HAVE_TASKSET ? 0 : undefined;
+const loadCpu = HAVE_TASKSET ? (cores > 1 ? 1 : 0) : undefined;
+// The runner itself (query and durability clients) stays off the server's core too.
+if (loadCpu !== undefined) spawnSync('taskset', ['-a', '-p', '-c', String(loadCpu), String(process.pid)], { stdio: 'ignore' });
+const profileDir = join(tmp, 'profiles');
+if (values.profile) mkdirSync(profileDir, { recursive: true });
+
+const env: BenchEnv = {
+  root: ROOT,
+  appRoot: ROOT,
+  node: process.execPath,
+  tmp,
+  cert: { cert: '', key: '' },
+  serverCpu,
+  loadCpu,
+  logistisNodeFlags: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  loadEngine: values.engine as 'raw' | 'autocannon',
+  log,
+};
+
+const capture: CaptureSettings = smoke ? SMOKE_SETTINGS : FULL_SETTINGS;
+const querySettings: QuerySettings = smoke ? SMOKE_QUERY : FULL_QUERY;
+const durabilitySettings: DurabilitySettings = smoke ? SMOKE_DURABILITY : FULL_DURABILITY;
+
+function gitRevision(): string {
+  const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+  const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout?.trim();
+  return dirty ? `${rev} (with uncommitted changes in src/)` : rev;
+}
+
+async function withTarget<T>(start: () => Promise<RunningTarget>, body: (t: RunningTarget) => Promise<T>): Promise<T> {
+  const target = await start();
+  try {
+    return await body(target);
+  } finally {
+    await target.server.stop();
+  }
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' | ').slice(0, 1200);
+}
+
+async function main(): Promise<number> {
+  log(`temp dir ${tmp}${smoke ? ' (smoke run)' : ''}`);
+  env.cert = await makeCert(tmp);
+  const source = new ReviewSource({ uidPrefix: '00000000' });
+  const templates: TemplateInfo[] = source.info();
+
+  const report: Report = {
+    smoke,
+    date: started.toISOString(),
+    finished: '',
+    revision: gitRevision(),
+    machine: machineInfo(),
+    loadAverage: loadavg(),
+    cores: { server: serverCpu, load: loadCpu },
+    pinning: HAVE_TASKSET ? `server on core ${serverCpu}, load generator on core ${loadCpu}` : 'taskset not available: not pinned',
+    settings: { capture, query: querySettings, durability: durabilitySettings, engine: env.loadEngine },
+    templates,
+    mixWeights: { ...MIX_WEIGHTS },
+    commands: [],
+    tools: {},
+    capture: {},
+    notes: [],
+  };
+
+  const missing = logistisAvailable(ROOT);
+  if (!missing) env.appRoot = snapshotApp(ROOT, tmp);
+  const vegeta: ToolResult = only.has('capture') ? await ensureVegeta(log) : { unavailable: 'not run' };
+  const peer: ToolResult = only.has('capture') ? await ensurePeer(log) : { unavailable: 'not run' };
+  report.tools = { vegeta, 'kube-audit-rest': peer };
+  const vegetaBin = 'bin' in vegeta ? vegeta.bin : { unavailable: vegeta.unavailable };
+
+  const pin = (cpu: number | undefined): string => (cpu === undefined ? '' : `taskset -c ${cpu} `);
+  report.commands.push(
+    `${pin(serverCpu)}node bench/bare-server.ts --listen 127.0.0.1:PORT --tls-cert-file tls.crt --tls-key-file tls.key`,
+    `${pin(serverCpu)}node ${logistisArgs({ ...env, appRoot: '.' }, 0, 'TMP/events.db').join(' ').replace(':0 ', ':PORT ').replace(env.cert.cert, 'tls.crt').replace(env.cert.key, 'tls.key')}   # dist/ copied into TMP when the run starts`,
+  );
+  if ('bin' in peer) {
+    report.commands.push(`${pin(serverCpu)}kube-audit-rest --server-port=PORT --metrics-port=PORT2 --cert-filename=tls.crt --cert-key-filename=tls.key --logger-filename=TMP/kube-audit-rest.log`);
+  }
+  report.commands.push(
+    `${pin(loadCpu)}node bench/load/closed-loop.ts '{"connections":${capture.connections},"durationSec":${capture.fullSpeedSec},"engine":"${env.loadEngine}",…}'`,
+    `${pin(loadCpu)}vegeta attack -format=json -targets=targets.jsonl -lazy -rate=${capture.openLoopRate}/1s -duration=${capture.openLoopSec}s -root-certs=tls.crt -http2=false -keepalive=true -timeout=10s -max-body=0`,
+  );
+
+  // 1. Capture, and storage on the database logistis filled.
+  if (only.has('capture')) {
+    const runs: Array<[string, () => Promise<RunningTarget> | string]> = [
+      ['bare', () => startBare(env)],
+      ['kube-audit-rest', () => ('bin' in peer ? startPeer(env, peer as Tool) : `unavailable: ${peer.unavailable}`)],
+      ['logistis', () => (missing ? `unavailable: ${missing}` : startLogistis(env, join(tmp, 'capture', 'events.db')))],
+    ];
+    mkdirSync(join(tmp, 'capture'), { recursive: true });
+    const wanted = new Set((values.targets ?? '').split(','));
+    for (const [name, start] of runs) {
+      if (!wanted.has(name)) continue;
+      const attempt = start();
+      if (typeof attempt === 'string') {
+        report.capture[name] = { target: name, error: attempt };
+        continue;
+      }
+      try {
+        report.capture[name] = await withTarget(() => attempt, (t) => measureCapture(env, t, capture, vegetaBin));
+      } catch (error) {
+        report.capture[name] = { target: name, error: `failed: ${errorText(error)}` };
+        log(`${name}: ${errorText(error)}`);
+      }
+    }
+    if (only.has('storage')) {
+      if (report.capture['logistis']?.fullSpeed) {
+        try {
+          report.storage = measureStorage(join(tmp, 'capture', 'events.db'), templates);
+        } catch (error) {
+          report.storage = { error: `failed: ${errorText(error)}` };
+        }
+      } else {
+        report.storage = { error: 'unavailable: the logistis capture run did not complete' };
+      }
+    }
+  }
+
+  // 2. Query speed at scale.
+  if (only.has('query')) {
+    if (missing) report.query = { error: `unavailable: ${missing}` };
+    else {
+      try {
+        report.query = await measureQueries(env, querySettings);
+      } catch (error) {
+        report.query = { error: `failed: ${errorText(error)}` };
+        log(`query: ${errorText(error)}`);
+      }
+    }
+  }
+
+  // 3. Durability under SIGKILL.
+  if (only.has('durability')) {
+    if (missing) report.durability = { error: `unavailable: ${missing}` };
+    else {
+      try {
+        report.durability = await measureDurability(env, durabilitySettings);
+      } catch (error) {
+        report.durability = { error: `failed: ${errorText(error)}` };
+        log(`durability: ${errorText(error)}`);
+      }
+    }
+  }
+
+  if (values.profile && existsSync(profileDir)) {
+    report.notes.push(`CPU profiles of logistis (open in Chrome DevTools or speedscope): ${readdirSync(profileDir).map((f) => join(profileDir, f)).join(', ')}`);
+  }
+  report.finished = new Date().toISOString();
+
+  const table = renderTable(report);
+  process.stdout.write(table + '\n');
+  for (const warning of noiseWarnings(report)) log(`warning: other processes used the server core: ${warning}`);
+  const out = values.out ?? (smoke ? join(tmpdir(), 'logistis-bench-smoke-RESULTS.md') : join(ROOT, 'bench', 'RESULTS.md'));
+  const analysis = existsSync(ANALYSIS_FILE) ? readFileSync(ANALYSIS_FILE, 'utf8') : '';
+  writeFileSync(out, renderReport(report, table, analysis));
+  const saved = join(keepTmp ? tmp : tmpdir(), `logistis-bench-${smoke ? 'smoke' : 'full'}.json`);
+  writeFileSync(saved, JSON.stringify(report, null, 2));
+  log(`saved the report as ${saved} (re-render with --rerender)`);
+  log(`wrote ${out}`);
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+} finally {
+  if (!keepTmp) rmSync(tmp, { recursive: true, force: true });
+  else log(`kept ${tmp}`);
+}
+process.exit(code);

@@ -1,0 +1,80 @@
+// The benchmark harness must not rot: run `bench/run.ts --smoke` (a few seconds of each measurement, tiny dataset)
+// and check that the table it prints has every row, with numbers. It checks no speed: that is `make bench`'s job.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+function runSmoke(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bench', 'run.ts'), '--smoke', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Bounded: a first run also builds vegeta from its Go module (about a minute).
+    const timer = setTimeout(() => child.kill('SIGKILL'), 12 * 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+function tableRows(stdout: string): Map<string, string[]> {
+  const lines = stdout.split('\n').filter((line) => line.startsWith('| '));
+  const rows = new Map<string, string[]>();
+  for (const line of lines.slice(1)) {
+    const cells = line.slice(2, -2).split(' | ').map((cell) => cell.trim());
+    rows.set(cells[0]!, cells.slice(1));
+  }
+  return rows;
+}
+
+const hasNumber = (cell: string | undefined): boolean => /\d/.test(cell ?? '') && !/^n\/a/.test(cell ?? '');
+
+test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  try {
+    const out = join(dir, 'RESULTS.md');
+    const { code, stdout, stderr } = await runSmoke(out);
+    assert.equal(code, 0, `bench exited ${code}\n${stderr.slice(-3000)}`);
+    const rows = tableRows(stdout);
+    const expected: Array<[RegExp, 'capture' | 'logistis']> = [
+      [/^capture, full speed, .*requests\/s/, 'capture'],
+      [/^capture, full speed: latency/, 'capture'],
+      [/^capture, full speed: server CPU/, 'capture'],
+      [/^capture at .*open loop.*latency/, 'capture'],
+      [/^capture at .*answered/, 'capture'],
+      [/^server peak RSS/, 'capture'],
+      [/^query at .*overview/, 'logistis'],
+      [/^query at .*namespace page/, 'logistis'],
+      [/^query at .*object history/, 'logistis'],
+      [/^query at .*field blame/, 'logistis'],
+      [/^storage/, 'logistis'],
+      [/^durability/, 'logistis'],
+    ];
+    const footnotes = stdout.split('\n').filter((line) => /^\[\d+\]/.test(line)).join('\n');
+    for (const [pattern, kind] of expected) {
+      const entry = [...rows].find(([name]) => pattern.test(name));
+      assert.ok(entry, `no row matches ${pattern}\n${stdout}`);
+      const [name, [logistis, bare, peer]] = entry;
+      assert.ok(hasNumber(logistis), `row "${name}": logistis has no number: "${logistis}"\n${footnotes}`);
+      if (kind === 'capture') {
+        assert.ok(hasNumber(bare), `row "${name}": the bare baseline has no number: "${bare}"\n${footnotes}`);
+        // The peer is built from its Go module; where the module proxy will not serve it, the row says why.
+        assert.ok(hasNumber(peer) || /^n\/a \[\d+\]/.test(peer ?? ''), `row "${name}": the peer has neither a number nor a reason: "${peer}"`);
+      }
+    }
+    const results = readFileSync(out, 'utf8');
+    assert.match(results, /## Numbers/);
+    assert.match(results, /machine: \d+ cores/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
