@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { zstdDecompressSync } from 'node:zlib';
+import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import { applyPatch } from '../../src/admission/patch.ts';
@@ -91,7 +91,7 @@ describe('capture through the real API server', () => {
       (await cp.kubectl('admin', ['get', '--raw', `/apis/audit.logistis.io/v1alpha1/namespaces/${ns}/changes`])).stdout,
     ];
     const db = new DatabaseSync(logistis.dbPath, { readOnly: true });
-    const bodies = (db.prepare('SELECT body FROM events').all() as { body: Uint8Array }[]).map((row) => zstdDecompressSync(row.body).toString('utf8'));
+    const bodies = (db.prepare('SELECT body, body_dictionary FROM events').all() as { body: Uint8Array; body_dictionary: number }[]).map((row) => decompressBody(row.body, row.body_dictionary));
     db.close();
     const files = [logistis.dbPath, `${logistis.dbPath}-wal`].filter((file) => existsSync(file)).map((file) => readFileSync(file).toString('latin1'));
     for (const value of values) {

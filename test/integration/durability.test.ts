@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { zstdDecompressSync } from 'node:zlib';
+import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
 import { selfSignedCertificate } from '../support/tls.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
@@ -106,7 +106,7 @@ describe('the real server as a child process', () => {
     assert.ok(files.includes(`${dbPath}-wal`), 'the WAL is there to scan');
     // Event bodies are compressed: scan them decompressed too, through SQLite (which reads the WAL).
     const db = new DatabaseSync(dbPath, { readOnly: true });
-    const bodies = (db.prepare('SELECT body FROM events').all() as { body: Uint8Array }[]).map((row) => zstdDecompressSync(row.body).toString('utf8'));
+    const bodies = (db.prepare('SELECT body, body_dictionary FROM events').all() as { body: Uint8Array; body_dictionary: number }[]).map((row) => decompressBody(row.body, row.body_dictionary));
     db.close();
     assert.equal(bodies.length, 1);
     assert.match(bodies[0]!, /redacted:hmac-sha256:/);

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { zstdCompressSync } from 'node:zlib';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { StoreError } from '../../src/store/types.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
@@ -82,6 +84,26 @@ describe('SQLite event store', () => {
     await assert.rejects(store.append([event('late', Date.now())]), StoreError);
     const reopened = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
     assert.equal((await reopened.listEvents({}, 1000)).items.length, 200);
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads bodies written without a dictionary (before migration 2) beside those written with one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const path = join(dir, 'events.db');
+    const store = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    await store.append([event('new', Date.now())]);
+    await store.close();
+    const db = new DatabaseSync(path);
+    db.prepare(`INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
+      kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary)
+      VALUES (?, 'old-1', 'UPDATE', 'bob', '', '[]', '{}', '', 'v1', 'ConfigMap', 'configmaps', '', 'ns', 'old', '', '', ?, 0)`)
+      .run(Date.now(), zstdCompressSync(JSON.stringify({ patch: [], object: { data: { before: 'dictionaries' } } })));
+    db.close();
+    const reopened = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    const items = (await reopened.listEvents({}, 10)).items;
+    assert.deepEqual(items.map((item) => item.name), ['old', 'new']);
+    assert.deepEqual(items[0]!.object, { data: { before: 'dictionaries' } });
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });
   });

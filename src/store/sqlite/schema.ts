@@ -44,4 +44,9 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'event bodies compressed with a zstd dictionary',
+    sql: 'ALTER TABLE events ADD COLUMN body_dictionary INTEGER NOT NULL DEFAULT 0;',
+  },
 ];

@@ -5,13 +5,13 @@ import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { zstdDecompressSync } from 'node:zlib';
 import type { ChangeEvent, ChangeOperation, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
   InvalidQueryError, StoreError,
   type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { creationPatch } from '../../admission/patch.ts';
+import { decompressBody } from './body-dictionary.ts';
 import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
 
 const HOUR_MS = 3_600_000;
@@ -50,6 +50,7 @@ interface SqlRow {
   object_uid: string;
   field_manager: string;
   body: Uint8Array;
+  body_dictionary: number;
 }
 
 function toRow(event: NewChangeEvent): EventRow {
@@ -76,7 +77,7 @@ function toRow(event: NewChangeEvent): EventRow {
 }
 
 function fromRow(row: SqlRow): ChangeEvent {
-  const body = JSON.parse(zstdDecompressSync(row.body).toString('utf8')) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
+  const body = JSON.parse(decompressBody(row.body, row.body_dictionary)) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
   return {
     id: String(row.id),
     time: new Date(row.time_ms).toISOString(),

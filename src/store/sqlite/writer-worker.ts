@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { zstdCompressSync, constants as zlibConstants } from 'node:zlib';
 import { SQLITE_MIGRATIONS } from './schema.ts';
+import { CURRENT_BODY_DICTIONARY, bodyDictionary } from './body-dictionary.ts';
 import { decodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
 
 const HOUR_MS = 3_600_000;
@@ -53,8 +54,8 @@ try {
 
 const insertEvent = db.prepare(`
   INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
-    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const addActivity = db.prepare(`
   INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
   ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = changes + excluded.changes`);
@@ -91,7 +92,7 @@ function trimIfOverLimit(key: string, group: string, kind: string, namespace: st
   return trimmed;
 }
 
-const compressOptions = { params: { [zlibConstants.ZSTD_c_compressionLevel]: 3 } };
+const compressOptions = { params: { [zlibConstants.ZSTD_c_compressionLevel]: 3 }, dictionary: bodyDictionary(CURRENT_BODY_DICTIONARY) };
 
 function append(rows: EventRow[]): number {
   const activity = new Map<string, { namespace: string; username: string; hour: number; changes: number }>();
@@ -103,7 +104,7 @@ function append(rows: EventRow[]): number {
       insertEvent.run(
         row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
         row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
-        row.fieldManager, zstdCompressSync(row.body, compressOptions),
+        row.fieldManager, zstdCompressSync(row.body, compressOptions), CURRENT_BODY_DICTIONARY,
       );
       const hour = Math.floor(row.timeMs / HOUR_MS);
       const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;
