@@ -82,9 +82,3 @@ export function fromChange(change: Change): ChangeEvent {
     object: change.object,
   };
 }
-
-/**
- * Query parameters that both /api/v1/events and the aggregated `changes` list accept, beside Kubernetes'
- * own `limit` and `continue` (the aggregated API) or `limit` and `cursor` (/api/v1).
- */
-export const CHANGE_FILTER_PARAMETERS = ['group', 'kind', 'name', 'user', 'userGroup', 'operation', 'since', 'until', 'order'] as const;

@@ -2,7 +2,7 @@
 // with the shipped RBAC, registered as the validating webhook (by URL on 127.0.0.1) and as the APIService of
 // audit.logistis.io (through an ExternalName Service to localhost, TLS name logistis.logistis-system.svc).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,9 +133,4 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     }, { timeoutMs: 60_000, message: `APIService ${APISERVICE_NAME} did not become Available` });
   }
   return logistis;
-}
-
-/** The raw TLS material, for tests that call the server directly. */
-export function readCaPem(logistis: Logistis): string {
-  return readFileSync(logistis.ca.certPath, 'utf8');
 }

@@ -103,11 +103,11 @@ function fromRow(row: SqlRow): ChangeEvent {
   };
 }
 
-export function encodeCursor(id: number): string {
+function encodeCursor(id: number): string {
   return Buffer.from(`v1:${id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): number {
+function decodeCursor(cursor: string): number {
   const match = /^v1:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match) throw new InvalidQueryError('cursor', 'cursor is not one this server issued; start again without it');
   return Number(match[1]);
