@@ -18,6 +18,8 @@ export interface CaptureDependencies {
   settings: CaptureSettings;
   /** How long to wait for the durable commit before allowing anyway; the write still completes later. */
   commitTimeoutMs: number;
+  /** Resource → kind, learned from main-resource requests; pass one preloaded from the store after a restart. */
+  kinds?: ResourceKinds;
   now?: () => Date;
 }
 
@@ -34,7 +36,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createCapturePipeline(deps: CaptureDependencies): CapturePipeline {
   const now = deps.now ?? (() => new Date());
   const { metrics } = deps;
-  const kinds = new ResourceKinds();
+  const kinds = deps.kinds ?? new ResourceKinds();
   return {
     async handle(body, log) {
       const started = process.hrtime.bigint();

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { SecureContextOptions } from 'node:tls';
 import { createCapturePipeline } from '../capture/pipeline.ts';
 import type { CaptureSettings } from '../capture/record.ts';
+import type { ResourceKinds } from '../capture/kinds.ts';
 import type { EventStore } from '../store/types.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
@@ -20,6 +21,8 @@ export interface AppConfig {
   capture: CaptureSettings;
   maxBodyBytes: number;
   commitTimeoutMs: number;
+  /** Resource → kind for subresource requests (kubectl scale); see capture/kinds.ts. */
+  resourceKinds?: ResourceKinds;
   /** Who may read; open (auth none) when absent. */
   readAccess?: ReadAccess;
   /** HTTPS key and certificate; without them the app serves plain HTTP (tests with inject only). */
@@ -40,6 +43,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
   installErrorHandler(app);
   const pipeline = createCapturePipeline({
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
+    kinds: config.resourceKinds,
   });
   registerCaptureRoute(app, pipeline, config.metrics);
   const access = config.readAccess ?? OPEN_READ_ACCESS;

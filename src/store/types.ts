@@ -54,6 +54,8 @@ export interface EventStore {
   overview(sinceMs: number, topUsers?: number): Promise<NamespaceActivity[]>;
   /** Removes events older than the retention age, in small steps that never stall captures. */
   pruneByAge(nowMs: number): Promise<PruneResult>;
+  /** The kind of each resource seen on a main-resource event, so a restarted server knows them. */
+  resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]>;
   /** Throws when the store cannot serve. */
   ping(): Promise<void>;
   /** Waits for every pending write, then closes. */

@@ -157,6 +157,7 @@ describe('the store fails: admission is still allowed', () => {
       history: async () => { throw new StoreError('disk full'); },
       overview: async () => { throw new StoreError('disk full'); },
       pruneByAge: async () => ({ prunedByAge: 0 }),
+      resourceKinds: async () => { throw new StoreError('disk full'); },
       ping: async () => { throw new StoreError('disk full'); },
       close: async () => undefined,
     };
@@ -182,7 +183,7 @@ describe('the store fails: admission is still allowed', () => {
     const slow: EventStore = {
       append: () => new Promise(() => undefined),
       listEvents: async () => ({ items: [] }), getEvent: async () => null, history: async () => [], overview: async () => [],
-      pruneByAge: async () => ({ prunedByAge: 0 }), ping: async () => undefined, close: async () => undefined,
+      pruneByAge: async () => ({ prunedByAge: 0 }), resourceKinds: async () => [], ping: async () => undefined, close: async () => undefined,
     };
     const t = await createTestApp({ store: slow });
     try {

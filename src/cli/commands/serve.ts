@@ -11,6 +11,7 @@ import { createMetrics, storeMetricsHooks } from '../../server/metrics.ts';
 import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
+import { ResourceKinds } from '../../capture/kinds.ts';
 import { SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
 
 export function serveCommand(): Command {
@@ -56,13 +57,19 @@ export async function serve(config: ServeConfig): Promise<void> {
   if (created) logger.info({ file: config.redactionKeyFile }, 'created a new redaction key; keep it with the store');
   const metrics = createMetrics();
   const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs }, storeMetricsHooks(metrics));
+  const resourceKinds = new ResourceKinds();
+  try {
+    for (const { group, resource, kind } of await store.resourceKinds()) resourceKinds.learn(group, resource, kind);
+  } catch (error) {
+    logger.warn({ err: { message: (error as Error).message } }, 'cannot preload resource kinds from the store; learning them from new requests');
+  }
   const { readAccess, clientCa } = await setUpReadAccess(config, logger);
   const https = clientCa
     // Ask for a client certificate so the front proxy can show its own; others (the webhook caller) need none.
     ? { ...tls, ca: clientCa, requestCert: true, rejectUnauthorized: false }
     : tls;
   const app = buildApp({
-    store, metrics, logger, tls: https, readAccess, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
+    store, metrics, logger, tls: https, readAccess, resourceKinds, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     capture: { normalise: config.normalise, redactionKey, recordUnchanged: config.recordUnchanged },
   });
   await app.listen({ host: config.listenHost, port: config.listenPort });

@@ -358,6 +358,12 @@ export class SqliteEventStore implements EventStore {
     return { prunedByAge };
   }
 
+  async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
+    return this.read(() => this.statement(
+      "SELECT api_group AS \"group\", resource, kind FROM events WHERE subresource = '' GROUP BY api_group, resource",
+    ).all() as { group: string; resource: string; kind: string }[]);
+  }
+
   async ping(): Promise<void> {
     this.read(() => this.statement('SELECT 1').get());
     const response = await this.request({ type: 'ping' });
