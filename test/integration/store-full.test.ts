@@ -1,0 +1,74 @@
+// A store on a full disk, for real: a 2 MiB tmpfs (mounting needs root; the test is skipped without it).
+// Captures go on being allowed, the failures are counted, and what was already accepted stays readable.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfSignedCertificate } from '../support/tls.ts';
+import { startServer } from '../support/server-process.ts';
+import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+
+function mountSmallDisk(dir: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function metric(text: string, pattern: RegExp): number {
+  return Number(pattern.exec(text)?.[1] ?? 0);
+}
+
+describe('a full disk under the store', () => {
+  it('allows every change, counts what it could not record, and keeps serving what it had', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-full-'));
+    const disk = join(dir, 'disk');
+    execFileSync('mkdir', [disk]);
+    if (!mountSmallDisk(disk)) {
+      rmSync(dir, { recursive: true, force: true });
+      t.skip('mounting a small tmpfs needs root');
+      return;
+    }
+    const tls = selfSignedCertificate(dir);
+    const server = await startServer([
+      '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${join(disk, 'events.db')}`,
+      '--redaction-key-file', join(dir, 'redaction.key'), '--auth', 'none',
+    ], { certFile: tls.certFile });
+    try {
+      let answered = 0;
+      let dropped = 0;
+      for (let i = 0; i < 400 && dropped === 0; i++) {
+        const review = withFreshUid(loadFixture('configmap-create'));
+        const object = review.request['object'] as { metadata: { name: string }; data: Record<string, string> };
+        object.metadata.name = `big-${i}`;
+        object.data['blob'] = randomBytes(12_000).toString('base64'); // does not compress
+        const response = await server.request('POST', '/capture', review);
+        assert.equal(response.status, 200, response.body);
+        assert.equal((JSON.parse(response.body) as { response: { allowed: boolean } }).response.allowed, true);
+        answered += 1;
+        if (i % 10 === 9) dropped = metric((await server.request('GET', '/metrics')).body, /logistis_events_dropped_total\{reason="store-error"\} (\d+)/);
+      }
+      assert.ok(dropped > 0, `the disk never filled after ${answered} captures`);
+      const metrics = (await server.request('GET', '/metrics')).body;
+      const recorded = metric(metrics, /logistis_captures_total\{operation="CREATE",result="recorded"\} (\d+)/);
+      assert.ok(recorded > 0);
+      assert.match(server.output(), /change allowed but not recorded/);
+      assert.match(server.output(), /SQLITE_FULL|full/i);
+
+      const events = await server.request('GET', '/api/v1/events?limit=1000');
+      assert.equal(events.status, 200);
+      assert.equal((JSON.parse(events.body) as { items: unknown[] }).items.length, recorded, 'every acknowledged event is still there');
+      assert.equal((await server.request('GET', '/healthz')).status, 200);
+    } finally {
+      await server.kill('SIGKILL');
+      execFileSync('umount', [disk]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
