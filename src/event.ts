@@ -11,6 +11,11 @@ export interface EventUser {
 }
 
 export type JsonObject = { [key: string]: unknown };
+
+/** A JSON object: not null, not an array. */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 export type PatchOperation = JsonPatchOperation;
 
 export interface ChangeEvent {

@@ -1,5 +1,5 @@
 // Removes what no human changed, so patches and diffs show only real edits. Pure; never mutates its input.
-import type { JsonObject } from '../event.ts';
+import { isObject, type JsonObject } from '../event.ts';
 
 export interface NormaliseOptions {
   dropManagedFields: boolean;
@@ -14,10 +14,6 @@ export const DEFAULT_NORMALISE_OPTIONS: NormaliseOptions = {
   dropGeneration: true,
   dropStatus: true,
 };
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function normaliseObject(object: JsonObject, options: NormaliseOptions = DEFAULT_NORMALISE_OPTIONS): JsonObject {
   const result: JsonObject = { ...object };

@@ -1,14 +1,10 @@
 // Secret values never leave the request thread: each is replaced by a keyed fingerprint (HMAC-SHA256 with a
 // per-installation key), so "this key changed" stays visible while the value is never stored or logged. Pure.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import type { JsonObject } from '../event.ts';
+import { isObject, type JsonObject } from '../event.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 // Turning raw key bytes into a key costs more than the HMAC of a short value: do it once per key.
 const keyObjects = new WeakMap<Buffer, KeyObject>();

@@ -1,5 +1,5 @@
 // AdmissionReview parsing and response building (admission.k8s.io/v1 and v1beta1). Pure.
-import type { EventUser, JsonObject } from '../event.ts';
+import { isObject, type EventUser, type JsonObject } from '../event.ts';
 
 export const SUPPORTED_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionApiVersion = (typeof SUPPORTED_API_VERSIONS)[number];
@@ -38,10 +38,6 @@ export class AdmissionInputError extends Error {
 }
 
 const OPERATIONS: readonly string[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function optionalString(source: JsonObject, key: string, where: string): string {
   const value = source[key];

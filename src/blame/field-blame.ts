@@ -3,7 +3,7 @@
 // change explains (history that starts after the field was set).
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import type { ChangeEvent, ChangeOperation, JsonObject, PatchOperation } from '../event.ts';
+import { isObject, type ChangeEvent, type ChangeOperation, type JsonObject, type PatchOperation } from '../event.ts';
 import { noColours, type Colours } from '../format/colour.ts';
 import { relativeTime } from '../format/diff.ts';
 import { chronologicalOrder } from '../format/patch.ts';
@@ -61,10 +61,6 @@ type BNode =
   | { t: 'scalar'; author: Author; value: unknown }
   | { t: 'object'; author: Author; children: Map<string, BNode> }
   | { t: 'array'; author: Author; items: BNode[] };
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function build(value: unknown, author: Author): BNode {
   if (Array.isArray(value)) return { t: 'array', author, items: value.map((v) => build(v, author)) };

@@ -8,7 +8,7 @@
 //   `.`          the node itself (a map or list item owned as a whole, beside the children listed)
 // A key whose value is `{}` is a leaf: that field, with everything under it, is owned.
 import { isDeepStrictEqual } from 'node:util';
-import type { JsonObject } from '../event.ts';
+import { isObject, type JsonObject } from '../event.ts';
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -23,10 +23,6 @@ export interface FieldSet {
   /** `.` was present: the node itself is owned. */
   self: boolean;
   children: Map<string, FieldSet>;
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Parses a FieldsV1 object. Anything that is not an object counts as an empty (leaf) set. */

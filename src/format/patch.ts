@@ -1,5 +1,5 @@
 // Readable one-line descriptions of RFC 6902 patches, always in the direction old → new.
-import type { ChangeEvent, ChangeOperation, JsonObject, PatchOperation } from '../event.ts';
+import { isObject, type ChangeEvent, type ChangeOperation, type JsonObject, type PatchOperation } from '../event.ts';
 import { noColours, type Colours } from './colour.ts';
 import { applyOperationInPlace, displayPointer, parsePointer, valueAt } from './pointer.ts';
 import { printable, truncate } from './text.ts';
@@ -77,10 +77,6 @@ function createdFields(patch: readonly PatchOperation[]): string[] {
   const ordered = TOP_LEVEL_ORDER.filter((k) => keys.has(k));
   for (const k of keys) if (!ordered.includes(k)) ordered.push(k);
   return ordered;
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function looksLikeCreation(patch: readonly PatchOperation[], previousObject: unknown): boolean {

@@ -3,14 +3,10 @@
 import { normaliseObject } from '../../admission/normalise.ts';
 import { isFingerprint, LAST_APPLIED_ANNOTATION } from '../../admission/redact.ts';
 import { materializeHistory } from '../../api/history.ts';
-import type { ChangeEvent, JsonObject } from '../../event.ts';
+import { isObject, type ChangeEvent, type JsonObject } from '../../event.ts';
 import { eventKey } from '../../format/diff.ts';
 import { chronologicalOrder, objectKeyOf } from '../../format/patch.ts';
 import { BlameError } from './errors.ts';
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function metadataOf(obj: JsonObject): JsonObject {
   return isObject(obj['metadata']) ? obj['metadata'] : {};
