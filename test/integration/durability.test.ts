@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
-import { selfSignedCertificate } from '../support/tls.ts';
+import { testCertificate, type TestCertificate } from '../support/tls.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
@@ -25,17 +25,17 @@ async function allEvents(server: ServerProcess): Promise<ChangeEvent[]> {
 
 describe('the real server as a child process', () => {
   let dir: string;
-  let tls: ReturnType<typeof selfSignedCertificate>;
+  let tls: TestCertificate;
   let args: string[];
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'logistis-durability-'));
-    tls = selfSignedCertificate(dir);
+    tls = await testCertificate(dir);
     args = ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none'];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('answers a real v1 AdmissionReview over HTTPS and shows the event with the right user and patch', async () => {
-    const server = await startServer(args, { certFile: tls.certFile });
+    const server = await startServer(args, { caFile: tls.caFile });
     try {
       const review = withFreshUid(loadFixture('deployment-scale'));
       const response = await server.request('POST', '/capture', review);
@@ -53,7 +53,7 @@ describe('the real server as a child process', () => {
   it('every acknowledged event survives SIGKILL', async () => {
     const acknowledged = new Set<string>();
     for (let round = 0; round < 3; round++) {
-      const server = await startServer(args, { certFile: tls.certFile });
+      const server = await startServer(args, { caFile: tls.caFile });
       const inFlight: Promise<void>[] = [];
       let stop = false;
       const sender = async (worker: number) => {
@@ -75,7 +75,7 @@ describe('the real server as a child process', () => {
       await Promise.all(inFlight);
     }
     assert.ok(acknowledged.size > 100, `only ${acknowledged.size} captures were acknowledged`);
-    const server = await startServer(args, { certFile: tls.certFile });
+    const server = await startServer(args, { caFile: tls.caFile });
     try {
       const stored = new Set((await allEvents(server)).map((event) => event.requestUid));
       const missing = [...acknowledged].filter((uid) => !stored.has(uid));
@@ -89,7 +89,7 @@ describe('the real server as a child process', () => {
     const secretDir = mkdtempSync(join(tmpdir(), 'logistis-secret-'));
     const dbPath = join(secretDir, 'events.db');
     const secretArgs = ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${dbPath}`, '--log-level', 'trace', '--auth', 'none'];
-    const server = await startServer(secretArgs, { certFile: tls.certFile });
+    const server = await startServer(secretArgs, { caFile: tls.caFile });
     const values = ['hunter2-old-value', 's3cr3t-new-value', 'db-user-q7z'];
     let apiText = '';
     try {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { selfSignedCertificate } from '../support/tls.ts';
+import { testCertificate } from '../support/tls.ts';
 import { startServer } from '../support/server-process.ts';
 
 const ENTRY = fileURLToPath(new URL('../../src/cli/logistis.ts', import.meta.url));
@@ -47,12 +47,12 @@ describe('logistis serve on the command line', () => {
 
   it('picks up a rotated certificate without a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-rotate-'));
-    const first = selfSignedCertificate(mkdtempSync(join(dir, 'a-')));
-    const second = selfSignedCertificate(mkdtempSync(join(dir, 'b-')));
+    const first = await testCertificate(mkdtempSync(join(dir, 'a-')));
+    const second = await testCertificate(mkdtempSync(join(dir, 'b-')));
     const live = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
     copyFileSync(first.certFile, live.certFile);
     copyFileSync(first.keyFile, live.keyFile);
-    const server = await startServer(['--tls-cert-file', live.certFile, '--tls-key-file', live.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none'], { certFile: first.certFile });
+    const server = await startServer(['--tls-cert-file', live.certFile, '--tls-key-file', live.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none'], { caFile: first.caFile });
     try {
       const before = await servedCertificate(server.port);
       copyFileSync(second.keyFile, live.keyFile);

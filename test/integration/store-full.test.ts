@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfSignedCertificate } from '../support/tls.ts';
+import { testCertificate } from '../support/tls.ts';
 import { startServer } from '../support/server-process.ts';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
 
@@ -35,11 +35,11 @@ describe('a full disk under the store', () => {
       t.skip('mounting a small tmpfs needs root');
       return;
     }
-    const tls = selfSignedCertificate(dir);
+    const tls = await testCertificate(dir);
     const server = await startServer([
       '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${join(disk, 'events.db')}`,
       '--redaction-key-file', join(dir, 'redaction.key'), '--auth', 'none',
-    ], { certFile: tls.certFile });
+    ], { caFile: tls.caFile });
     try {
       let answered = 0;
       let dropped = 0;

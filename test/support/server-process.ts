@@ -27,7 +27,7 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServer(args: string[], options: { certFile: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<ServerProcess> {
+export async function startServer(args: string[], options: { caFile: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<ServerProcess> {
   const port = options.port ?? await freePort();
   const child = spawn(NODE, [`${ROOT}src/cli/logistis.ts`, 'serve', '--listen', `127.0.0.1:${port}`, ...args], {
     cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,7 +36,7 @@ export async function startServer(args: string[], options: { certFile: string; p
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  const agent = new Agent({ ca: readFileSync(options.certFile), keepAlive: true, maxSockets: 64 });
+  const agent = new Agent({ ca: readFileSync(options.caFile), keepAlive: true, maxSockets: 64 });
   const request = (method: string, path: string, body?: unknown) => new Promise<{ status: number; body: string }>((resolveRequest, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = httpsRequest({

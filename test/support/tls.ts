@@ -1,16 +1,20 @@
-// A throwaway self-signed certificate for 127.0.0.1, made with the openssl CLI.
-import { execFileSync } from 'node:child_process';
+// A throwaway CA and a serving certificate for 127.0.0.1, made by the harness's PKI helpers.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa, createServingCert } from '../harness/certs.ts';
 
-export function selfSignedCertificate(dir = mkdtempSync(join(tmpdir(), 'logistis-tls-'))): { certFile: string; keyFile: string; dir: string } {
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=logistis-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  return { certFile, keyFile, dir };
+export interface TestCertificate {
+  /** The serving certificate and key for `--tls-cert-file` / `--tls-key-file`. */
+  certFile: string;
+  keyFile: string;
+  /** The CA that signed it: what a client trusts. */
+  caFile: string;
+  dir: string;
+}
+
+export async function testCertificate(dir = mkdtempSync(join(tmpdir(), 'logistis-tls-'))): Promise<TestCertificate> {
+  const ca = await createCa(dir, { name: 'test-ca' });
+  const serving = await createServingCert(dir, ca, { name: 'tls' });
+  return { certFile: serving.certPath, keyFile: serving.keyPath, caFile: ca.certPath, dir };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { selfSignedCertificate } from '../../support/tls.ts';
+import { testCertificate } from '../../support/tls.ts';
 import { deploymentHistory, deploymentLive, miscHistory, secretHistory } from '../format/golden.ts';
 import { FakeCluster } from './fake-api.ts';
 
@@ -40,7 +40,7 @@ describe('kubectl-blame as a process', () => {
   let fake: FakeCluster;
 
   before(async () => {
-    const tls = selfSignedCertificate();
+    const tls = await testCertificate();
     dir = tls.dir;
     fake = new FakeCluster({
       events: [...deploymentHistory(), ...secretHistory(), ...miscHistory()],
@@ -50,7 +50,7 @@ describe('kubectl-blame as a process', () => {
     server = listening.server;
     const config = (token: string) => stringify({
       apiVersion: 'v1', kind: 'Config', 'current-context': 'alice',
-      clusters: [{ name: 'fake', cluster: { server: listening.url, 'certificate-authority-data': readFileSync(tls.certFile).toString('base64') } }],
+      clusters: [{ name: 'fake', cluster: { server: listening.url, 'certificate-authority-data': readFileSync(tls.caFile).toString('base64') } }],
       users: [{ name: 'alice', user: { token } }],
       contexts: [
         { name: 'alice', context: { cluster: 'fake', user: 'alice', namespace: 'shop' } },
