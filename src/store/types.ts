@@ -49,6 +49,8 @@ export interface EventStore {
   /** Newest first unless order is 'asc'; the cursor continues in the same order. */
   listEvents(filter: EventFilter, limit: number, cursor?: string, order?: 'asc' | 'desc'): Promise<EventPage>;
   getEvent(id: string): Promise<ChangeEvent | null>;
+  /** The API groups under which events of this kind, namespace and name were recorded. */
+  objectGroups(kind: string, namespace: string, name: string): Promise<string[]>;
   /** One object's events, oldest first. */
   history(key: ObjectKey, filter?: Pick<EventFilter, 'sinceMs' | 'untilMs'>): Promise<ChangeEvent[]>;
   overview(sinceMs: number, topUsers?: number): Promise<NamespaceActivity[]>;

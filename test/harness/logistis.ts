@@ -71,26 +71,20 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
     '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.args ?? []),
   ];
-  const healthy = () => new Promise<boolean>((resolveHealth) => {
-    const request = httpsGet({ host: '127.0.0.1', port, path: '/readyz', ca: ca.certPem, timeout: 2000 }, (response) => {
-      response.resume();
-      resolveHealth(response.statusCode === 200);
+  const get = (path: string, headers: Record<string, string>, timeout: number) => new Promise<{ status: number; body: string; json(): unknown }>((resolveGet, reject) => {
+    const request = httpsGet({ host: '127.0.0.1', port, path, ca: ca.certPem, headers, timeout }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      response.on('end', () => resolveGet({ status: response.statusCode ?? 0, body, json: () => JSON.parse(body) as unknown }));
     });
-    request.on('error', () => resolveHealth(false));
-    request.on('timeout', () => request.destroy());
+    request.on('error', reject);
+    request.on('timeout', () => request.destroy(new Error(`GET ${path} timed out`)));
   });
+  const healthy = () => get('/readyz', {}, 2000).then((response) => response.status === 200, () => false);
   const logistis: Logistis = {
     port, url: `https://127.0.0.1:${port}`, dbPath, dataDir, ca, serving,
     output: () => output,
-    api: (user, path) => new Promise((resolveGet, reject) => {
-      const request = httpsGet({ host: '127.0.0.1', port, path, ca: ca.certPem, headers: { authorization: `Bearer ${cp.token(user)}` }, timeout: 10_000 }, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-        response.on('end', () => resolveGet({ status: response.statusCode ?? 0, body, json: () => JSON.parse(body) as unknown }));
-      });
-      request.on('error', reject);
-      request.on('timeout', () => request.destroy(new Error(`GET ${path} timed out`)));
-    }),
+    api: (user, path) => get(path, { authorization: `Bearer ${cp.token(user)}` }, 10_000),
     async start() {
       output = '';
       const started = spawn(process.execPath, args, {

@@ -154,6 +154,7 @@ describe('the store fails: admission is still allowed', () => {
       append: async () => { throw new StoreError('disk full'); },
       listEvents: async () => { throw new StoreError('disk full'); },
       getEvent: async () => { throw new StoreError('disk full'); },
+      objectGroups: async () => { throw new StoreError('disk full'); },
       history: async () => { throw new StoreError('disk full'); },
       overview: async () => { throw new StoreError('disk full'); },
       pruneByAge: async () => ({ prunedByAge: 0 }),
@@ -182,7 +183,7 @@ describe('the store fails: admission is still allowed', () => {
   it('allows when the commit does not come in time', async () => {
     const slow: EventStore = {
       append: () => new Promise(() => undefined),
-      listEvents: async () => ({ items: [] }), getEvent: async () => null, history: async () => [], overview: async () => [],
+      listEvents: async () => ({ items: [] }), getEvent: async () => null, objectGroups: async () => [], history: async () => [], overview: async () => [],
       pruneByAge: async () => ({ prunedByAge: 0 }), resourceKinds: async () => [], ping: async () => undefined, close: async () => undefined,
     };
     const t = await createTestApp({ store: slow });

@@ -27,9 +27,10 @@ function describeScope(attributes: ReadAttributes): string {
 }
 
 function howToGetAccess(user: RequestUser, attributes: ReadAttributes): string {
+  const binding = `logistis-viewer-${user.username.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}`;
   return attributes.namespace
-    ? `ask for the logistis-viewer ClusterRole in this namespace: kubectl create rolebinding logistis-viewer-${user.username.replace(/[^a-z0-9-]/gi, '-').toLowerCase()} --clusterrole=logistis-viewer --user=${user.username} -n ${attributes.namespace}`
-    : `ask for the logistis-viewer ClusterRole cluster-wide: kubectl create clusterrolebinding logistis-viewer-${user.username.replace(/[^a-z0-9-]/gi, '-').toLowerCase()} --clusterrole=logistis-viewer --user=${user.username}`;
+    ? `ask for the logistis-viewer ClusterRole in this namespace: kubectl create rolebinding ${binding} --clusterrole=logistis-viewer --user=${user.username} -n ${attributes.namespace}`
+    : `ask for the logistis-viewer ClusterRole cluster-wide: kubectl create clusterrolebinding ${binding} --clusterrole=logistis-viewer --user=${user.username}`;
 }
 
 async function callApiServer<T>(work: () => Promise<T>, what: string): Promise<T> {

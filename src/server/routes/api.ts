@@ -50,9 +50,9 @@ function renderHistory(events: ChangeEvent[], format: Exclude<HistoryFormat, 'js
 /** Finds the API group of an object's events when the caller named only its kind. */
 export async function resolveObjectKey(store: EventStore, namespace: string, kind: string, name: string, group: string | undefined): Promise<ObjectKey> {
   if (group !== undefined) return { group, kind, namespace, name };
-  const groups = new Set((await store.listEvents({ namespace, kind, name }, 50)).items.map((event) => event.group));
-  if (groups.size > 1) throw new HttpError(400, `group: kind ${kind} exists in several API groups (${[...groups].join(', ')}); name one`);
-  return { group: [...groups][0] ?? '', kind, namespace, name };
+  const groups = await store.objectGroups(kind, namespace, name);
+  if (groups.length > 1) throw new HttpError(400, `group: kind ${kind} exists in several API groups (${groups.join(', ')}); name one`);
+  return { group: groups[0] ?? '', kind, namespace, name };
 }
 
 export function registerApiRoutes(app: FastifyInstance, store: EventStore, access: ReadAccess): void {

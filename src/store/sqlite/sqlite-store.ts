@@ -292,6 +292,12 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  async objectGroups(kind: string, namespace: string, name: string): Promise<string[]> {
+    return this.read(() => (this.statement(
+      'SELECT DISTINCT api_group FROM events WHERE kind = ? AND namespace = ? AND name = ?',
+    ).all(kind, namespace, name) as { api_group: string }[]).map((row) => row.api_group));
+  }
+
   async history(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}): Promise<ChangeEvent[]> {
     const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
     let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';

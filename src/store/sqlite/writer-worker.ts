@@ -67,6 +67,7 @@ const countObject = db.prepare(`
   SELECT COUNT(*) AS events FROM (
     SELECT 1 FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ? LIMIT ?)`);
 const pruneOld = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?)');
+const selectOne = db.prepare('SELECT 1');
 const pruneActivity = db.prepare('DELETE FROM activity WHERE hour < ?');
 
 // Events per object as far as this writer knows: an upper bound (age pruning only lowers the truth), so the
@@ -162,7 +163,7 @@ port.on('message', (message: WriterRequest) => {
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
         break;
       case 'ping':
-        db.prepare('SELECT 1').get();
+        selectOne.get();
         send({ type: 'done', id: message.id });
         break;
     }
