@@ -7,7 +7,8 @@ NPM_STAMP := node_modules/.install-stamp
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all build install typecheck lint test test-unit test-integration test-e2e control-plane demo bench bench-smoke clean
+.PHONY: all build install typecheck lint test test-unit test-integration test-e2e control-plane demo bench bench-smoke clean \
+	helm image image-push deploy undeploy manifests
 
 all: build
 
@@ -54,6 +55,53 @@ bench: build
 
 bench-smoke: build
 	$(NODE) bench/run.ts --smoke
+
+# Image, chart and deployment (docs/deploy.md). Set IMAGE_REPO, IMAGE_TAG and DOCKER_BUILD_ARGS (e.g.
+# --build-arg BASEIMAGE=... --build-arg RUNIMAGE=...) on the command line or in .local/Makefile, whose last lines
+# hand every target back to this Makefile.
+IMAGE_REPO ?= logistis
+IMAGE_TAG ?= $(shell sed -nE 's/^  "version": "([^"]+)".*/\1/p' package.json)
+DOCKER ?= docker
+DOCKER_BUILD_ARGS ?=
+KUBECTL ?= kubectl
+DEPLOY_RELEASE ?= logistis
+DEPLOY_NAMESPACE ?= logistis-system
+# More `helm upgrade` arguments, e.g. DEPLOY_ARGS='-f my-values.yaml' or DEPLOY_ARGS='--wait=false'.
+DEPLOY_ARGS ?=
+CHART := deploy/helm/logistis
+# The namespace label that lets `make undeploy` delete only a namespace that `make deploy` created.
+DEPLOY_NAMESPACE_LABEL := logistis.io/created-by=make-deploy
+
+helm:
+	@bash scripts/build-helm.sh >/dev/null
+
+image:
+	$(DOCKER) build $(DOCKER_BUILD_ARGS) -t $(IMAGE_REPO):$(IMAGE_TAG) .
+
+image-push:
+	$(DOCKER) push $(IMAGE_REPO):$(IMAGE_TAG)
+
+deploy:
+	@helm="$$(bash scripts/build-helm.sh)" && \
+	if ! $(KUBECTL) get namespace $(DEPLOY_NAMESPACE) >/dev/null 2>&1; then \
+	  $(KUBECTL) create namespace $(DEPLOY_NAMESPACE) && \
+	  $(KUBECTL) label namespace $(DEPLOY_NAMESPACE) $(DEPLOY_NAMESPACE_LABEL) pod-security.kubernetes.io/enforce=restricted; \
+	fi && \
+	"$$helm" upgrade --install $(DEPLOY_RELEASE) $(CHART) --namespace $(DEPLOY_NAMESPACE) \
+	  --set image.repository=$(IMAGE_REPO) --set image.tag=$(IMAGE_TAG) --wait --timeout 5m $(DEPLOY_ARGS)
+
+# Removes the release, what Helm keeps on uninstall (the redaction key, the store's volume) and the namespace if
+# `make deploy` created it. The recorded history goes with it.
+undeploy:
+	@helm="$$(bash scripts/build-helm.sh)" && \
+	"$$helm" uninstall $(DEPLOY_RELEASE) --namespace $(DEPLOY_NAMESPACE) --ignore-not-found && \
+	$(KUBECTL) delete secret,persistentvolumeclaim --namespace $(DEPLOY_NAMESPACE) --ignore-not-found \
+	  -l app.kubernetes.io/instance=$(DEPLOY_RELEASE) && \
+	$(KUBECTL) delete namespace -l $(DEPLOY_NAMESPACE_LABEL) --field-selector metadata.name=$(DEPLOY_NAMESPACE) --wait=false
+
+# deploy/manifests/: the chart rendered for people who don't use Helm (a test checks it is current).
+manifests:
+	@node_modules/.bin/node scripts/render-manifests.ts
 
 clean:
 	rm -rf dist node_modules/.install-stamp

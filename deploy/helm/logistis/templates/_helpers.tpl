@@ -1,0 +1,122 @@
+{{/* Names: the release name, or <release>-logistis when the release name does not say logistis. */}}
+{{- define "logistis.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "logistis.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "logistis.serviceAccountName" -}}
+{{- default (include "logistis.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "logistis.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "logistis.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "logistis.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "logistis.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* The in-cluster DNS name that the API server checks the serving certificate against. */}}
+{{- define "logistis.serviceHost" -}}
+{{- printf "%s.%s.svc" (include "logistis.fullname" .) .Release.Namespace -}}
+{{- end -}}
+
+{{- define "logistis.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "logistis.fullname" .)) .Values.tls.existingSecret -}}
+{{- end -}}
+
+{{- define "logistis.redactionSecretName" -}}
+{{- default (printf "%s-redaction-key" (include "logistis.fullname" .)) .Values.redactionKey.existingSecret -}}
+{{- end -}}
+
+{{- define "logistis.certManagerCertificate" -}}
+{{- printf "%s-serving" (include "logistis.fullname" .) -}}
+{{- end -}}
+
+{{- define "logistis.clientAuthEnabled" -}}
+{{- $enabled := .Values.webhook.clientAuth.enabled -}}
+{{- if kindIs "bool" $enabled -}}
+{{- if $enabled }}true{{ end -}}
+{{- else if .Values.webhook.clientAuth.caBundle -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+The serving certificate and its CA, as {caBundle, cert, key} (each base64): from an existing Secret, from the
+Secret this chart created on an earlier install (so an upgrade keeps the CA that the API server trusts), or newly
+generated. Cached in .Values so that the Secret, the webhook and the APIService all see the same CA in one render.
+*/}}
+{{- define "logistis.tls" -}}
+{{- if not (hasKey .Values "_generatedTls") -}}
+{{- $tls := dict -}}
+{{- if .Values.certManager.enabled -}}
+{{- $_ := set $tls "caBundle" "" -}}
+{{- else if .Values.tls.existingSecret -}}
+{{- $_ := set $tls "caBundle" (required "tls.caBundle (base64 of the PEM CA) is required with tls.existingSecret" .Values.tls.caBundle) -}}
+{{- else -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "logistis.tlsSecretName" .) -}}
+{{- if and $existing (index ($existing.data | default dict) "ca.crt") -}}
+{{- $_ := set $tls "caBundle" (index $existing.data "ca.crt") -}}
+{{- $_ := set $tls "cert" (index $existing.data "tls.crt") -}}
+{{- $_ := set $tls "key" (index $existing.data "tls.key") -}}
+{{- else -}}
+{{- $host := include "logistis.serviceHost" . -}}
+{{- $ca := genCA (printf "%s-ca" (include "logistis.fullname" .)) (int .Values.tls.validityDays) -}}
+{{- $cert := genSignedCert $host nil (list $host (printf "%s.%s" (include "logistis.fullname" .) .Release.Namespace) (printf "%s.cluster.local" $host)) (int .Values.tls.validityDays) $ca -}}
+{{- $_ := set $tls "caBundle" ($ca.Cert | b64enc) -}}
+{{- $_ := set $tls "cert" ($cert.Cert | b64enc) -}}
+{{- $_ := set $tls "key" ($cert.Key | b64enc) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set .Values "_generatedTls" $tls -}}
+{{- end -}}
+{{- toJson .Values._generatedTls -}}
+{{- end -}}
+
+{{- define "logistis.caInjectAnnotation" -}}
+{{- if .Values.certManager.enabled }}
+annotations:
+  cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "logistis.certManagerCertificate" .) }}
+{{- end -}}
+{{- end -}}
+
+{{/* Renders a file of files/ through `tpl`, then sets chart labels and the name given. */}}
+{{- define "logistis.renderFile" -}}
+{{- $object := tpl (.root.Files.Get .file) (dict "Values" .values "Template" .root.Template) | fromYaml -}}
+{{- $metadata := $object.metadata -}}
+{{- $_ := set $metadata "labels" (merge ($metadata.labels | default dict) (include "logistis.labels" .root | fromYaml)) -}}
+{{- toYaml $object -}}
+{{- end -}}
+
+{{/* The server's --config file. Explicit `config` values win over those derived from the blocks above. */}}
+{{- define "logistis.serverConfig" -}}
+{{- $config := dict
+  "maxEventsPerObject" (int .Values.retention.maxEventsPerObject)
+  "maxAge" (toString .Values.retention.maxAge)
+  "maxBodyBytes" (toString .Values.capture.maxBodyBytes)
+  "commitTimeout" (toString .Values.capture.commitTimeout)
+  "normalise" (toString .Values.capture.normalise)
+  "recordUnchanged" .Values.capture.recordUnchanged
+  "logLevel" .Values.logLevel -}}
+{{- if .Values.capture.rules }}
+{{- $_ := set $config .Values.capture.rulesConfigKey "/etc/logistis/config/rules.yaml" }}
+{{- end }}
+{{- toYaml (merge (deepCopy .Values.config) $config) -}}
+{{- end -}}
