@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const CHART_DIR = fileURLToPath(new URL('../deploy/helm/logistis', import.meta.url));
@@ -52,4 +53,16 @@ export function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'), ...extra,
   };
+}
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+/** The objects of a multi-document YAML stream, empty documents dropped. */
+export function parseObjects(text: string): K8sObject[] {
+  return parseAllDocuments(text).map((doc) => doc.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
 }

@@ -21,6 +21,11 @@ export interface LogistisOptions {
   dataDir?: string;
   /** Register the APIService too (default true). */
   aggregated?: boolean;
+  /**
+   * YAML of the server's ServiceAccount and RBAC to apply instead of deploy/rbac (e.g. the Helm chart's); the
+   * ServiceAccount must be logistis in logistis-system.
+   */
+  serverRbac?: string;
 }
 
 export interface Logistis {
@@ -38,9 +43,13 @@ export interface Logistis {
   start(): Promise<void>;
 }
 
-async function serverIdentityKubeconfig(cp: ControlPlane, dir: string): Promise<string> {
-  for (const file of ['logistis-server.yaml', 'logistis-viewer.yaml']) {
-    await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/rbac', file)]);
+async function serverIdentityKubeconfig(cp: ControlPlane, dir: string, serverRbac: string | undefined): Promise<string> {
+  if (serverRbac !== undefined) {
+    await cp.kubectl('admin', ['apply', '-f', '-'], { input: serverRbac });
+  } else {
+    for (const file of ['logistis-server.yaml', 'logistis-viewer.yaml']) {
+      await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/rbac', file)]);
+    }
   }
   const token = (await cp.kubectl('admin', ['create', 'token', LOGISTIS_SERVICE, '-n', LOGISTIS_NAMESPACE, '--duration=24h'])).stdout.trim();
   const path = join(dir, 'logistis-server.kubeconfig');
@@ -60,7 +69,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const serving = await createServingCert(dataDir, ca, {
     name: 'logistis-serving', commonName: 'logistis', dnsNames: [`${LOGISTIS_SERVICE}.${LOGISTIS_NAMESPACE}.svc`],
   });
-  const kubeconfig = await serverIdentityKubeconfig(cp, dataDir);
+  const kubeconfig = await serverIdentityKubeconfig(cp, dataDir, options.serverRbac);
   const port = (await freePorts(1))[0]!;
   const dbPath = join(dataDir, 'events.db');
   let child: ChildProcess | null = null;

@@ -97,9 +97,16 @@ annotations:
 {{- end -}}
 {{- end -}}
 
-{{/* Renders a file of files/ through `tpl`, then sets chart labels and the name given. */}}
+{{/*
+Renders a file of files/ through `tpl`, then adds the chart's labels. Comment lines go first: the files' headers
+quote placeholder syntax (`{{ .Values.<path> }}`) that the template parser would otherwise try to run.
+*/}}
 {{- define "logistis.renderFile" -}}
-{{- $object := tpl (.root.Files.Get .file) (dict "Values" .values "Template" .root.Template) | fromYaml -}}
+{{- $text := regexReplaceAll "(?m)^[ \t]*#.*$" (.root.Files.Get .file) "" -}}
+{{- $object := tpl $text (dict "Values" .values "Template" .root.Template) | fromYaml -}}
+{{- if hasKey $object "Error" -}}
+{{- fail (printf "%s: %s" .file $object.Error) -}}
+{{- end -}}
 {{- $metadata := $object.metadata -}}
 {{- $_ := set $metadata "labels" (merge ($metadata.labels | default dict) (include "logistis.labels" .root | fromYaml)) -}}
 {{- toYaml $object -}}

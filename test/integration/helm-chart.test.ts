@@ -1,0 +1,184 @@
+// The Helm chart rendered and linted by the real Helm 4 (scripts/build-helm.sh): what it deploys for the default
+// (embedded store) and HA values, that its copies of deploy/ stay identical to the originals, and that
+// deploy/manifests/ is the chart's current output.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CHART_DIR, MANIFESTS_FILE, ROOT, helmBinary, helmEnv, parseObjects, renderChart, renderManifests, type K8sObject } from '../../scripts/chart.ts';
+
+// Loose views of the rendered objects, for reading nested fields in assertions.
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const HA_VALUES = join(CHART_DIR, 'values-ha.yaml');
+
+function find(objects: K8sObject[], kind: string, name?: string): Json {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  assert.equal(found.length, 1, `expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  return found[0] as Json;
+}
+
+function helm(args: string[]): { status: number; output: string } {
+  try {
+    return { status: 0, output: execFileSync(helmBinary(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: helmEnv() }) };
+  } catch (error) {
+    const failure = error as { status: number; stdout: string; stderr: string };
+    return { status: failure.status, output: `${failure.stdout}${failure.stderr}` };
+  }
+}
+
+const container = (workload: Json): Json => workload['spec']['template']['spec']['containers'][0];
+
+describe('the Helm chart', { timeout: 900_000 }, () => {
+  it('passes helm lint --strict with the default and the HA values', () => {
+    for (const extra of [[], ['--values', HA_VALUES], ['--set', 'certManager.enabled=true']]) {
+      const result = helm(['lint', '--strict', CHART_DIR, ...extra]);
+      assert.equal(result.status, 0, result.output);
+      assert.match(result.output, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('default: one replica of a StatefulSet with a volume for the embedded store, a Service and a PDB', () => {
+    const objects = parseObjects(renderChart());
+    assert.equal(objects.filter((o) => o.kind === 'Deployment').length, 0);
+    const statefulSet = find(objects, 'StatefulSet', 'logistis');
+    assert.equal(statefulSet['spec']['replicas'], 1);
+    assert.equal(statefulSet['spec']['volumeClaimTemplates'][0]['spec']['resources']['requests']['storage'], '10Gi');
+    const server = container(statefulSet);
+    assert.ok(server['args'].includes('--store=sqlite:/var/lib/logistis/events.db'));
+    assert.ok(server['volumeMounts'].some((m: Json) => m['name'] === 'data' && m['mountPath'] === '/var/lib/logistis'));
+    assert.deepEqual(server['readinessProbe']['httpGet'], { path: '/readyz', port: 'https', scheme: 'HTTPS' });
+    assert.deepEqual(server['livenessProbe']['httpGet'], { path: '/healthz', port: 'https', scheme: 'HTTPS' });
+    assert.equal(server['securityContext']['readOnlyRootFilesystem'], true);
+    assert.equal(server['securityContext']['allowPrivilegeEscalation'], false);
+    assert.deepEqual(server['securityContext']['capabilities'], { drop: ['ALL'] });
+    assert.equal(statefulSet['spec']['template']['spec']['securityContext']['runAsNonRoot'], true);
+    assert.ok(server['resources']['requests']['memory']);
+    const service = find(objects, 'Service', 'logistis');
+    assert.deepEqual(service['spec']['ports'], [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+    assert.equal(find(objects, 'PodDisruptionBudget')['spec']['maxUnavailable'], 1);
+    assert.equal(objects.filter((o) => ['NetworkPolicy', 'ServiceMonitor', 'Certificate'].includes(o.kind)).length, 0);
+  });
+
+  it('default: one generated CA signs the serving certificate and is the caBundle of the webhook and the APIService', () => {
+    const objects = parseObjects(renderChart());
+    const secret = find(objects, 'Secret', 'logistis-tls');
+    const pem = (key: string) => Buffer.from(secret['data'][key] as string, 'base64').toString();
+    const ca = new X509Certificate(pem('ca.crt'));
+    const serving = new X509Certificate(pem('tls.crt'));
+    assert.ok(serving.verify(ca.publicKey), 'the serving certificate is signed by the CA');
+    assert.ok(serving.checkHost('logistis.logistis-system.svc'), serving.subjectAltName);
+    const webhook = find(objects, 'ValidatingWebhookConfiguration', 'logistis')['webhooks'][0];
+    assert.equal(webhook['clientConfig']['caBundle'], secret['data']['ca.crt']);
+    assert.deepEqual(webhook['clientConfig']['service'], { name: 'logistis', namespace: 'logistis-system', port: 443, path: '/capture' });
+    assert.equal(find(objects, 'APIService', 'v1alpha1.audit.logistis.io')['spec']['caBundle'], secret['data']['ca.crt']);
+  });
+
+  it('HA: a Deployment of several replicas over PostgreSQL, no volume, the store URL from a Secret', () => {
+    const objects = parseObjects(renderChart({ valuesFiles: [HA_VALUES] }));
+    assert.equal(objects.filter((o) => o.kind === 'StatefulSet').length, 0);
+    const deployment = find(objects, 'Deployment', 'logistis');
+    assert.equal(deployment['spec']['replicas'], 3);
+    const server = container(deployment);
+    assert.ok(!server['args'].some((arg: string) => arg.startsWith('--store=')));
+    assert.deepEqual(server['env'], [{ name: 'LOGISTIS_STORE', valueFrom: { secretKeyRef: { name: 'logistis-postgres', key: 'url' } } }]);
+    assert.ok(server['args'].includes('--redaction-key-file=/etc/logistis/redaction/key'), 'every replica reads the same key');
+    assert.ok(!server['volumeMounts'].some((m: Json) => m['name'] === 'data'));
+    assert.equal(find(objects, 'NetworkPolicy')['spec']['ingress'][0]['ports'][0]['port'], 'https');
+    assert.equal(find(objects, 'PodDisruptionBudget')['spec']['maxUnavailable'], 1);
+  });
+
+  it('values reach the webhook, the retention settings and the server config', () => {
+    const objects = parseObjects(renderChart({
+      set: ['webhook.failurePolicy=Fail', 'webhook.timeoutSeconds=3', 'retention.maxAge=7d', 'retention.maxEventsPerObject=20',
+        'capture.recordUnchanged=true', 'config.pruneInterval=5m'],
+    }));
+    const webhook = find(objects, 'ValidatingWebhookConfiguration')['webhooks'][0];
+    assert.equal(webhook['failurePolicy'], 'Fail');
+    assert.equal(webhook['timeoutSeconds'], 3);
+    const config = parseObjects(find(objects, 'ConfigMap', 'logistis')['data']['config.yaml'])[0] as unknown as Json;
+    assert.equal(config['maxAge'], '7d');
+    assert.equal(config['maxEventsPerObject'], 20);
+    assert.equal(config['recordUnchanged'], true);
+    assert.equal(config['pruneInterval'], '5m');
+    assert.equal(config['rules'], undefined, 'no rules file unless capture.rules is set');
+  });
+
+  it('capture.rules becomes a file in the config and is named in --config', () => {
+    const objects = parseObjects(renderChart({ set: ['capture.rules=ignore: []'] }));
+    const data = find(objects, 'ConfigMap', 'logistis')['data'];
+    assert.equal(data['rules.yaml'].trim(), 'ignore: []');
+    assert.equal((parseObjects(data['config.yaml'])[0] as unknown as Json)['rules'], '/etc/logistis/config/rules.yaml');
+    assert.ok(container(find(objects, 'StatefulSet'))['args'].includes('--config=/etc/logistis/config/config.yaml'));
+  });
+
+  it('webhook client authentication: on when a CA is given, off otherwise, forced off by enabled=false', () => {
+    const argsFor = (set: string[]) => container(find(parseObjects(renderChart({ set })), 'StatefulSet'))['args'] as string[];
+    assert.ok(!argsFor([]).some((arg) => arg.startsWith('--capture-')));
+    const ca = '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----';
+    const on = argsFor([`webhook.clientAuth.caBundle=${ca}`, 'webhook.clientAuth.allowedNames={kube-apiserver-webhook-client,apiserver}']);
+    assert.ok(on.includes('--capture-client-ca-file=/etc/logistis/config/capture-client-ca.crt'), on.join(' '));
+    assert.ok(on.includes('--capture-allowed-names=kube-apiserver-webhook-client,apiserver'), on.join(' '));
+    assert.ok(!argsFor([`webhook.clientAuth.caBundle=${ca}`, 'webhook.clientAuth.enabled=false']).some((arg) => arg.startsWith('--capture-')));
+    const missing = helm(['template', 'logistis', CHART_DIR, '--set', 'webhook.clientAuth.enabled=true']);
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.output, /webhook\.clientAuth\.caBundle .* is required/);
+  });
+
+  it('certManager.enabled: a Certificate for the Service name, and the CA injected into the webhook and the APIService', () => {
+    const objects = parseObjects(renderChart({ set: ['certManager.enabled=true'] }));
+    assert.equal(objects.filter((o) => o.kind === 'Secret' && o.metadata.name === 'logistis-tls').length, 0);
+    const serving = find(objects, 'Certificate', 'logistis-serving');
+    assert.equal(serving['spec']['secretName'], 'logistis-tls');
+    assert.ok(serving['spec']['dnsNames'].includes('logistis.logistis-system.svc'));
+    for (const kind of ['ValidatingWebhookConfiguration', 'APIService']) {
+      assert.equal(find(objects, kind).metadata.annotations['cert-manager.io/inject-ca-from'], 'logistis-system/logistis-serving');
+    }
+  });
+
+  it('refuses bad values with a message: schema and template checks', () => {
+    for (const [set, message] of [
+      ['webhook.failurePolicy=Sometimes', /failurePolicy/],
+      ['webhook.timeoutSeconds=31', /timeoutSeconds/],
+      ['store.type=mysql', /store\/type/],
+      ['store.type=postgres', /store\.postgres\.url or store\.postgres\.existingSecret is required/],
+    ] as const) {
+      const result = helm(['template', 'logistis', CHART_DIR, '--set', set]);
+      assert.notEqual(result.status, 0, `${set} was accepted`);
+      assert.match(result.output, message);
+    }
+  });
+
+  it('carries identical copies of the webhook, APIService and user ClusterRole templates of deploy/', () => {
+    const same = (original: string, copy: string) => assert.equal(
+      readFileSync(join(CHART_DIR, copy), 'utf8'), readFileSync(join(ROOT, original), 'utf8'),
+      `${copy} differs from ${original}: cp ${original} deploy/helm/logistis/${copy}`);
+    same('deploy/webhook/validating-webhook-configuration.yaml', 'files/validating-webhook-configuration.yaml');
+    same('deploy/apiservice/apiservice.yaml', 'files/apiservice.yaml');
+    const userRoles = readdirSync(join(ROOT, 'deploy/rbac')).filter((file) => file !== 'logistis-server.yaml');
+    assert.deepEqual(readdirSync(join(CHART_DIR, 'files/user-roles')).sort(), userRoles.sort());
+    for (const file of userRoles) same(`deploy/rbac/${file}`, `files/user-roles/${file}`);
+  });
+
+  it('binds the server to the same roles as deploy/rbac/logistis-server.yaml, and nothing more', () => {
+    const bindings = (objects: K8sObject[]) => objects
+      .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+      .map((o) => {
+        const binding = o as Json;
+        return `${o.kind} ${o.metadata.namespace ?? ''} -> ${binding['roleRef']['kind']} ${binding['roleRef']['name']} for ${binding['subjects'].map((s: Json) => `${s['kind']} ${s['namespace']}/${s['name']}`).join(',')}`;
+      }).sort();
+    const chart = parseObjects(renderChart());
+    const shipped = parseObjects(readFileSync(join(ROOT, 'deploy/rbac/logistis-server.yaml'), 'utf8'));
+    assert.deepEqual(bindings(chart), bindings(shipped));
+    assert.deepEqual(chart.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name), ['logistis-viewer']);
+    assert.equal(chart.filter((o) => o.kind === 'Role').length, 0);
+  });
+
+  it('deploy/manifests/logistis.yaml is the chart rendered with deploy/manifests/values.yaml (run make manifests)', () => {
+    assert.equal(readFileSync(MANIFESTS_FILE, 'utf8'), renderManifests());
+    const objects = parseObjects(readFileSync(MANIFESTS_FILE, 'utf8'));
+    assert.equal(objects.filter((o) => o.kind === 'Secret').length, 0, 'no key or certificate in a file of the repository');
+  });
+});
