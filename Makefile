@@ -66,8 +66,10 @@ DOCKER_BUILD_ARGS ?=
 KUBECTL ?= kubectl
 DEPLOY_RELEASE ?= logistis
 DEPLOY_NAMESPACE ?= logistis-system
-# More `helm upgrade` arguments, e.g. DEPLOY_ARGS='-f my-values.yaml' or DEPLOY_ARGS='--wait=false'.
+# More `helm upgrade` arguments, e.g. DEPLOY_ARGS='-f my-values.yaml --set webhook.timeoutSeconds=3'.
 DEPLOY_ARGS ?=
+# watcher: return once the server is ready; hookOnly: return once the objects are created.
+DEPLOY_WAIT ?= watcher
 CHART := deploy/helm/logistis
 # The namespace label that lets `make undeploy` delete only a namespace that `make deploy` created.
 DEPLOY_NAMESPACE_LABEL := logistis.io/created-by=make-deploy
@@ -88,7 +90,7 @@ deploy:
 	  $(KUBECTL) label namespace $(DEPLOY_NAMESPACE) $(DEPLOY_NAMESPACE_LABEL) pod-security.kubernetes.io/enforce=restricted; \
 	fi && \
 	"$$helm" upgrade --install $(DEPLOY_RELEASE) $(CHART) --namespace $(DEPLOY_NAMESPACE) \
-	  --set image.repository=$(IMAGE_REPO) --set image.tag=$(IMAGE_TAG) --wait --timeout 5m $(DEPLOY_ARGS)
+	  --set image.repository=$(IMAGE_REPO) --set image.tag=$(IMAGE_TAG) --wait=$(DEPLOY_WAIT) --timeout 5m $(DEPLOY_ARGS)
 
 # Removes the release, what Helm keeps on uninstall (the redaction key, the store's volume) and the namespace if
 # `make deploy` created it. The recorded history goes with it.
