@@ -24,8 +24,8 @@ export function helmBinary(): string {
 }
 
 export interface RenderOptions {
-  valuesFiles?: string[];
-  set?: string[];
+  valuesFiles?: readonly string[];
+  set?: readonly string[];
   namespace?: string;
 }
 
