@@ -37,14 +37,14 @@ control-plane:
 test-unit: $(NPM_STAMP)
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 "test/unit/**/*.test.ts"
 
-test-integration: build
+test-integration: build helm
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/integration/**/*.test.ts"
 
-test-e2e: build control-plane
+test-e2e: build control-plane helm
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/e2e/**/*.test.ts"
 
 # One node:test run over every suite, so CI reads a single summary.
-test: build control-plane typecheck lint
+test: build control-plane helm typecheck lint
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts"
 
 demo: build control-plane

@@ -104,6 +104,9 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.equal(config['recordUnchanged'], true);
     assert.equal(config['pruneInterval'], '5m');
     assert.equal(config['rules'], undefined, 'no rules file unless capture.rules is set');
+    assert.equal(config['capturePresets'], undefined, "the server's default presets unless capture.presets is set");
+    const presets = parseObjects(renderChart({ set: ['capture.presets={nodes,hpa-scale}'] }));
+    assert.equal((parseObjects(find(presets, 'ConfigMap', 'logistis')['data']['config.yaml'])[0] as unknown as Json)['capturePresets'], 'nodes,hpa-scale');
   });
 
   it('capture.rules becomes a file in the config and is named in --config', () => {

@@ -122,6 +122,9 @@ quote placeholder syntax (`{{ .Values.<path> }}`) that the template parser would
   "normalise" (toString .Values.capture.normalise)
   "recordUnchanged" .Values.capture.recordUnchanged
   "logLevel" .Values.logLevel -}}
+{{- with .Values.capture.presets }}
+{{- $_ := set $config "capturePresets" (join "," .) }}
+{{- end }}
 {{- if .Values.capture.rules }}
 {{- $_ := set $config .Values.capture.rulesConfigKey "/etc/logistis/config/rules.yaml" }}
 {{- end }}
