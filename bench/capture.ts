@@ -82,7 +82,15 @@ export function otherCpuPercent(m: Pick<Measured<unknown>, 'cpuPercent' | 'coreB
 async function undisturbed<T extends Measured<unknown>>(env: BenchEnv, label: string, retries: number, step: () => Promise<T>, summary: (m: T) => string): Promise<T> {
   const attempts: T[] = [];
   for (let attempt = 0; attempt <= retries; attempt++) {
-    const m = await step();
+    let m: T;
+    try {
+      m = await step();
+    } catch (error) {
+      // A repeat that fails (e.g. the load generator starved past its time limit) keeps the attempts already made.
+      if (attempts.length === 0) throw error;
+      env.log(`${label}: the repeat failed (${(error as Error).message.slice(0, 200)}); keeping the earlier attempt`);
+      break;
+    }
     attempts.push(m);
     const other = otherCpuPercent(m, env.serverCpu);
     if (other <= DISTURBED_PERCENT) break;
