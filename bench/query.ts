@@ -14,7 +14,7 @@ import { prng } from './fixtures.ts';
 import { HttpsClient } from './lib/https-client.ts';
 import { percentiles } from './lib/stats.ts';
 import { startLogistis, type BenchEnv } from './lib/targets.ts';
-import { CoreMeter, CpuMeter } from './lib/proc.ts';
+import { CoreMeter, CpuMeter, peakRssBytes } from './lib/proc.ts';
 import { BENCH_CACHE } from './lib/tools.ts';
 import type { NewChangeEvent, PatchOperation, JsonObject } from '../src/event.ts';
 
@@ -55,6 +55,8 @@ export interface QueryResult {
   load: { seconds: number; eventsPerSec: number; cached: boolean; cacheDir?: string };
   dbBytes: number;
   queries: Record<QueryName, QueryTiming | { unavailable: string }>;
+  /** The query server's peak RSS (VmHWM) over the whole query phase. */
+  peakRssBytes: number;
 }
 
 interface MinimalStore {
@@ -324,6 +326,7 @@ export async function measureQueries(env: BenchEnv, settings: QuerySettings): Pr
     'field blame': () => `/api/v1/blame?${objectQuery()}`,
   };
   const queries = {} as QueryResult['queries'];
+  let peakRss = NaN;
   try {
     for (const name of QUERY_NAMES) {
       const first = await client.send('GET', paths[name]());
@@ -355,6 +358,7 @@ export async function measureQueries(env: BenchEnv, settings: QuerySettings): Pr
       const p = percentiles(times);
       queries[name] = { count: p.count, p50: p.p50, p95: p.p95, max: p.max, bytes, otherCpuPercent: env.serverCpu === undefined ? NaN : Math.max(0, busy - own) };
     }
+    peakRss = peakRssBytes(target.server.pid);
   } finally {
     client.close();
     await target.server.stop();
@@ -366,6 +370,7 @@ export async function measureQueries(env: BenchEnv, settings: QuerySettings): Pr
     load: { seconds: meta.loadSeconds, eventsPerSec: settings.events / meta.loadSeconds, cached },
     dbBytes,
     queries,
+    peakRssBytes: peakRss,
   };
   if (cacheDir) result.load.cacheDir = cacheDir;
   return result;

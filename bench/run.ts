@@ -21,7 +21,7 @@ import { ensurePeer, ensureVegeta, type Tool, type ToolResult } from './lib/tool
 import { HAVE_TASKSET } from './lib/proc.ts';
 import { machineInfo } from './lib/machine.ts';
 import { logistisArgs, logistisAvailable, snapshotApp, startBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
-import { FULL_SETTINGS, SMOKE_SETTINGS, measureCapture, type CaptureSettings } from './capture.ts';
+import { FULL_SETTINGS, SMOKE_SETTINGS, measureCapture, sampleMachineLoad, type CaptureSettings } from './capture.ts';
 import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './query.ts';
 import { measureStorage } from './storage.ts';
 import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
@@ -153,7 +153,7 @@ async function main(): Promise<number> {
   }
   report.commands.push(
     `${pin(loadCpu)}node bench/load/closed-loop.ts '{"connections":${capture.connections},"durationSec":${capture.fullSpeedSec},"engine":"${env.loadEngine}",…}'`,
-    `${pin(loadCpu)}vegeta attack -format=json -targets=targets.jsonl -lazy -rate=${capture.openLoopRate}/1s -duration=${capture.openLoopSec}s -root-certs=tls.crt -http2=false -keepalive=true -timeout=10s -max-body=0`,
+    `${pin(loadCpu)}vegeta attack -format=json -targets=targets.jsonl -lazy -rate=RATE/1s -duration=${capture.openLoopSec}s -root-certs=tls.crt -http2=false -keepalive=true -timeout=10s -max-body=0   # RATE: ${capture.openLoopRates.join(', ')}`,
   );
 
   // 1. Capture, and storage on the database logistis filled.
@@ -167,13 +167,14 @@ async function main(): Promise<number> {
     const wanted = new Set((values.targets ?? '').split(','));
     for (const [name, start] of runs) {
       if (!wanted.has(name)) continue;
+      const loadBefore = await sampleMachineLoad(capture.idleSampleSec);
       const attempt = start();
       if (typeof attempt === 'string') {
         report.capture[name] = { target: name, error: attempt };
         continue;
       }
       try {
-        report.capture[name] = await withTarget(() => attempt, (t) => measureCapture(env, t, capture, vegetaBin));
+        report.capture[name] = await withTarget(() => attempt, (t) => measureCapture(env, t, capture, vegetaBin, loadBefore));
       } catch (error) {
         report.capture[name] = { target: name, error: `failed: ${errorText(error)}` };
         log(`${name}: ${errorText(error)}`);

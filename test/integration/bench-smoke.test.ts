@@ -48,9 +48,14 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
     const expected: Array<[RegExp, 'capture' | 'logistis']> = [
       [/^capture, full speed, .*requests\/s/, 'capture'],
       [/^capture, full speed: latency/, 'capture'],
-      [/^capture, full speed: server CPU/, 'capture'],
-      [/^capture at .*open loop.*latency/, 'capture'],
-      [/^capture at .*answered/, 'capture'],
+      [/^capture, full speed: server CPU \(/, 'capture'],
+      [/^capture, full speed: server CPU per capture/, 'capture'],
+      [/^capture at 1,000\/s open loop.*latency/, 'capture'],
+      [/^capture at 1,000\/s: answered/, 'capture'],
+      [/^capture at 1,000\/s: server CPU per capture/, 'capture'],
+      [/^capture at 2,500\/s open loop.*latency/, 'capture'],
+      [/^capture at 2,500\/s: answered/, 'capture'],
+      [/^capture at 2,500\/s: server CPU per capture/, 'capture'],
       [/^server peak RSS/, 'capture'],
       [/^query at .*overview/, 'logistis'],
       [/^query at .*namespace page/, 'logistis'],
@@ -74,6 +79,8 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
     const results = readFileSync(out, 'utf8');
     assert.match(results, /## Numbers/);
     assert.match(results, /machine: \d+ cores/);
+    // The machine's load before each server's run.
+    for (const name of ['bare', 'logistis']) assert.match(results, new RegExp(`- ${name}, before its run: load average \\d`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

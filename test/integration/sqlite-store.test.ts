@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { zstdCompressSync } from 'node:zlib';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/schema.ts';
 import { StoreError } from '../../src/store/types.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
 
@@ -106,5 +107,58 @@ describe('SQLite event store', () => {
     assert.deepEqual(items[0]!.object, { data: { before: 'dictionaries' } });
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores a retried review (same request uid) once, and acknowledges both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const store = await SqliteEventStore.open(join(dir, 'events.db'), { maxEventsPerObject: 100, maxAgeMs: DAY });
+    try {
+      const now = Date.now();
+      const first = event('web', now);
+      const retry = { ...event('web', now + 5), requestUid: first.requestUid };
+      await store.append([first]);
+      await store.append([retry]);
+      // Retries can also meet in one batch.
+      await Promise.all([store.append([event('api', now)]), store.append([event('api', now)])]);
+      const items = (await store.listEvents({}, 10)).items;
+      assert.deepEqual(items.map((item) => [item.name, item.time]).sort(), [
+        ['api', new Date(now).toISOString()], ['web', new Date(now).toISOString()],
+      ]);
+      const [entry] = await store.overview(now - DAY);
+      assert.equal(entry!.changes, 2);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes duplicates stored before one event per request uid was enforced, with their activity counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const path = join(dir, 'events.db');
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.description, '');
+    }
+    const now = Date.now();
+    const insert = db.prepare(`INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra,
+      api_group, api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary)
+      VALUES (?, ?, 'UPDATE', 'bob', '', '[]', '{}', '', 'v1', 'ConfigMap', 'configmaps', '', 'ns', ?, '', '', ?, 0)`);
+    const body = zstdCompressSync(JSON.stringify({ patch: [], object: {} }));
+    for (const [uid, name] of [['r1', 'first'], ['r1', 'retry'], ['r1', 'again'], ['r2', 'other']] as const) insert.run(now, uid, name, body);
+    db.prepare('INSERT INTO activity VALUES (?, ?, ?, ?)').run('ns', 'bob', Math.floor(now / 3_600_000), 4);
+    db.close();
+    const store = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    try {
+      assert.deepEqual((await store.listEvents({}, 10, undefined, 'asc')).items.map((item) => item.name), ['first', 'other']);
+      const [entry] = await store.overview(Math.floor(now / 3_600_000) * 3_600_000);
+      assert.equal(entry!.changes, 2);
+      await store.append([{ ...event('late-retry', now), requestUid: 'r2' }]);
+      assert.equal((await store.listEvents({}, 10)).items.length, 2);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,4 +49,25 @@ export const SQLITE_MIGRATIONS: Migration[] = [
     description: 'event bodies compressed with a zstd dictionary',
     sql: 'ALTER TABLE events ADD COLUMN body_dictionary INTEGER NOT NULL DEFAULT 0;',
   },
+  {
+    version: 3,
+    description: 'one event per admission request: a retried review (same request uid) is stored once',
+    // Duplicates written before this migration go first (the oldest row of each request uid stays), and the
+    // per-hour activity counts they added with them.
+    sql: `
+      CREATE TEMP TABLE duplicate_events AS
+        SELECT id, namespace, username, time_ms / 3600000 AS hour FROM events
+        WHERE id NOT IN (SELECT MIN(id) FROM events GROUP BY request_uid);
+      UPDATE activity SET changes = changes - (
+        SELECT COUNT(*) FROM duplicate_events AS d
+        WHERE d.namespace = activity.namespace AND d.username = activity.username AND d.hour = activity.hour)
+      WHERE EXISTS (
+        SELECT 1 FROM duplicate_events AS d
+        WHERE d.namespace = activity.namespace AND d.username = activity.username AND d.hour = activity.hour);
+      DELETE FROM activity WHERE changes <= 0;
+      DELETE FROM events WHERE id IN (SELECT id FROM duplicate_events);
+      DROP TABLE duplicate_events;
+      CREATE UNIQUE INDEX events_by_request_uid ON events (request_uid);
+    `,
+  },
 ];
