@@ -9,7 +9,8 @@ export interface Metrics {
   storeWriteDuration: Histogram;
   storeBatchSize: Histogram;
   storeErrors: Counter<'operation'>;
-  eventsDropped: Counter<'reason'>;
+  eventsLost: Counter<'reason'>;
+  captureRefused: Counter<'reason'>;
   eventsPruned: Counter<'reason'>;
   denials: Counter<'lock'>;
 }
@@ -57,9 +58,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['operation'],
       registers,
     }),
-    eventsDropped: new Counter({
-      name: 'logistis_events_dropped_total',
-      help: 'Changes that were allowed but could not be recorded (store failure or timeout); see the logs',
+    eventsLost: new Counter({
+      name: 'logistis_events_lost_total',
+      help: 'Changes that were allowed but end unrecorded, by reason (store-error, store-error-after-timeout, capture-error); the logs name each one',
+      labelNames: ['reason'],
+      registers,
+    }),
+    captureRefused: new Counter({
+      name: 'logistis_capture_refused_total',
+      help: 'Capture requests refused because the caller is not the API server (no-client-certificate, untrusted-certificate, name-not-allowed)',
       labelNames: ['reason'],
       registers,
     }),
