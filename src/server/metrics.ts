@@ -1,4 +1,5 @@
 // Prometheus metrics: one registry per server, so tests and several apps in one process do not collide.
+import { createServer, type Server } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -11,6 +12,7 @@ export interface Metrics {
   storeErrors: Counter<'operation'>;
   eventsLost: Counter<'reason'>;
   captureRefused: Counter<'reason'>;
+  connectionsRefused: Counter;
   eventsPruned: Counter<'reason'>;
   denials: Counter<'lock'>;
 }
@@ -70,6 +72,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['reason'],
       registers,
     }),
+    connectionsRefused: new Counter({
+      name: 'logistis_connections_refused_total',
+      help: 'Connections closed on arrival because --max-connections were open',
+      registers,
+    }),
     eventsPruned: new Counter({
       name: 'logistis_events_pruned_total',
       help: 'Events removed by retention, by reason (per-object, age)',
@@ -94,4 +101,18 @@ export function storeMetricsHooks(metrics: Metrics) {
       if (prunedPerObject > 0) metrics.eventsPruned.inc({ reason: 'per-object' }, prunedPerObject);
     },
   };
+}
+
+/** A plain-HTTP server with only GET /metrics, for --metrics-listen (an address only Prometheus reaches). */
+export function createMetricsServer(metrics: Metrics): Server {
+  return createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'only GET /metrics is served here' }));
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500).end(),
+    );
+  });
 }
