@@ -214,11 +214,10 @@ describe('capture through the real API server', () => {
 
   it('stores keys named __proto__, constructor and prototype exactly, through the real API server', async () => {
     const ns = await cp.createNamespace('proto');
-    const keys = { __proto__: 'p-value', constructor: 'c-value', prototype: 'q-value' };
     const manifest = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"keys","namespace":"${ns}",`
       // Label and annotation keys must start with a letter or digit, so `__proto__` is only valid in data.
       + `"labels":{"constructor":"l2","prototype":"l3"},"annotations":{"constructor":"a2","prototype":"a3"}},`
-      + `"data":${JSON.stringify(Object.fromEntries(Object.entries(keys)))}}`;
+      + '"data":{"__proto__":"p-value","constructor":"c-value","prototype":"q-value"}}';
     await cp.kubectl('admin', ['apply', '-f', '-'], { input: manifest });
     const [event] = await history(ns, 'ConfigMap', 'keys');
     assert.ok(event, 'recorded');
