@@ -1,7 +1,11 @@
-// Secret values never leave the request thread: each is replaced by a keyed fingerprint (HMAC-SHA256 with a
-// per-installation key), so "this key changed" stays visible while the value is never stored or logged. Pure.
+// Secret values never leave the request thread: each is replaced by a keyed fingerprint, so "this key changed"
+// stays visible while the value is never stored or logged. The HMAC key is derived per object from the
+// per-installation key and the object's namespace and name: equal values in two Secrets give different
+// fingerprints (reading one namespace's history says nothing about another's values), while each change of
+// one Secret still shows. Pure.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { isObject, type JsonObject } from '../event.ts';
+import { setOwn } from './patch.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';
@@ -15,9 +19,23 @@ function keyObjectFor(key: Buffer): KeyObject {
   return keyObject;
 }
 
+/** Which object a fingerprint belongs to. */
+export interface SecretIdentity {
+  namespace: string;
+  name: string;
+}
+
+/** The fingerprint key of one object: HMAC(installation key, purpose, namespace, name). */
+export function objectFingerprintKey(installationKey: Buffer, object: SecretIdentity): KeyObject {
+  const derived = createHmac('sha256', keyObjectFor(installationKey))
+    .update(`logistis secret fingerprint v2\u0000${object.namespace}\u0000${object.name}`)
+    .digest();
+  return createSecretKey(derived);
+}
+
 /** `data` and `stringData` fingerprint the same bytes alike, so moving a value between them shows no change. */
-export function fingerprint(value: Buffer, key: Buffer): string {
-  return FINGERPRINT_PREFIX + createHmac('sha256', keyObjectFor(key)).update(value).digest('hex').slice(0, 24);
+export function fingerprint(value: Buffer, key: KeyObject): string {
+  return FINGERPRINT_PREFIX + createHmac('sha256', key).update(value).digest('hex').slice(0, 24);
 }
 
 export function isFingerprint(value: unknown): boolean {
@@ -29,23 +47,23 @@ export function isSecret(object: JsonObject | null | undefined, requestKind?: { 
   return !!object && object['kind'] === 'Secret' && object['apiVersion'] === 'v1';
 }
 
-function redactValues(values: unknown, key: Buffer, decode: (value: string) => Buffer): unknown {
+function redactValues(values: unknown, key: KeyObject, decode: (value: string) => Buffer): unknown {
   if (!isObject(values)) return values === undefined || values === null ? values : fingerprint(Buffer.from(JSON.stringify(values)), key);
   const redacted: JsonObject = {};
   for (const [name, value] of Object.entries(values)) {
-    redacted[name] = typeof value === 'string' ? fingerprint(decode(value), key) : fingerprint(Buffer.from(JSON.stringify(value ?? null)), key);
+    setOwn(redacted, name, typeof value === 'string' ? fingerprint(decode(value), key) : fingerprint(Buffer.from(JSON.stringify(value ?? null)), key));
   }
   return redacted;
 }
 
-function redactSecretBody(secret: JsonObject, key: Buffer): JsonObject {
+function redactSecretBody(secret: JsonObject, key: KeyObject): JsonObject {
   const result: JsonObject = { ...secret };
   if ('data' in result) result['data'] = redactValues(result['data'], key, (value) => Buffer.from(value, 'base64'));
   if ('stringData' in result) result['stringData'] = redactValues(result['stringData'], key, (value) => Buffer.from(value, 'utf8'));
   return result;
 }
 
-function redactLastApplied(text: string, key: Buffer): string {
+function redactLastApplied(text: string, key: KeyObject): string {
   try {
     const parsed: unknown = JSON.parse(text);
     if (!isObject(parsed)) return fingerprint(Buffer.from(text), key);
@@ -56,8 +74,12 @@ function redactLastApplied(text: string, key: Buffer): string {
   }
 }
 
-/** Replaces a Secret's values, including those inside the last-applied-configuration annotation. */
-export function redactSecret(secret: JsonObject, key: Buffer): JsonObject {
+/**
+ * Replaces a Secret's values, including those inside the last-applied-configuration annotation, with
+ * fingerprints keyed for this object (`identity`: the request's namespace and name).
+ */
+export function redactSecret(secret: JsonObject, installationKey: Buffer, identity: SecretIdentity): JsonObject {
+  const key = objectFingerprintKey(installationKey, identity);
   const result = redactSecretBody(secret, key);
   const metadata = result['metadata'];
   if (isObject(metadata) && isObject(metadata['annotations'])) {

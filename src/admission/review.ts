@@ -65,10 +65,10 @@ function parseUserInfo(value: unknown): EventUser {
   if (value === undefined || value === null) return { username: '', uid: '', groups: [], extra: {} };
   if (!isObject(value)) throw new AdmissionInputError('request.userInfo must be an object');
   const extraSource = optionalObject(value, 'extra', 'request.userInfo') ?? {};
-  const extra: Record<string, string[]> = {};
-  for (const [key, values] of Object.entries(extraSource)) {
-    extra[key] = stringList(values, `request.userInfo.extra.${key}`);
-  }
+  // fromEntries defines own properties: an extra key `__proto__` stays a key.
+  const extra: Record<string, string[]> = Object.fromEntries(
+    Object.entries(extraSource).map(([key, values]) => [key, stringList(values, `request.userInfo.extra.${key}`)]),
+  );
   return {
     username: optionalString(value, 'username', 'request.userInfo'),
     uid: optionalString(value, 'uid', 'request.userInfo'),

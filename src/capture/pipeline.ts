@@ -1,20 +1,40 @@
 // The capture path: parse → decide → record. Our own failure never blocks the cluster: whatever goes wrong
-// after the review is parsed, the request is allowed, and the failure is logged and counted.
-import type { FastifyBaseLogger } from 'fastify';
-import { buildAdmissionResponse, parseAdmissionReview } from '../admission/review.ts';
+// after the review is parsed, the request is allowed, and the failure is logged and counted. Every change
+// that is allowed but ends unrecorded counts once in `eventsLost`, by reason, including a commit that
+// finishes after the commit timeout and then fails.
+import { buildAdmissionResponse, parseAdmissionReview, type AdmissionRequest } from '../admission/review.ts';
 import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
-import type { Metrics } from '../server/metrics.ts';
+
+/** What capture counts; the server's Prometheus metrics fit it. */
+export interface CaptureMetrics {
+  captures: { inc(labels: { operation: string; result: string }): void };
+  captureDuration: { observe(labels: { result: string }, seconds: number): void };
+  storeErrors: { inc(labels: { operation: string }): void };
+  eventsLost: { inc(labels: { reason: LostReason }): void };
+}
+
+/** Where capture logs; pino's (and Fastify's) logger fits it. */
+export interface CaptureLogger {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * Why an allowed change has no event: the store refused it; it timed out and then failed; capture itself
+ * failed before the store was asked (a bug, or an object our code cannot handle).
+ */
+export type LostReason = 'store-error' | 'store-error-after-timeout' | 'capture-error';
 
 export interface CapturePipeline {
   /** Throws AdmissionInputError for a body that is not an AdmissionReview; otherwise always answers. */
-  handle(body: unknown, log: FastifyBaseLogger): Promise<ReturnType<typeof buildAdmissionResponse>>;
+  handle(body: unknown, log: CaptureLogger): Promise<ReturnType<typeof buildAdmissionResponse>>;
 }
 
 export interface CaptureDependencies {
-  store: EventStore;
-  metrics: Metrics;
+  store: Pick<EventStore, 'append'>;
+  metrics: CaptureMetrics;
   settings: CaptureSettings;
   /** How long to wait for the durable commit before allowing anyway; the write still completes later. */
   commitTimeoutMs: number;
@@ -23,7 +43,9 @@ export interface CaptureDependencies {
   now?: () => Date;
 }
 
-class CommitTimeout extends Error {}
+class CommitTimeout extends Error {
+  override name = 'CommitTimeout';
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -33,16 +55,35 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Identifies the change, never its content: objects may hold secrets. */
+function identity(request: AdmissionRequest) {
+  return {
+    requestUid: request.uid, operation: request.operation, kind: request.kind.kind,
+    namespace: request.namespace, name: request.name, user: request.userInfo.username,
+  };
+}
+
+function describeError(error: unknown) {
+  return { message: (error as Error).message, name: (error as Error).name };
+}
+
 export function createCapturePipeline(deps: CaptureDependencies): CapturePipeline {
   const now = deps.now ?? (() => new Date());
   const { metrics } = deps;
   const kinds = deps.kinds ?? new ResourceKinds();
+
+  const lost = (reason: LostReason, request: AdmissionRequest, error: unknown, log: CaptureLogger, message: string) => {
+    metrics.eventsLost.inc({ reason });
+    log.error({ err: describeError(error), reason, ...identity(request) }, message);
+  };
+
   return {
     async handle(body, log) {
       const started = process.hrtime.bigint();
       const review = parseAdmissionReview(body);
       const { request } = review;
       let result = 'recorded';
+      let write: Promise<void> | undefined;
       try {
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
@@ -50,19 +91,27 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {
-          await withTimeout(deps.store.append([decision.event]), deps.commitTimeoutMs);
+          write = deps.store.append([decision.event]);
+          await withTimeout(write, deps.commitTimeoutMs);
         }
       } catch (error) {
-        const timedOut = error instanceof CommitTimeout;
-        result = timedOut ? 'timeout' : 'failed';
-        if (!timedOut) metrics.eventsDropped.inc({ reason: 'store-error' });
-        metrics.storeErrors.inc({ operation: timedOut ? 'append-timeout' : 'append' });
-        // Identify the change, never its content: objects may hold secrets.
-        log.error({
-          err: { message: (error as Error).message, name: (error as Error).name },
-          requestUid: request.uid, operation: request.operation, kind: request.kind.kind,
-          namespace: request.namespace, name: request.name, user: request.userInfo.username,
-        }, timedOut ? 'change allowed; its event was not committed in time and may still be written' : 'change allowed but not recorded');
+        if (error instanceof CommitTimeout) {
+          result = 'timeout';
+          metrics.storeErrors.inc({ operation: 'append-timeout' });
+          log.warn({ err: describeError(error), ...identity(request) }, 'change allowed; its event was not committed in time and may still be written');
+          // The write goes on; if it fails now, nobody else hears of it.
+          write?.catch((lateError: unknown) => {
+            metrics.storeErrors.inc({ operation: 'append' });
+            lost('store-error-after-timeout', request, lateError, log, 'change allowed but not recorded: its commit timed out, then failed');
+          });
+        } else if (write) {
+          result = 'failed';
+          metrics.storeErrors.inc({ operation: 'append' });
+          lost('store-error', request, error, log, 'change allowed but not recorded');
+        } else {
+          result = 'failed';
+          lost('capture-error', request, error, log, 'change allowed but not recorded: capture failed before storing');
+        }
       }
       metrics.captures.inc({ operation: request.operation, result });
       metrics.captureDuration.observe({ result }, Number(process.hrtime.bigint() - started) / 1e9);

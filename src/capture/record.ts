@@ -1,8 +1,10 @@
 // Decides whether an admission request is recorded, and turns it into a normalised, redacted event. Pure.
 import type { AdmissionRequest } from '../admission/review.ts';
 import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
-import { isSecret, redactSecret } from '../admission/redact.ts';
+import { isSecret, redactSecret, type SecretIdentity } from '../admission/redact.ts';
+import { isCredentialReview, redactCredentialFields } from '../admission/credentials.ts';
 import { computePatch } from '../admission/patch.ts';
+import { limitDepth } from '../admission/depth.ts';
 import type { ChangeOperation, JsonObject, NewChangeEvent } from '../event.ts';
 
 export interface CaptureSettings {
@@ -12,7 +14,7 @@ export interface CaptureSettings {
   recordUnchanged: boolean;
 }
 
-export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object';
+export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object' | 'credential-review';
 
 export type CaptureDecision = { record: true; event: NewChangeEvent } | { record: false; reason: SkipReason };
 
@@ -21,10 +23,17 @@ function metadataOf(object: JsonObject | null): JsonObject {
   return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as JsonObject) : {};
 }
 
+/** The object a Secret fingerprint is keyed for: the request names it; generateName leaves only the object. */
+function identityOf(request: AdmissionRequest): SecretIdentity {
+  const metadata = metadataOf(request.object ?? request.oldObject);
+  const fromObject = (key: string) => (typeof metadata[key] === 'string' ? metadata[key] : '');
+  return { namespace: request.namespace || fromObject('namespace'), name: request.name || fromObject('name') };
+}
+
 function prepare(object: JsonObject | null, request: AdmissionRequest, settings: CaptureSettings): JsonObject {
   if (!object) return {};
-  const normalised = normaliseObject(object, settings.normalise);
-  return isSecret(object, request.kind) ? redactSecret(normalised, settings.redactionKey) : normalised;
+  const normalised = redactCredentialFields(normaliseObject(limitDepth(object), settings.normalise), request.kind);
+  return isSecret(object, request.kind) ? redactSecret(normalised, settings.redactionKey, identityOf(request)) : normalised;
 }
 
 /**
@@ -39,6 +48,7 @@ function changedObjectType(request: AdmissionRequest, parentKind: string | undef
 export function decideCapture(request: AdmissionRequest, settings: CaptureSettings, now: Date, parentKind?: string): CaptureDecision {
   if (request.dryRun) return { record: false, reason: 'dry-run' };
   if (request.operation === 'CONNECT') return { record: false, reason: 'connect' };
+  if (isCredentialReview(request)) return { record: false, reason: 'credential-review' };
   const operation: ChangeOperation = request.operation;
   const before = operation === 'CREATE' ? {} : prepare(request.oldObject, request, settings);
   const after = operation === 'DELETE' ? {} : prepare(request.object, request, settings);

@@ -19,6 +19,14 @@ export interface ServeConfig {
   kubeconfig: string;
   requestheaderClientCaFile: string;
   requestheaderAllowedNames: string[] | undefined;
+  /** PEM CA bundle of the client certificate kube-apiserver presents to the webhook; '' = /capture is open. */
+  captureClientCaFile: string;
+  /** Common names accepted on that certificate; empty = any certificate the CA signed. */
+  captureAllowedNames: string[];
+  metricsListenHost: string;
+  /** 0: /metrics is served only on the main port. */
+  metricsListenPort: number;
+  limits: ConnectionLimits;
   redactionKeyFile: string;
   commitTimeoutMs: number;
   pruneIntervalMs: number;
@@ -26,6 +34,31 @@ export interface ServeConfig {
   recordUnchanged: boolean;
   logLevel: string;
 }
+
+/** HTTP server limits; every one has a flag. */
+export interface ConnectionLimits {
+  /** Time to receive a whole request, headers and body (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** Time to receive the headers (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** A socket with no activity for this long is closed (Node's socket timeout). */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** A connection is closed after this many requests (0: no limit), so clients spread over replicas. */
+  maxRequestsPerSocket: number;
+  /** Connections beyond this are refused. */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  connectionTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  maxRequestsPerSocket: 1000,
+  maxConnections: 2048,
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -55,6 +88,15 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'kubeconfig', description: "logistis's own kubeconfig for TokenReview/SubjectAccessReview (default: KUBECONFIG, in-cluster, ~/.kube/config)" },
   { key: 'requestheaderClientCaFile', description: 'CA of the front-proxy client certificate (default: from kube-system/extension-apiserver-authentication)' },
   { key: 'requestheaderAllowedNames', description: 'comma list of front-proxy certificate common names to accept (default: from the same ConfigMap)' },
+  { key: 'captureClientCaFile', description: 'CA (PEM) of the client certificate kube-apiserver presents to the webhook (AdmissionConfiguration kubeConfigFile); with it, POST /capture refuses every other caller' },
+  { key: 'captureAllowedNames', description: 'comma list of common names accepted on that client certificate (default: any the CA signed)' },
+  { key: 'metricsListen', description: 'HOST:PORT for a separate plain-HTTP /metrics without authentication (default: /metrics only on the main port, where --auth kubernetes requires get on the non-resource URL /metrics)' },
+  { key: 'requestTimeout', description: 'time to receive a whole request, headers and body', defaultValue: '30s' },
+  { key: 'headersTimeout', description: 'time to receive the request headers', defaultValue: '10s' },
+  { key: 'connectionTimeout', description: 'close a connection with no activity for this long', defaultValue: '60s' },
+  { key: 'keepAliveTimeout', description: 'close an idle keep-alive connection after this long', defaultValue: '65s' },
+  { key: 'maxRequestsPerSocket', description: 'close a connection after this many requests (0: no limit)', defaultValue: '1000' },
+  { key: 'maxConnections', description: 'refuse connections beyond this many open ones', defaultValue: '2048' },
   { key: 'redactionKeyFile', description: 'HMAC key for Secret fingerprints; created (0600) if missing. Default: next to the sqlite file' },
   { key: 'commitTimeout', description: 'allow a change anyway if its event is not committed within this time', defaultValue: '2s' },
   { key: 'pruneInterval', description: 'how often the age-based pruning runs', defaultValue: '10m' },
@@ -126,9 +168,14 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   };
   const required = (key: string): string => text(key) || fail(key, 'required');
 
-  const listen = required('listen');
-  const listenMatch = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
-  if (!listenMatch || Number(listenMatch[2]) > 65535) fail('listen', `must be HOST:PORT, e.g. 0.0.0.0:8443, got "${listen}"`);
+  const hostPort = (key: string, value: string, example: string): { host: string; port: number } => {
+    const match = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(value);
+    if (!match || Number(match[2]) > 65535) return fail(key, `must be HOST:PORT, e.g. ${example}, got "${value}"`);
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+  };
+  const listen = hostPort('listen', required('listen'), '0.0.0.0:8443');
+  const metricsListenText = text('metricsListen');
+  const metricsListen = metricsListenText ? hostPort('metricsListen', metricsListenText, '0.0.0.0:9090') : { host: '', port: 0 };
   const store = required('store');
   try {
     parseStoreSpec(store);
@@ -146,6 +193,22 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     if (parsed === null || parsed <= 0) return fail(key, `must be a duration such as 30d, 12h, 90s, got "${value}"`);
     return parsed;
   };
+  const wholeNumber = (key: string): number => {
+    const value = required(key);
+    if (!/^\d+$/.test(value)) fail(key, `must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+  const limits: ConnectionLimits = {
+    requestTimeoutMs: duration('requestTimeout'),
+    headersTimeoutMs: duration('headersTimeout'),
+    connectionTimeoutMs: duration('connectionTimeout'),
+    keepAliveTimeoutMs: duration('keepAliveTimeout'),
+    maxRequestsPerSocket: wholeNumber('maxRequestsPerSocket'),
+    maxConnections: positiveInteger('maxConnections'),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) fail('headersTimeout', 'must not be longer than --request-timeout');
+  const captureAllowedNames = (text('captureAllowedNames') ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (captureAllowedNames.length > 0 && !text('captureClientCaFile')) fail('captureAllowedNames', 'needs --capture-client-ca-file');
   const maxBody = required('maxBodyBytes');
   const maxBodyBytes = parseSize(maxBody);
   if (maxBodyBytes === null || maxBodyBytes < 1024) fail('maxBodyBytes', `must be a size of at least 1KiB such as 3MiB, got "${maxBody}"`);
@@ -168,8 +231,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     || (storeSpec.driver === 'sqlite' ? `${storeSpec.location}.redaction-key` : fail('redactionKeyFile', 'required with a PostgreSQL store, so that every replica uses the same key'));
 
   return {
-    listenHost: listenMatch![1]!.replace(/^\[|\]$/g, ''),
-    listenPort: Number(listenMatch![2]),
+    listenHost: listen.host,
+    listenPort: listen.port,
     tlsCertFile,
     tlsKeyFile,
     store,
@@ -180,6 +243,11 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     kubeconfig: text('kubeconfig') ?? '',
     requestheaderClientCaFile: text('requestheaderClientCaFile') ?? '',
     requestheaderAllowedNames: allowedNames === undefined ? undefined : allowedNames.split(',').map((name) => name.trim()).filter(Boolean),
+    captureClientCaFile: text('captureClientCaFile') ?? '',
+    captureAllowedNames,
+    metricsListenHost: metricsListen.host,
+    metricsListenPort: metricsListen.port,
+    limits,
     redactionKeyFile,
     commitTimeoutMs: duration('commitTimeout'),
     pruneIntervalMs: duration('pruneInterval'),

@@ -9,7 +9,8 @@ import type { EventStore } from '../store/types.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { registerApiRoutes } from './routes/api.ts';
-import { registerCaptureRoute } from './routes/capture.ts';
+import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serve-config.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerAggregatedRoutes } from './routes/aggregated.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
@@ -25,30 +26,46 @@ export interface AppConfig {
   resourceKinds?: ResourceKinds;
   /** Who may read; open (auth none) when absent. */
   readAccess?: ReadAccess;
-  /** HTTPS key and certificate; without them the app serves plain HTTP (tests with inject only). */
+  /** HTTPS key and certificate; without them the app serves plain HTTP (tests). */
   tls?: SecureContextOptions;
+  /** Who may call /capture; anyone when absent (then the server logs a warning). */
+  captureCallers?: CaptureCallerPolicy | null;
+  /** Timeouts and connection caps; defaults in DEFAULT_CONNECTION_LIMITS. */
+  limits?: ConnectionLimits;
+}
+
+/** How often Node checks request and header timeouts: often enough that a stalled client goes soon after its deadline. */
+function checkingInterval(limits: ConnectionLimits): number {
+  return Math.min(5000, Math.max(50, Math.floor(Math.min(limits.requestTimeoutMs, limits.headersTimeoutMs) / 4)));
 }
 
 export function buildApp(config: AppConfig): FastifyInstance {
+  const limits = config.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const serverOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: checkingInterval(limits) };
   const options = {
     loggerInstance: config.logger,
     // One log line per request would cost more than the capture itself; errors are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     return503OnClosing: true,
-    keepAliveTimeout: 65_000,
-    ...(config.tls ? { https: config.tls } : {}),
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    ...(config.tls ? { https: { ...config.tls, ...serverOptions } } : { http: serverOptions }),
   };
   const app = Fastify(options) as unknown as FastifyInstance;
+  app.server.maxConnections = limits.maxConnections;
+  app.server.on('drop', () => config.metrics.connectionsRefused.inc());
   installErrorHandler(app);
   const pipeline = createCapturePipeline({
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
     kinds: config.resourceKinds,
   });
-  registerCaptureRoute(app, pipeline, config.metrics);
+  registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   registerApiRoutes(app, config.store, access);
   registerAggregatedRoutes(app, config.store, access);
-  registerHealthRoutes(app, config.store, config.metrics);
+  registerHealthRoutes(app, config.store, config.metrics, access);
   return app;
 }

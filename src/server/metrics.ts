@@ -1,4 +1,5 @@
 // Prometheus metrics: one registry per server, so tests and several apps in one process do not collide.
+import { createServer, type Server } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -9,7 +10,9 @@ export interface Metrics {
   storeWriteDuration: Histogram;
   storeBatchSize: Histogram;
   storeErrors: Counter<'operation'>;
-  eventsDropped: Counter<'reason'>;
+  eventsLost: Counter<'reason'>;
+  captureRefused: Counter<'reason'>;
+  connectionsRefused: Counter;
   eventsPruned: Counter<'reason'>;
   denials: Counter<'lock'>;
 }
@@ -57,10 +60,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['operation'],
       registers,
     }),
-    eventsDropped: new Counter({
-      name: 'logistis_events_dropped_total',
-      help: 'Changes that were allowed but could not be recorded (store failure or timeout); see the logs',
+    eventsLost: new Counter({
+      name: 'logistis_events_lost_total',
+      help: 'Changes that were allowed but end unrecorded, by reason (store-error, store-error-after-timeout, capture-error); the logs name each one',
       labelNames: ['reason'],
+      registers,
+    }),
+    captureRefused: new Counter({
+      name: 'logistis_capture_refused_total',
+      help: 'Capture requests refused because the caller is not the API server (no-client-certificate, untrusted-certificate, name-not-allowed)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: 'logistis_connections_refused_total',
+      help: 'Connections closed on arrival because --max-connections were open',
       registers,
     }),
     eventsPruned: new Counter({
@@ -87,4 +101,18 @@ export function storeMetricsHooks(metrics: Metrics) {
       if (prunedPerObject > 0) metrics.eventsPruned.inc({ reason: 'per-object' }, prunedPerObject);
     },
   };
+}
+
+/** A plain-HTTP server with only GET /metrics, for --metrics-listen (an address only Prometheus reaches). */
+export function createMetricsServer(metrics: Metrics): Server {
+  return createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'only GET /metrics is served here' }));
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500).end(),
+    );
+  });
 }

@@ -8,6 +8,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { WEBHOOK_CLIENT_NAME } from '../harness/control-plane.ts';
+import { createCa, createClientCert } from '../harness/certs.ts';
+import { request as httpsRequest } from 'node:https';
 import { applyPatch } from '../../src/admission/patch.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
@@ -172,5 +175,63 @@ describe('capture through the real API server', () => {
     const names = (await events(`namespace=${ns}`)).map((event) => `${event.kind}/${event.name}`);
     assert.ok(!names.includes('ConfigMap/not-allowed'), 'forbidden by RBAC: never reached the webhook');
     assert.ok(names.includes('ConfigMap/over-quota'), 'rejected after the webhook: recorded although it never happened');
+  });
+
+  it('refuses forged reviews sent directly (no certificate, or one from another CA) while the API server\'s captures land', async () => {
+    const ns = await cp.createNamespace('forged');
+    const forged = (name: string) => JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+      request: {
+        uid: `forged-${name}`, kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' },
+        name, namespace: ns, operation: 'CREATE', userInfo: { username: 'alice', groups: ['dev'] },
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { forged: 'yes' } },
+      },
+    });
+    const post = (body: string, client?: { cert: string; key: string }) => new Promise<number>((resolvePost, reject) => {
+      const request = httpsRequest({
+        host: '127.0.0.1', port: logistis.port, method: 'POST', path: '/capture', ca: logistis.ca.certPem, ...client,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      }, (response) => { response.resume(); response.on('end', () => resolvePost(response.statusCode ?? 0)); });
+      request.on('error', reject);
+      request.end(body);
+    });
+    assert.equal(await post(forged('no-certificate')), 401);
+    const otherCa = await createCa(logistis.dataDir, { name: 'attacker-ca' });
+    const otherClient = await createClientCert(logistis.dataDir, otherCa, { name: 'attacker-client', commonName: WEBHOOK_CLIENT_NAME });
+    assert.equal(await post(forged('other-ca'), { cert: otherClient.certPem, key: otherClient.keyPem }), 401);
+    const wrongName = await createClientCert(logistis.dataDir, cp.webhookClientCa, { name: 'wrong-name-client', commonName: 'someone-else' });
+    assert.equal(await post(forged('wrong-name'), { cert: wrongName.certPem, key: wrongName.keyPem }), 403);
+
+    await cp.kubectl('admin', ['-n', ns, 'create', 'configmap', 'real', '--from-literal=k=v']);
+    const names = (await events(`namespace=${ns}&kind=ConfigMap`)).map((event) => `${event.name}:${event.user.username}`);
+    assert.deepEqual(names, ['real:admin'], 'only the API server\'s capture is in history');
+    const metrics = await logistis.api('admin', '/metrics');
+    assert.equal(metrics.status, 200, metrics.body);
+    assert.match(metrics.body, /logistis_capture_refused_total\{reason="no-client-certificate"\} 1/);
+    assert.match(metrics.body, /logistis_capture_refused_total\{reason="untrusted-certificate"\} 1/);
+    assert.match(metrics.body, /logistis_capture_refused_total\{reason="name-not-allowed"\} 1/);
+  });
+
+  it('stores keys named __proto__, constructor and prototype exactly, through the real API server', async () => {
+    const ns = await cp.createNamespace('proto');
+    const manifest = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"keys","namespace":"${ns}",`
+      // Label and annotation keys must start with a letter or digit, so `__proto__` is only valid in data.
+      + `"labels":{"constructor":"l2","prototype":"l3"},"annotations":{"constructor":"a2","prototype":"a3"}},`
+      + '"data":{"__proto__":"p-value","constructor":"c-value","prototype":"q-value"}}';
+    await cp.kubectl('admin', ['apply', '-f', '-'], { input: manifest });
+    const [event] = await history(ns, 'ConfigMap', 'keys');
+    assert.ok(event, 'recorded');
+    const object = event.object as { data: Record<string, string>; metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+    assert.deepEqual(Object.entries(object.data).sort(), [['__proto__', 'p-value'], ['constructor', 'c-value'], ['prototype', 'q-value']]);
+    assert.deepEqual(Object.entries(object.metadata.labels).sort(), [['constructor', 'l2'], ['prototype', 'l3']]);
+    assert.ok(Object.entries(object.metadata.annotations).some(([key, value]) => key === 'constructor' && value === 'a2'));
+  });
+
+  it('fingerprints the same value differently in two Secrets', async () => {
+    const namespaces = [await cp.createNamespace('fp-a'), await cp.createNamespace('fp-b')];
+    for (const ns of namespaces) await cp.kubectl('admin', ['-n', ns, 'create', 'secret', 'generic', 'db', '--from-literal=password=e2e-same-value-q7']);
+    const prints = await Promise.all(namespaces.map(async (ns) => ((await history(ns, 'Secret', 'db'))[0]!.object['data'] as Record<string, string>)['password']));
+    assert.match(prints[0]!, /^redacted:hmac-sha256:/);
+    assert.notEqual(prints[0], prints[1]);
   });
 });

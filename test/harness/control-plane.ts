@@ -32,6 +32,8 @@ const SERVICE_CIDR = '10.0.0.0/24';
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const CLUSTER_NAME = 'logistis-test';
 const FRONT_PROXY_CLIENT = 'front-proxy-client';
+/** The common name of the client certificate kube-apiserver presents to webhooks. */
+export const WEBHOOK_CLIENT_NAME = 'kube-apiserver-webhook-client';
 
 export interface UserSpec {
   name: string;
@@ -103,6 +105,9 @@ export interface ControlPlane {
   readonly frontProxyCaPem: string;
   /** The certificate kube-apiserver presents when it proxies to an APIService (CN front-proxy-client). */
   readonly frontProxyClient: CertFiles;
+  /** The CA of the client certificate kube-apiserver presents to every webhook (for --capture-client-ca-file). */
+  readonly webhookClientCaPath: string;
+  readonly webhookClientCa: CertificateAuthority;
   /** Contexts admin (current), alice, bob (and any extra users); cluster `logistis-test`. */
   readonly kubeconfigPath: string;
   readonly binDir: string;
@@ -431,6 +436,8 @@ class RunningControlPlane implements ControlPlane {
   frontProxyCaPath = '';
   frontProxyCaPem = '';
   frontProxyClient!: CertFiles;
+  webhookClientCaPath = '';
+  webhookClientCa!: CertificateAuthority;
   kubeconfigPath = '';
   binDir = '';
   dir = '';
@@ -643,10 +650,29 @@ class RunningControlPlane implements ControlPlane {
     // PKI and tokens
     const pki = join(this.dir, 'pki');
     await mkdir(pki, { recursive: true });
-    const [clusterCa, frontProxyCa] = await Promise.all([
+    const [clusterCa, frontProxyCa, webhookClientCa] = await Promise.all([
       createCa(pki, { name: 'cluster-ca', commonName: 'logistis-test-cluster-ca' }),
       createCa(pki, { name: 'front-proxy-ca', commonName: 'logistis-test-front-proxy-ca' }),
+      createCa(pki, { name: 'webhook-client-ca', commonName: 'logistis-test-webhook-client-ca' }),
     ]);
+    const webhookClient = await createClientCert(pki, webhookClientCa, { name: 'webhook-client', commonName: WEBHOOK_CLIENT_NAME });
+    this.webhookClientCa = webhookClientCa;
+    this.webhookClientCaPath = webhookClientCa.certPath;
+    // The API server presents this certificate to every webhook: an AdmissionConfiguration names, for the
+    // ValidatingAdmissionWebhook plugin, a kubeconfig whose user "*" matches any webhook host.
+    const webhookKubeconfig = join(pki, 'webhook-client.kubeconfig');
+    await writeFile(webhookKubeconfig, stringify({
+      apiVersion: 'v1', kind: 'Config',
+      users: [{ name: '*', user: { 'client-certificate': webhookClient.certPath, 'client-key': webhookClient.keyPath } }],
+    }), { mode: 0o600 });
+    const admissionConfig = join(pki, 'admission-configuration.yaml');
+    await writeFile(admissionConfig, stringify({
+      apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AdmissionConfiguration',
+      plugins: [{
+        name: 'ValidatingAdmissionWebhook',
+        configuration: { apiVersion: 'apiserver.config.k8s.io/v1', kind: 'WebhookAdmissionConfiguration', kubeConfigFile: webhookKubeconfig },
+      }],
+    }));
     const [serving, frontProxyClient] = await Promise.all([
       createServingCert(pki, clusterCa, {
         name: 'apiserver', commonName: 'kube-apiserver',
@@ -733,6 +759,7 @@ class RunningControlPlane implements ControlPlane {
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--endpoint-reconciler-type=none',
         '--disable-admission-plugins=ServiceAccount',
+        `--admission-control-config-file=${admissionConfig}`,
         // the aggregation layer: what kube-apiserver trusts from, and presents to, extension API servers
         `--requestheader-client-ca-file=${frontProxyCa.certPath}`,
         `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,

@@ -7,7 +7,7 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCa, createServingCert, type CertFiles, type CertificateAuthority } from './certs.ts';
-import { freePorts, registerWebhook, waitFor, type ControlPlane } from './control-plane.ts';
+import { WEBHOOK_CLIENT_NAME, freePorts, registerWebhook, waitFor, type ControlPlane } from './control-plane.ts';
 import { renderApiService, APISERVICE_NAME } from '../../src/deploy/apiservice.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,6 +26,11 @@ export interface LogistisOptions {
    * ServiceAccount must be logistis in logistis-system.
    */
   serverRbac?: string;
+  /**
+   * Accept captures only from the API server's webhook client certificate (default true, as in every real
+   * set-up); false leaves /capture open.
+   */
+  captureClientCertificate?: boolean;
 }
 
 export interface Logistis {
@@ -78,7 +83,9 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const args = [
     join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
-    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.args ?? []),
+    '--auth', 'kubernetes', '--kubeconfig', kubeconfig,
+    ...(options.captureClientCertificate === false ? [] : ['--capture-client-ca-file', cp.webhookClientCaPath, '--capture-allowed-names', WEBHOOK_CLIENT_NAME]),
+    ...(options.args ?? []),
   ];
   const get = (path: string, headers: Record<string, string>, timeout: number) => new Promise<{ status: number; body: string; json(): unknown }>((resolveGet, reject) => {
     const request = httpsGet({ host: '127.0.0.1', port, path, ca: ca.certPem, headers, timeout }, (response) => {

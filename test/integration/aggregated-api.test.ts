@@ -9,7 +9,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { kubernetesReadAccess } from '../../src/server/auth/read-access.ts';
-import type { AccessReviewer, ReadAttributes, RequestUser, TokenReviewer } from '../../src/server/auth/types.ts';
+import type { AccessAttributes, AccessReviewer, RequestUser, TokenReviewer } from '../../src/server/auth/types.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
 import { loadFixture } from '../support/fixtures.ts';
 
@@ -19,7 +19,7 @@ const TOKENS: Record<string, RequestUser> = {
   'bob-token': { username: 'bob', uid: 'b', groups: ['ops'], extra: {} },
 };
 const tokens: TokenReviewer = { review: async (token) => TOKENS[token] ?? null };
-const reviews: ReadAttributes[] = [];
+const reviews: AccessAttributes[] = [];
 const access: AccessReviewer = {
   async review(user, attributes) {
     reviews.push(attributes);

@@ -170,7 +170,7 @@ describe('the store fails: admission is still allowed', () => {
         assert.equal((response.json() as { response: { allowed: boolean } }).response.allowed, true);
       }
       const metrics = await t.metrics.registry.metrics();
-      assert.match(metrics, /logistis_events_dropped_total\{reason="store-error"\} 3/);
+      assert.match(metrics, /logistis_events_lost_total\{reason="store-error"\} 3/);
       assert.match(metrics, /logistis_captures_total\{operation="UPDATE",result="failed"\} 3/);
       assert.equal((await t.app.inject('/readyz')).statusCode, 503);
       assert.equal((await t.app.inject('/healthz')).statusCode, 200);

@@ -52,7 +52,7 @@ describe('a full disk under the store', () => {
         assert.equal(response.status, 200, response.body);
         assert.equal((JSON.parse(response.body) as { response: { allowed: boolean } }).response.allowed, true);
         answered += 1;
-        if (i % 10 === 9) dropped = metric((await server.request('GET', '/metrics')).body, /logistis_events_dropped_total\{reason="store-error"\} (\d+)/);
+        if (i % 10 === 9) dropped = metric((await server.request('GET', '/metrics')).body, /logistis_events_lost_total\{reason="store-error"\} (\d+)/);
       }
       assert.ok(dropped > 0, `the disk never filled after ${answered} captures`);
       const metrics = (await server.request('GET', '/metrics')).body;

@@ -9,6 +9,7 @@ import { createMetrics, storeMetricsHooks, type Metrics } from '../../src/server
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { EventStore } from '../../src/store/types.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
+import type { ConnectionLimits } from '../../src/config/serve-config.ts';
 
 export const TEST_REDACTION_KEY = Buffer.alloc(32, 9);
 
@@ -21,7 +22,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: { maxEventsPerObject?: number; store?: EventStore; maxBodyBytes?: number } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  maxEventsPerObject?: number;
+  store?: EventStore;
+  maxBodyBytes?: number;
+  commitTimeoutMs?: number;
+  limits?: ConnectionLimits;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'logistis-test-'));
   const dbPath = join(dir, 'events.db');
   const metrics = createMetrics({ defaultMetrics: false });
@@ -29,7 +38,8 @@ export async function createTestApp(options: { maxEventsPerObject?: number; stor
     dbPath, { maxEventsPerObject: options.maxEventsPerObject ?? 100, maxAgeMs: 30 * 86_400_000 }, storeMetricsHooks(metrics),
   );
   const app = buildApp({
-    store, metrics, logger: pino({ level: 'silent' }), maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024, commitTimeoutMs: 2000,
+    store, metrics, logger: pino({ level: 'silent' }), maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024, commitTimeoutMs: options.commitTimeoutMs ?? 2000,
+    limits: options.limits,
     capture: { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: TEST_REDACTION_KEY, recordUnchanged: false },
   });
   await app.ready();

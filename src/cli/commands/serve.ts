@@ -7,7 +7,10 @@ import { KubernetesAccessReviewer, KubernetesTokenReviewer, loadFrontProxySettin
 import type { FrontProxySettings } from '../../server/auth/types.ts';
 import type { Server } from 'node:https';
 import { buildApp } from '../../server/app.ts';
-import { createMetrics, storeMetricsHooks } from '../../server/metrics.ts';
+import { createMetrics, createMetricsServer, storeMetricsHooks } from '../../server/metrics.ts';
+import { readFileSync } from 'node:fs';
+import { parseCaBundle } from '../../server/auth/client-certificate.ts';
+import type { CaptureCallerPolicy } from '../../server/routes/capture.ts';
 import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
@@ -50,6 +53,22 @@ async function setUpReadAccess(config: ServeConfig, logger: Logger): Promise<{ r
   return { readAccess, clientCa: frontProxy?.caPem };
 }
 
+function loadCaptureCallers(config: ServeConfig, logger: Logger): { policy: CaptureCallerPolicy | null; caPem?: string } {
+  if (!config.captureClientCaFile) {
+    logger.warn('no --capture-client-ca-file: anyone who reaches POST /capture can write history. Configure the API server to present a client certificate to the webhook (see the README, security).');
+    return { policy: null };
+  }
+  let caPem: string;
+  try {
+    caPem = readFileSync(config.captureClientCaFile, 'utf8');
+  } catch (error) {
+    throw new Error(`--capture-client-ca-file: cannot read ${config.captureClientCaFile}: ${(error as Error).message}`);
+  }
+  const policy = { authorities: parseCaBundle(caPem, '--capture-client-ca-file'), allowedNames: config.captureAllowedNames };
+  logger.info({ allowedNames: policy.allowedNames }, 'POST /capture accepts only callers with a client certificate from --capture-client-ca-file');
+  return { policy, caPem };
+}
+
 export async function serve(config: ServeConfig): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'logistis' } });
   const tls = readTlsFiles(config.tlsCertFile, config.tlsKeyFile);
@@ -63,17 +82,29 @@ export async function serve(config: ServeConfig): Promise<void> {
   } catch (error) {
     logger.warn({ err: { message: (error as Error).message } }, 'cannot preload resource kinds from the store; learning them from new requests');
   }
-  const { readAccess, clientCa } = await setUpReadAccess(config, logger);
-  const https = clientCa
-    // Ask for a client certificate so the front proxy can show its own; others (the webhook caller) need none.
-    ? { ...tls, ca: clientCa, requestCert: true, rejectUnauthorized: false }
+  const { readAccess, clientCa: frontProxyCa } = await setUpReadAccess(config, logger);
+  const captureCallers = loadCaptureCallers(config, logger);
+  const clientCas = [frontProxyCa, captureCallers.caPem].filter((pem): pem is string => !!pem);
+  const https = clientCas.length > 0
+    // Ask for (never require) a client certificate: the front proxy and the API server's webhook client show
+    // theirs, bearer-token readers have none. Which CA signed it is checked per purpose (auth/client-certificate.ts).
+    ? { ...tls, ca: clientCas, requestCert: true, rejectUnauthorized: false }
     : tls;
   const app = buildApp({
     store, metrics, logger, tls: https, readAccess, resourceKinds, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     capture: { normalise: config.normalise, redactionKey, recordUnchanged: config.recordUnchanged },
+    captureCallers: captureCallers.policy, limits: config.limits,
   });
   await app.listen({ host: config.listenHost, port: config.listenPort });
-  const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log, clientCa);
+  const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log, clientCas.length > 0 ? clientCas : undefined);
+  const metricsServer = config.metricsListenPort ? createMetricsServer(metrics) : null;
+  if (metricsServer) {
+    await new Promise<void>((resolveListen, rejectListen) => {
+      metricsServer.once('error', rejectListen);
+      metricsServer.listen(config.metricsListenPort, config.metricsListenHost, () => resolveListen());
+    });
+    logger.info({ address: `${config.metricsListenHost}:${config.metricsListenPort}` }, 'serving /metrics without authentication on --metrics-listen');
+  }
 
   const prune = async () => {
     try {
@@ -102,6 +133,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     clearInterval(pruneTimer);
     stopWatching();
     try {
+      metricsServer?.close();
       await app.close();
       await store.close();
       logger.info('stopped cleanly');

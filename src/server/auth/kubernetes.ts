@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, CHANGES_RESOURCE } from '../../api/change.ts';
 import { TtlCache } from './ttl-cache.ts';
-import type { AccessDecision, AccessReviewer, FrontProxySettings, ReadAttributes, RequestUser, TokenReviewer } from './types.ts';
+import { isNonResource, type AccessAttributes, type AccessDecision, type AccessReviewer, type FrontProxySettings, type RequestUser, type TokenReviewer } from './types.ts';
 
 const CACHE_TTL_MS = 10_000;
 const NEGATIVE_TTL_MS = 2_000;
@@ -40,7 +40,7 @@ export class KubernetesAccessReviewer implements AccessReviewer {
     this.api = config.makeApiClient(AuthorizationV1Api);
   }
 
-  async review(user: RequestUser, attributes: ReadAttributes): Promise<AccessDecision> {
+  async review(user: RequestUser, attributes: AccessAttributes): Promise<AccessDecision> {
     const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]);
     const cached = this.cache.get(key);
     if (cached) return cached;
@@ -53,10 +53,14 @@ export class KubernetesAccessReviewer implements AccessReviewer {
           uid: user.uid || undefined,
           groups: user.groups,
           extra: user.extra,
-          resourceAttributes: {
-            group: API_GROUP, resource: CHANGES_RESOURCE, verb: attributes.verb,
-            namespace: attributes.namespace || undefined, name: attributes.name,
-          },
+          ...(isNonResource(attributes)
+            ? { nonResourceAttributes: { path: attributes.nonResourcePath, verb: attributes.verb } }
+            : {
+              resourceAttributes: {
+                group: API_GROUP, resource: CHANGES_RESOURCE, verb: attributes.verb,
+                namespace: attributes.namespace || undefined, name: attributes.name,
+              },
+            }),
         },
       },
     });

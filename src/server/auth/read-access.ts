@@ -12,9 +12,11 @@ export interface ReadAccess {
   readonly mode: 'none' | 'kubernetes';
   /** Resolves with the caller (null with auth none), or throws HttpError 401, 403 or 503. */
   check(request: FastifyRequest, attributes: ReadAttributes): Promise<RequestUser | null>;
+  /** The same for a non-resource URL such as /metrics (`get` on the path), the convention of Kubernetes components. */
+  checkNonResource(request: FastifyRequest, path: string): Promise<RequestUser | null>;
 }
 
-export const OPEN_READ_ACCESS: ReadAccess = { mode: 'none', check: async () => null };
+export const OPEN_READ_ACCESS: ReadAccess = { mode: 'none', check: async () => null, checkNonResource: async () => null };
 
 export interface KubernetesReadAccessOptions {
   tokens: TokenReviewer;
@@ -66,6 +68,14 @@ export function kubernetesReadAccess(options: KubernetesReadAccessOptions): Read
       if (!decision.allowed) {
         throw new HttpError(403,
           `user "${user.username}" cannot ${attributes.verb} ${CHANGES_RESOURCE}.${API_GROUP} ${describeScope(attributes)}${decision.reason ? ` (${decision.reason})` : ''}; ${howToGetAccess(user, attributes)}`);
+      }
+      return user;
+    },
+    async checkNonResource(request, path) {
+      const user = await authenticate(request);
+      const decision = await callApiServer(() => options.access.review(user, { verb: 'get', nonResourcePath: path }), 'check access');
+      if (!decision.allowed) {
+        throw new HttpError(403, `user "${user.username}" cannot get ${path}${decision.reason ? ` (${decision.reason})` : ''}; bind the logistis-metrics-reader ClusterRole (deploy/rbac/logistis-metrics-reader.yaml)`);
       }
       return user;
     },

@@ -10,6 +10,18 @@ export interface ReadAttributes {
   name?: string;
 }
 
+/** A non-resource URL, as Kubernetes components check `/metrics`: `get` on the path. */
+export interface NonResourceAttributes {
+  verb: 'get';
+  nonResourcePath: string;
+}
+
+export type AccessAttributes = ReadAttributes | NonResourceAttributes;
+
+export function isNonResource(attributes: AccessAttributes): attributes is NonResourceAttributes {
+  return 'nonResourcePath' in attributes;
+}
+
 export interface AccessDecision {
   allowed: boolean;
   reason: string;
@@ -21,7 +33,7 @@ export interface TokenReviewer {
 }
 
 export interface AccessReviewer {
-  review(user: RequestUser, attributes: ReadAttributes): Promise<AccessDecision>;
+  review(user: RequestUser, attributes: AccessAttributes): Promise<AccessDecision>;
 }
 
 /** Settings of the aggregation layer's front proxy, as in kube-system/extension-apiserver-authentication. */

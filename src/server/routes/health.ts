@@ -1,9 +1,10 @@
-// Liveness, readiness (the store answers reads and writes) and Prometheus metrics.
+// Liveness, readiness (the store can take a write) and Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
 import type { EventStore } from '../../store/types.ts';
 import type { Metrics } from '../metrics.ts';
+import type { ReadAccess } from '../auth/read-access.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics): void {
+export function registerHealthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics, access: ReadAccess): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (request, reply) => {
@@ -11,12 +12,15 @@ export function registerHealthRoutes(app: FastifyInstance, store: EventStore, me
       await store.ping();
       return { status: 'ready' };
     } catch (error) {
-      request.log.warn({ err: { message: (error as Error).message } }, 'not ready: store unreachable');
-      return reply.code(503).send({ status: 'not ready', error: `store unreachable: ${(error as Error).message}` });
+      const reason = (error as Error).message;
+      request.log.warn({ reason }, 'not ready: the store cannot take a write');
+      return reply.code(503).send({ status: 'not ready', error: `store cannot take a write: ${reason}` });
     }
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  // Under --auth kubernetes: `get` on the non-resource URL /metrics, as for Kubernetes' own components.
+  app.get('/metrics', async (request, reply) => {
+    await access.checkNonResource(request, '/metrics');
     void reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

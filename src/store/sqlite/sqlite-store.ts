@@ -3,7 +3,8 @@
 // a read-only connection on the request thread, which WAL lets run beside the writer.
 import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { existsSync, mkdirSync } from 'node:fs';
+import { constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ChangeEvent, ChangeOperation, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
@@ -127,6 +128,8 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private workerFailure: Error | null = null;
+  /** The database file this store opened: readiness fails when the path no longer names it. */
+  private openedFile = { dev: 0, ino: 0 };
 
   private constructor(path: string, retention: RetentionPolicy, hooks: SqliteStoreHooks) {
     this.path = path;
@@ -142,6 +145,8 @@ export class SqliteEventStore implements EventStore {
     await store.startWorker();
     store.reader = new DatabaseSync(absolute, { readOnly: true });
     store.reader.exec('PRAGMA busy_timeout = 5000');
+    const opened = statSync(absolute);
+    store.openedFile = { dev: opened.dev, ino: opened.ino };
     return store;
   }
 
@@ -370,7 +375,29 @@ export class SqliteEventStore implements EventStore {
     ).all() as { group: string; resource: string; kind: string }[]);
   }
 
+  /** Throws when a write would not last: the file deleted or replaced under us, or no longer writable. */
+  private async checkFile(): Promise<void> {
+    const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    let current;
+    try {
+      current = await stat(this.path);
+    } catch (error) {
+      throw new StoreError(`the database file ${this.path} is gone (${code(error)}): events written now would be lost at restart; restore it or restart logistis`);
+    }
+    if (current.dev !== this.openedFile.dev || current.ino !== this.openedFile.ino) {
+      throw new StoreError(`the database file ${this.path} was replaced by another file; restart logistis to open it`);
+    }
+    for (const path of [this.path, dirname(this.path)]) {
+      try {
+        await access(path, fsConstants.W_OK);
+      } catch (error) {
+        throw new StoreError(`${path} is not writable (${code(error)}): the store cannot take a write`);
+      }
+    }
+  }
+
   async ping(): Promise<void> {
+    await this.checkFile();
     this.read(() => this.statement('SELECT 1').get());
     const response = await this.request({ type: 'ping' });
     if (response.error) throw new StoreError(`store not writable: ${response.error}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { AdmissionInputError, buildAdmissionResponse, parseAdmissionReview } from '../../../src/admission/review.ts';
 import { DEFAULT_NORMALISE_OPTIONS, normaliseObject } from '../../../src/admission/normalise.ts';
 import { isSecret, redactSecret } from '../../../src/admission/redact.ts';
+import { REDACTED_CREDENTIAL, redactCredentialFields } from '../../../src/admission/credentials.ts';
 import { applyPatch } from '../../../src/admission/patch.ts';
 import { decideCapture, type CaptureSettings } from '../../../src/capture/record.ts';
 import type { JsonObject } from '../../../src/event.ts';
@@ -16,10 +17,10 @@ const settings: CaptureSettings = {
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const NOISE = /managedFields|resourceVersion|\/generation|^\/status/;
 
-function prepared(object: JsonObject | null, secret: boolean): JsonObject {
+function prepared(object: JsonObject | null, secret: boolean, identity = { namespace: '', name: '' }): JsonObject {
   if (!object) return {};
   const normalised = normaliseObject(object);
-  return secret ? redactSecret(normalised, settings.redactionKey) : normalised;
+  return secret ? redactSecret(normalised, settings.redactionKey, identity) : normalised;
 }
 
 describe('AdmissionReview fixtures', () => {
@@ -38,8 +39,9 @@ describe('AdmissionReview fixtures', () => {
       }
       const { event } = decision;
       const secret = isSecret(review.request.object ?? review.request.oldObject, review.request.kind);
-      const before = review.request.operation === 'CREATE' ? {} : prepared(review.request.oldObject, secret);
-      const after = review.request.operation === 'DELETE' ? {} : prepared(review.request.object, secret);
+      const identity = { namespace: review.request.namespace, name: review.request.name || String((review.request.object?.['metadata'] as JsonObject | undefined)?.['name'] ?? '') };
+      const before = review.request.operation === 'CREATE' ? {} : prepared(review.request.oldObject, secret, identity);
+      const after = review.request.operation === 'DELETE' ? {} : prepared(review.request.object, secret, identity);
       assert.deepEqual(applyPatch(before, event.patch), after, 'applying the patch to the previous object gives the new one');
       for (const operation of event.patch) assert.doesNotMatch(operation.path, NOISE, `noise in patch: ${operation.path}`);
       assert.doesNotMatch(JSON.stringify(event.object), /managedFields|resourceVersion/);
@@ -50,6 +52,55 @@ describe('AdmissionReview fixtures', () => {
       if (review.request.operation === 'DELETE') assert.deepEqual(event.object, before);
     });
   }
+});
+
+describe('credentials', () => {
+  const review = (group: string, version: string, kind: string, resource: string, subResource: string, object: JsonObject) => {
+    const body = loadFixture('configmap-create');
+    body.request = {
+      ...body.request, kind: { group, version, kind }, resource: { group: resource === 'serviceaccounts' ? '' : group, version, resource },
+      requestKind: { group, version, kind }, subResource, object,
+    };
+    return parseAdmissionReview(body).request;
+  };
+  const reviewKinds: [string, string, string, string][] = [
+    ['authentication.k8s.io', 'TokenReview', 'tokenreviews', ''],
+    ['authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews', ''],
+    ['authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews', ''],
+    ['authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', ''],
+    ['authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', ''],
+    ['authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', ''],
+    ['authentication.k8s.io', 'TokenRequest', 'serviceaccounts', 'token'],
+  ];
+  for (const [group, kind, resource, subResource] of reviewKinds) {
+    it(`never records a ${kind}${subResource ? ` (${resource}/${subResource})` : ''}`, () => {
+      const object = { apiVersion: `${group}/v1`, kind, metadata: { name: 'x', namespace: 'demo' }, spec: { token: 'eyJhbGciOiJSUzI1NiJ9.secret-token' } };
+      assert.deepEqual(decideCapture(review(group, 'v1', kind, resource, subResource, object), settings, NOW), { record: false, reason: 'credential-review' });
+    });
+  }
+
+  it('redacts the listed credential fields wherever such a kind is stored', () => {
+    const object = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name: 'sa' }, spec: { audiences: ['api'] }, status: { token: 'eyJ.secret-token' } };
+    const redacted = redactCredentialFields(object, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' });
+    assert.deepEqual(redacted, { ...object, status: { token: REDACTED_CREDENTIAL } });
+    assert.equal(object.status.token, 'eyJ.secret-token', 'the input is not changed');
+    assert.deepEqual(redactCredentialFields(object, { group: '', version: 'v1', kind: 'ConfigMap' }), object, 'other kinds keep their fields');
+  });
+
+  it('a real Secret captured in two namespaces: equal values, different fingerprints; its own update still shows', () => {
+    const created = parseAdmissionReview(loadFixture('secret-create-generic')).request;
+    const elsewhere = parseAdmissionReview({ ...loadFixture('secret-create-generic'), request: { ...loadFixture('secret-create-generic').request, namespace: 'other' } }).request;
+    const one = decideCapture(created, settings, NOW);
+    const two = decideCapture(elsewhere, settings, NOW);
+    assert.ok(one.record && two.record);
+    const data = (decision: typeof one) => (decision.record ? decision.event.object['data'] : undefined) as Record<string, string>;
+    const keys = Object.keys(data(one));
+    assert.ok(keys.length > 0);
+    for (const key of keys) assert.notEqual(data(one)[key], data(two)[key], key);
+    const update = decideCapture(parseAdmissionReview(loadFixture('secret-update')).request, settings, NOW);
+    assert.ok(update.record);
+    assert.ok(update.event.patch.some((operation) => operation.path === '/data/password'));
+  });
 });
 
 describe('capture decisions', () => {
@@ -112,15 +163,26 @@ describe('Secret redaction', () => {
   it('data and stringData of the same bytes get the same fingerprint; another key gives another', () => {
     const key = Buffer.alloc(32, 1);
     const secret = { apiVersion: 'v1', kind: 'Secret', data: { a: Buffer.from('x').toString('base64') }, stringData: { a: 'x' } };
-    const redacted = redactSecret(secret, key) as { data: Record<string, string>; stringData: Record<string, string> };
+    const identity = { namespace: 'ns', name: 'db' };
+    const redacted = redactSecret(secret, key, identity) as { data: Record<string, string>; stringData: Record<string, string> };
     assert.equal(redacted.data['a'], redacted.stringData['a']);
-    const other = redactSecret(secret, Buffer.alloc(32, 2)) as { data: Record<string, string> };
+    const other = redactSecret(secret, Buffer.alloc(32, 2), identity) as { data: Record<string, string> };
     assert.notEqual(other.data['a'], redacted.data['a']);
+  });
+
+  it('equal values in different Secrets get different fingerprints; one Secret keeps its own', () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', data: { password: Buffer.from('same-value').toString('base64') } };
+    const of = (namespace: string, name: string) => (redactSecret(secret, settings.redactionKey, { namespace, name }) as { data: Record<string, string> }).data['password'];
+    assert.equal(of('team-a', 'db'), of('team-a', 'db'));
+    assert.notEqual(of('team-a', 'db'), of('team-b', 'db'), 'same name, other namespace');
+    assert.notEqual(of('team-a', 'db'), of('team-a', 'api'), 'same namespace, other name');
+    // No confusion between a namespace/name split at another place.
+    assert.notEqual(of('a', 'bc'), of('ab', 'c'));
   });
 
   it('an unreadable last-applied annotation is replaced whole', () => {
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{not json "topsecret"' } } };
-    const text = JSON.stringify(redactSecret(secret, settings.redactionKey));
+    const text = JSON.stringify(redactSecret(secret, settings.redactionKey, { namespace: 'ns', name: 's' }));
     assert.ok(!text.includes('topsecret'));
   });
 });

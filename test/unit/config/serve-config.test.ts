@@ -45,6 +45,26 @@ describe('serve settings', () => {
     assert.deepEqual(config.normalise, { dropManagedFields: true, dropResourceVersion: true, dropGeneration: true, dropStatus: true });
   });
 
+  it('reads the capture caller, metrics and connection settings from flags, environment and YAML', () => {
+    const defaults = resolveServeConfig(TLS, {});
+    assert.equal(defaults.captureClientCaFile, '');
+    assert.deepEqual(defaults.captureAllowedNames, []);
+    assert.equal(defaults.metricsListenPort, 0);
+    assert.deepEqual(defaults.limits, { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, connectionTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, maxRequestsPerSocket: 1000, maxConnections: 2048 });
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-config-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'captureClientCaFile: /etc/ca.crt\nmaxConnections: 10\n');
+    const config = resolveServeConfig({ ...TLS, config: file, captureAllowedNames: 'a, b', requestTimeout: '5s' }, { LOGISTIS_METRICS_LISTEN: '127.0.0.1:9090', LOGISTIS_HEADERS_TIMEOUT: '2s' });
+    assert.equal(config.captureClientCaFile, '/etc/ca.crt');
+    assert.deepEqual(config.captureAllowedNames, ['a', 'b']);
+    assert.equal(config.metricsListenPort, 9090);
+    assert.equal(config.limits.maxConnections, 10);
+    assert.equal(config.limits.requestTimeoutMs, 5000);
+    assert.equal(config.limits.headersTimeoutMs, 2000);
+    assert.throws(() => resolveServeConfig({ ...TLS, captureAllowedNames: 'a' }, {}), /--capture-allowed-names: needs --capture-client-ca-file/);
+    assert.throws(() => resolveServeConfig({ ...TLS, headersTimeout: '1m', requestTimeout: '10s' }, {}), /--headers-timeout: must not be longer/);
+  });
+
   it('takes flags over environment over the YAML file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-config-'));
     const file = join(dir, 'config.yaml');

@@ -17,6 +17,18 @@ describe('users forwarded by the front proxy', () => {
     assert.deepEqual(user, { username: 'alice', uid: 'uid-alice', groups: ['dev', 'system:authenticated'], extra: { scopes: ['a', 'b'], 'example.com/team': ['payments'] } });
   });
 
+  it('keeps extra keys that are not valid percent-encoding as sent, and keys named like prototype properties as keys', () => {
+    const user = userFromFrontProxyHeaders({
+      'x-remote-user': ['alice'], 'x-remote-extra-100%': ['x'], 'x-remote-extra-%zz%2f': ['y'], 'x-remote-extra-__proto__': ['z'],
+      'x-remote-extra-constructor': ['c'],
+    }, settings);
+    assert.ok(user);
+    assert.deepEqual(Object.keys(user.extra).sort(), ['%zz%2f', '100%', '__proto__', 'constructor']);
+    assert.deepEqual(user.extra['__proto__'], ['z']);
+    assert.equal(Object.getPrototypeOf(user.extra), Object.prototype);
+    assert.deepEqual(user.extra['100%'], ['x']);
+  });
+
   it('has no user without the username header', () => {
     assert.equal(userFromFrontProxyHeaders({ 'x-remote-group': ['dev'] }, settings), null);
   });
