@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
-  InvalidQueryError, StoreError,
+  StoreError,
   type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { SqliteReader } from './sqlite-reader.ts';
