@@ -108,7 +108,7 @@ export class SqliteReader {
 
   /**
    * A page of events, newest first unless `order` is 'asc'. A page ends at `limit` events or once the events in it
-   * hold `maxBytes` of body, whichever comes first (never before its first event), with the cursor to go on.
+   * hold `maxBytes` of JSON (their bodies, a CREATE's twice), whichever comes first (never before its first event), with the cursor to go on.
    */
   async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes = MAX_PAGE_BYTES): Promise<EventPage> {
     const where: string[] = [];
@@ -140,11 +140,13 @@ export class SqliteReader {
           break;
         }
         const body = decompressBody(row.body, row.body_dictionary);
-        if (items.length > 0 && bytes + body.length > maxBytes) {
+        // A CREATE's patch, derived from its object, repeats the object in the answer.
+        const size = row.operation === 'CREATE' ? 2 * body.length : body.length;
+        if (items.length > 0 && bytes + size > maxBytes) {
           more = true;
           break;
         }
-        bytes += body.length;
+        bytes += size;
         items.push(fromRow(row, body));
       }
       const page: EventPage = { items };
