@@ -1,5 +1,7 @@
 // The recorded change, as the store keeps it and the API returns it. Shared by capture, store, API and CLI.
-import type { Operation as JsonPatchOperation } from 'fast-json-patch';
+import type { PatchOperation } from './history/operation.ts';
+
+export type { PatchOperation };
 
 export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -16,7 +18,6 @@ export type JsonObject = { [key: string]: unknown };
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-export type PatchOperation = JsonPatchOperation;
 
 export interface ChangeEvent {
   id: string;

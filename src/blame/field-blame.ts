@@ -3,41 +3,12 @@
 // change explains (history that starts after the field was set).
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import { isObject, type ChangeEvent, type ChangeOperation, type JsonObject, type PatchOperation } from '../event.ts';
-import { noColours, type Colours } from '../format/colour.ts';
-import { relativeTime } from '../format/diff.ts';
-import { chronologicalOrder } from '../format/patch.ts';
-import { formatPointer, parsePointer } from '../format/pointer.ts';
-import { displayWidth, padEnd, padStart, printable, truncate, truncateMiddle, wrap } from '../format/text.ts';
+import type { BlameAuthor, BlameResult } from '../api/blame.ts';
+import { isObject, type ChangeEvent, type JsonObject, type PatchOperation } from '../event.ts';
 import { toYaml, YAML_OPTIONS } from '../format/yaml.ts';
+import { arrayIndex, formatPointer, parsePointer } from '../history/pointer.ts';
+import { chronologicalOrder } from '../history/walk.ts';
 import { fieldOwner, managedFieldsOf } from './managed-fields.ts';
-
-export interface BlameAuthor {
-  /** The user of the recorded change, or the field manager for `source: 'managedFields'`. */
-  username: string;
-  /** RFC 3339; for managedFields, the manager's last write to the object (not necessarily to this field). */
-  time: string;
-  /** The recorded change, for `source: 'logistis'`. */
-  eventId?: string;
-  source: 'logistis' | 'managedFields';
-  /** The change's operation (CREATE/UPDATE), or the managedFields operation (Apply/Update). */
-  operation?: ChangeOperation | string;
-  /** The field manager: the change's fieldManager, or the managedFields manager. */
-  manager?: string;
-}
-
-export interface BlameLine {
-  /** One line of the object's YAML, without the newline. */
-  text: string;
-  /** JSON Pointer of the field (or list item) the line shows. */
-  path: string;
-  /** Null when neither the history nor managedFields says who set the field. */
-  author: BlameAuthor | null;
-}
-
-export interface BlameResult {
-  lines: BlameLine[];
-}
 
 /** Fields never shown in a blame: noise no human changed, as normalising removes it from events. */
 export const BLAME_HIDDEN_PATHS: readonly string[] = [
@@ -76,20 +47,13 @@ function valueOf(node: BNode): unknown {
   return Object.fromEntries([...node.children].map(([k, v]) => [k, valueOf(v)]));
 }
 
-function indexOf(token: string, length: number, allowEnd: boolean): number | undefined {
-  if (allowEnd && token === '-') return length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
-  const i = Number(token);
-  return i < length || (allowEnd && i === length) ? i : undefined;
-}
-
 function nodeAt(root: BNode, tokens: readonly string[]): BNode | undefined {
   let cur: BNode | undefined = root;
   for (const token of tokens) {
     if (cur === undefined) return undefined;
     if (cur.t === 'object') cur = cur.children.get(token);
     else if (cur.t === 'array') {
-      const i = indexOf(token, cur.items.length, false);
+      const i = arrayIndex(token, cur.items.length, false);
       cur = i === undefined ? undefined : cur.items[i];
     } else return undefined;
   }
@@ -109,7 +73,7 @@ function put(root: BNode, tokens: readonly string[], node: BNode, mode: 'add' | 
   const parent = parentAt(root, tokens);
   const last = tokens[tokens.length - 1]!;
   if (parent.t === 'array') {
-    const i = indexOf(last, parent.items.length, mode === 'add');
+    const i = arrayIndex(last, parent.items.length, mode === 'add');
     if (i === undefined) throw new DoesNotFit(formatPointer(tokens));
     if (mode === 'add') parent.items.splice(i, 0, node);
     else parent.items[i] = node;
@@ -125,7 +89,7 @@ function take(root: BNode, tokens: readonly string[]): BNode {
   const parent = parentAt(root, tokens);
   const last = tokens[tokens.length - 1]!;
   if (parent.t === 'array') {
-    const i = indexOf(last, parent.items.length, false);
+    const i = arrayIndex(last, parent.items.length, false);
     if (i === undefined) throw new DoesNotFit(formatPointer(tokens));
     return parent.items.splice(i, 1)[0]!;
   }
@@ -314,7 +278,9 @@ export function linePaths(text: string): string[][] {
       });
     }
   };
-  visit(parseDocument(text, YAML_OPTIONS).contents, []);
+  // The text comes from a JSON object, whose keys are unique: checking them again costs time quadratic in the
+  // number of keys of a map (seconds for a ConfigMap of 20,000 keys), so the parser is told not to.
+  visit(parseDocument(text, { ...YAML_OPTIONS, uniqueKeys: false }).contents, []);
   return paths;
 }
 
@@ -360,69 +326,4 @@ export function blameObject(history: readonly ChangeEvent[], current?: JsonObjec
       return { text: line, path: formatPointer(tokens), author };
     }),
   };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Rendering.
-
-export interface RenderBlameOptions {
-  now: Date | number | string;
-  colours?: Colours;
-  /** Terminal width: longer lines are cut with `…`. Default: never cut. */
-  width?: number;
-  /**
-   * Widest the author column gets; longer names lose their middle to `…`. Default 40; with a `width`,
-   * 35% of it (at least 12, at most 32).
-   */
-  maxAuthorWidth?: number;
-}
-
-export const MANAGED_FIELDS_MARK = '*';
-export const UNKNOWN_AUTHOR = '?';
-
-/**
- * git-blame style lines: `alice          35m │ replicas: 3`. Authors taken from managedFields are marked
- * `kubectl-edit*`, unknown ones `?`; a footnote below explains the marks that were used.
- */
-export function renderBlame(result: BlameResult, options: RenderBlameOptions): string[] {
-  const c = options.colours ?? noColours;
-  const maxAuthor = Math.max(
-    4,
-    options.maxAuthorWidth ?? (options.width === undefined ? 40 : Math.min(32, Math.max(12, Math.floor(options.width * 0.35)))),
-  );
-  const names = result.lines.map((l) =>
-    l.author === null ? UNKNOWN_AUTHOR : printable(l.author.username) + (l.author.source === 'managedFields' ? MANAGED_FIELDS_MARK : ''),
-  );
-  const authorWidth = Math.min(maxAuthor, Math.max(1, ...names.map(displayWidth)));
-  const ages = result.lines.map((l) => (l.author && l.author.time ? relativeTime(l.author.time, options.now) : ''));
-  const ageWidth = Math.max(3, ...ages.map(displayWidth));
-  let anyManaged = false;
-  let anyUnknown = false;
-  const out = result.lines.map((l, i) => {
-    let who: string;
-    if (l.author === null) {
-      anyUnknown = true;
-      who = c.dim(UNKNOWN_AUTHOR);
-    } else if (l.author.source === 'managedFields') {
-      anyManaged = true;
-      who = c.user(truncateMiddle(printable(l.author.username), authorWidth - 1)) + c.marker(MANAGED_FIELDS_MARK);
-    } else {
-      who = c.user(truncateMiddle(printable(l.author.username), authorWidth));
-    }
-    const line = `${padEnd(who, authorWidth)} ${padStart(c.time(ages[i]!), ageWidth)} ${c.marker('│')} ${printable(l.text)}`;
-    return options.width === undefined ? line.trimEnd() : truncate(line.trimEnd(), options.width);
-  });
-  const note = (text: string): string[] =>
-    (options.width === undefined ? [text] : wrap(text, options.width)).map((l) => c.dim(l));
-  if (anyManaged || anyUnknown) out.push('');
-  if (anyManaged) {
-    out.push(
-      ...note(
-        `${MANAGED_FIELDS_MARK} from metadata.managedFields, as no recorded change set the field: its field manager, ` +
-          'and when that manager last wrote to the object',
-      ),
-    );
-  }
-  if (anyUnknown) out.push(...note(`${UNKNOWN_AUTHOR} not set by a recorded change, and owned by no field manager`));
-  return out;
 }

@@ -101,12 +101,7 @@ export function eventKey(event: Pick<ChangeEvent, 'namespace' | 'kind' | 'name'>
   return printable(event.namespace === '' ? `${event.kind}/${event.name}` : `${event.namespace}/${event.kind}/${event.name}`);
 }
 
-/** The operation with its subresource, if any: `UPDATE`, `UPDATE scale`; safe to print. */
-export function operationLabel(event: Pick<ChangeEvent, 'operation' | 'subresource'>): string {
-  return printable(event.subresource ? `${event.operation} ${event.subresource}` : event.operation);
-}
-
-/** `operationLabel`, with the operation coloured. */
+/** The operation with its subresource, if any (`UPDATE`, `UPDATE scale`), the operation coloured; safe to print. */
 export function paintOperation(event: Pick<ChangeEvent, 'operation' | 'subresource'>, c: Colours = noColours): string {
   const op = c.operation(printable(event.operation));
   return event.subresource ? `${op} ${printable(event.subresource)}` : op;

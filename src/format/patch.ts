@@ -1,7 +1,8 @@
 // Readable one-line descriptions of RFC 6902 patches, always in the direction old → new.
 import { isObject, type ChangeEvent, type ChangeOperation, type JsonObject, type PatchOperation } from '../event.ts';
+import { walkPatch } from '../history/patch.ts';
+import { displayPointer, parsePointer, valueAt } from '../history/pointer.ts';
 import { noColours, type Colours } from './colour.ts';
-import { applyOperationInPlace, displayPointer, parsePointer, valueAt } from './pointer.ts';
 import { printable, truncate } from './text.ts';
 import { TOP_LEVEL_ORDER } from './yaml.ts';
 
@@ -109,80 +110,15 @@ export function describePatch(
     return [`${c.add('created')} (${shown}${fields.length > MAX_CREATED_FIELDS ? ', …' : ''})`];
   }
   if (patch.length === 0) return [c.dim('(no change)')];
-  // Walk a private copy of the previous object forward, so that each operation sees the document it
-  // applies to (indexes shift after an array remove). If the patch does not fit, stop walking and read
-  // old values from where we got to: better a `?` than a wrong value.
-  let doc: unknown = previousObject === undefined ? undefined : structuredClone(previousObject);
-  let fits = doc !== undefined;
+  // Each operation sees the document it applies to (indexes shift after an array remove). Where the patch
+  // does not fit, old values show as `?`: better a `?` than a wrong value.
+  if (previousObject === undefined) return patch.map((op) => describePatchOperation(op, undefined, options));
   const lines: string[] = [];
-  for (const op of patch) {
-    lines.push(describePatchOperation(op, fits ? doc : undefined, options));
-    if (fits) {
-      try {
-        doc = applyOperationInPlace(doc, op);
-      } catch {
-        fits = false;
-      }
-    }
-  }
+  walkPatch(previousObject, patch, (op, before) => lines.push(describePatchOperation(op, before, options)));
   return lines;
 }
 
 /** `describePatch` for one recorded event, given the object before it (see `previousObjects`). */
 export function describeChange(event: ChangeEvent, previousObject: JsonObject | undefined, options: DescribeOptions = {}): string[] {
   return describePatch(event.patch, previousObject, { ...options, operation: event.operation });
-}
-
-export interface EventWithPrevious {
-  event: ChangeEvent;
-  /** The object before the event: `{}` for a CREATE, and `{}` when the earlier state is not in the list. */
-  previous: JsonObject;
-  /** False when `previous` is a stand-in `{}` because the history before this event is not known. */
-  known: boolean;
-}
-
-/** Identifies an object across its events (group, kind, namespace, name). */
-export function objectKeyOf(event: Pick<ChangeEvent, 'group' | 'kind' | 'namespace' | 'name'>): string {
-  return JSON.stringify([event.group, event.kind, event.namespace, event.name]);
-}
-
-/**
- * Pairs each event with the object before it: the object of the previous event of the same object in
- * the list (by time; the list may be oldest or newest first), or `{}` for a CREATE or when unknown.
- * The result keeps the order of `history`.
- */
-export function previousObjects(history: readonly ChangeEvent[]): EventWithPrevious[] {
-  const n = history.length;
-  const order = chronologicalOrder(history);
-  const result = new Array<EventWithPrevious>(n);
-  const last = new Map<string, JsonObject>();
-  for (const i of order) {
-    const event = history[i]!;
-    const key = objectKeyOf(event);
-    const before = last.get(key);
-    if (event.operation === 'CREATE') result[i] = { event, previous: {}, known: true };
-    else if (before !== undefined) result[i] = { event, previous: before, known: true };
-    else result[i] = { event, previous: {}, known: false };
-    if (event.operation === 'DELETE') last.delete(key);
-    else last.set(key, event.object);
-  }
-  return result;
-}
-
-/**
- * Indexes of `history` oldest first. The list may come oldest or newest first; events with equal
- * times keep the direction the list is in.
- */
-export function chronologicalOrder(history: readonly Pick<ChangeEvent, 'time'>[]): number[] {
-  const n = history.length;
-  const order = [...history.keys()];
-  if (n > 1 && compareTime(history[0]!.time, history[n - 1]!.time) > 0) order.reverse();
-  return order.sort((a, b) => compareTime(history[a]!.time, history[b]!.time));
-}
-
-function compareTime(a: string, b: string): number {
-  const ta = Date.parse(a);
-  const tb = Date.parse(b);
-  if (Number.isNaN(ta) || Number.isNaN(tb)) return a < b ? -1 : a > b ? 1 : 0;
-  return ta - tb;
 }

@@ -1,12 +1,12 @@
-// The views of `kubectl blame` and the API's text formats: the history table, the change diffs and the
-// cluster overview.
+// The tables of `kubectl blame`: the history table and the cluster overview.
 import type { ChangeEvent } from '../event.ts';
 import { noColours, type Colours } from './colour.ts';
-import { eventKey, paintOperation, relativeTime, renderChangeDiff, type TextFormat } from './diff.ts';
-import { chronologicalOrder, describeChange, previousObjects } from './patch.ts';
+import { eventKey, paintOperation, relativeTime } from './diff.ts';
+import { chronologicalOrder, previousObjects } from '../history/walk.ts';
+import { describeChange } from './patch.ts';
 import { renderTable, type Cell, type Column } from './table.ts';
 import { printable } from './text.ts';
-import type { Overview, OverviewEntry } from './types.ts';
+import type { Overview, OverviewEntry } from '../api/overview.ts';
 
 type Now = Date | number | string;
 
@@ -65,27 +65,6 @@ export function renderHistoryTable(events: readonly ChangeEvent[], options: Hist
     ];
   });
   return renderTable(columns, rows, { width: options.width, colours: c });
-}
-
-export interface HistoryDiffOptions {
-  now: Now;
-  /** Unchanged lines around each change. Default 3. */
-  context?: number;
-  format?: TextFormat;
-  colours?: Colours;
-  maxLineWidth?: number;
-}
-
-/** Every event as a change header and diff (see `renderChangeDiff`), newest first, a blank line between. */
-export function renderHistoryDiff(events: readonly ChangeEvent[], options: HistoryDiffOptions): string[] {
-  const paired = previousObjects(events);
-  const out: string[] = [];
-  for (const i of chronologicalOrder(events).reverse()) {
-    const { event, previous, known } = paired[i]!;
-    if (out.length > 0) out.push('');
-    out.push(...renderChangeDiff(event, known ? previous : undefined, options));
-  }
-  return out;
 }
 
 export interface OverviewOptions {

@@ -8,11 +8,12 @@ import type { ResourceKinds } from '../capture/kinds.ts';
 import type { EventStore } from '../store/types.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
-import { registerApiRoutes } from './routes/api.ts';
+import { openReads } from '../read/index.ts';
+import { apiRoutes } from './routes/api.ts';
 import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serve-config.ts';
 import { registerHealthRoutes } from './routes/health.ts';
-import { registerAggregatedRoutes } from './routes/aggregated.ts';
+import { aggregatedRoutes } from './routes/aggregated.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
 
 export interface AppConfig {
@@ -64,8 +65,11 @@ export function buildApp(config: AppConfig): FastifyInstance {
   });
   registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
-  registerApiRoutes(app, config.store, access);
-  registerAggregatedRoutes(app, config.store, access);
+  // Reads run beside captures, never in their way (a reader thread for the SQLite store).
+  const reads = openReads(config.store);
+  app.addHook('onClose', () => reads.close());
+  void app.register(apiRoutes, { reads, access });
+  void app.register(aggregatedRoutes, { reads, access });
   registerHealthRoutes(app, config.store, config.metrics, access);
   return app;
 }

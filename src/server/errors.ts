@@ -1,16 +1,10 @@
-// The HTTP boundary's one error type, and the one place that turns any error into a JSON answer.
+// The one place that turns any error into a JSON answer (a Kubernetes Status under /apis/).
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AdmissionInputError } from '../admission/review.ts';
+import { HttpError } from '../api/errors.ts';
 import { InvalidQueryError, StoreError } from '../store/types.ts';
 
-export class HttpError extends Error {
-  override name = 'HttpError';
-  readonly statusCode: number;
-  constructor(statusCode: number, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-  }
-}
+export { HttpError };
 
 function describe(error: FastifyError | Error): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.statusCode, message: error.message };

@@ -1,4 +1,5 @@
 // The EventStore boundary: one interface, an embedded SQLite implementation now, PostgreSQL later.
+import type { OverviewEntry } from '../api/overview.ts';
 import type { ChangeEvent, ChangeOperation, NewChangeEvent, ObjectKey } from '../event.ts';
 
 export interface EventFilter {
@@ -15,24 +16,17 @@ export interface EventFilter {
   untilMs?: number;
 }
 
+/** The most event bodies (uncompressed JSON) one page of a list holds, after its first event. */
+export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+
 export interface EventPage {
   items: ChangeEvent[];
   /** Opaque; absent on the last page. */
   nextCursor?: string;
 }
 
-export interface OverviewUser {
-  username: string;
-  changes: number;
-}
-
-export interface NamespaceActivity {
-  /** '' for cluster-scoped objects. */
-  namespace: string;
-  changes: number;
-  lastChange: { time: string; user: string; group: string; kind: string; name: string; operation: ChangeOperation } | null;
-  topUsers: OverviewUser[];
-}
+/** One namespace's activity: the overview's entry, which the store fills. */
+export type NamespaceActivity = OverviewEntry;
 
 export interface RetentionPolicy {
   maxEventsPerObject: number;
@@ -46,8 +40,11 @@ export interface PruneResult {
 export interface EventStore {
   /** Resolves once the events are durable; concurrent calls share one transaction. */
   append(events: NewChangeEvent[]): Promise<void>;
-  /** Newest first unless order is 'asc'; the cursor continues in the same order. */
-  listEvents(filter: EventFilter, limit: number, cursor?: string, order?: 'asc' | 'desc'): Promise<EventPage>;
+  /**
+   * Newest first unless order is 'asc'; the cursor continues in the same order. A page ends early, with its
+   * cursor, once its events hold `maxBytes` (default MAX_PAGE_BYTES), so a page of large events stays small.
+   */
+  listEvents(filter: EventFilter, limit: number, cursor?: string, order?: 'asc' | 'desc', maxBytes?: number): Promise<EventPage>;
   getEvent(id: string): Promise<ChangeEvent | null>;
   /** The API groups under which events of this kind, namespace and name were recorded. */
   objectGroups(kind: string, namespace: string, name: string): Promise<string[]>;

@@ -3,7 +3,7 @@
 // pure functions; the fetching functions only page and check shapes.
 import { API_GROUP, API_VERSION, CHANGES_RESOURCE, type Change, type ChangeList } from '../../api/change.ts';
 import type { JsonObject } from '../../event.ts';
-import type { Overview } from '../../format/types.ts';
+import type { Overview } from '../../api/overview.ts';
 import type { ApiResource } from './discovery.ts';
 import { BlameError } from './errors.ts';
 import type { KubeApi } from './kube-client.ts';

@@ -2,10 +2,9 @@
 // live object in, objects (or a BlameError saying why not) out.
 import { normaliseObject } from '../../admission/normalise.ts';
 import { isFingerprint, LAST_APPLIED_ANNOTATION } from '../../admission/redact.ts';
-import { materializeHistory } from '../../api/history.ts';
 import { isObject, type ChangeEvent, type JsonObject } from '../../event.ts';
 import { eventKey } from '../../format/diff.ts';
-import { chronologicalOrder, objectKeyOf } from '../../format/patch.ts';
+import { chronologicalOrder } from '../../history/walk.ts';
 import { BlameError } from './errors.ts';
 
 function metadataOf(obj: JsonObject): JsonObject {
@@ -27,27 +26,6 @@ export function describeEvent(event: ChangeEvent): string {
  */
 export function recordsPartialObject(event: ChangeEvent): boolean {
   return event.subresource !== '' && typeof event.object['kind'] === 'string' && event.object['kind'] !== event.kind;
-}
-
-/**
- * The history with every event's object as the whole object after it: `materializeHistory` (a Scale's patch
- * applied to the Deployment before it) for each object of a list that may mix objects and come newest first.
- * Same order as the input; the input is not changed.
- */
-export function withWholeObjects(history: readonly ChangeEvent[]): ChangeEvent[] {
-  const byObject = new Map<string, number[]>();
-  for (const i of chronologicalOrder(history)) {
-    const key = objectKeyOf(history[i]!);
-    const indexes = byObject.get(key) ?? [];
-    indexes.push(i);
-    byObject.set(key, indexes);
-  }
-  const out = [...history];
-  for (const indexes of byObject.values()) {
-    const whole = materializeHistory(indexes.map((i) => history[i]!));
-    indexes.forEach((i, k) => (out[i] = whole[k]!));
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------

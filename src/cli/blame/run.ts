@@ -3,10 +3,11 @@
 // src/blame code. Nothing here prints an error: failures are thrown as BlameError for the entry point.
 import { GROUP_VERSION, fromChange, type Change } from '../../api/change.ts';
 import type { ChangeEvent, JsonObject } from '../../event.ts';
-import { blameObject, renderBlame } from '../../blame/field-blame.ts';
+import { blameObject } from '../../blame/field-blame.ts';
+import { renderBlame } from '../../format/blame.ts';
 import { colours as makeColours, type Colours } from '../../format/colour.ts';
 import { eventKey, relativeTime, renderChangeDiff } from '../../format/diff.ts';
-import { previousObjects } from '../../format/patch.ts';
+import { materializeEach, previousObjects } from '../../history/walk.ts';
 import { renderHistoryTable, renderOverview, timestamp } from '../../format/views.ts';
 import { toJson, toYaml } from '../../format/yaml.ts';
 import {
@@ -16,7 +17,7 @@ import { discoverResources, qualifiedName, resolveType, type ApiResource } from 
 import { BlameError } from './errors.ts';
 import { explain, explained, type Doing } from './explain.ts';
 import { ApiError, type KubeSession } from './kube-client.ts';
-import { blameSubject, describeEvent, objectAtOrExplain, revertTo, withWholeObjects } from './object-views.ts';
+import { blameSubject, describeEvent, objectAtOrExplain, revertTo } from './object-views.ts';
 import type { AtRequest, BlameRequest, ChangesRequest, FieldsRequest, OverviewRequest, RevertRequest } from './options.ts';
 
 export interface Output {
@@ -101,7 +102,7 @@ async function objectHistory(ctx: RunContext, resource: ApiResource, namespace: 
   const page = await call(ctx, { what: 'changes', namespace: namespace ?? '' }, () =>
     listChanges(ctx.session.api, scopeOf(resource, namespace), selector, MAX_OBJECT_HISTORY),
   );
-  return withWholeObjects(page.items.filter((c) => sameTarget(c, resource, name)).map(fromChange));
+  return materializeEach(page.items.filter((c) => sameTarget(c, resource, name)).map(fromChange));
 }
 
 /** The live object, or undefined when it does not exist (or, with a note, when we may not read it). */
@@ -185,7 +186,7 @@ async function changesView(request: ChangesRequest, ctx: RunContext): Promise<vo
     ctx.output.note(`No changes${of} recorded ${where}${filtered ? ' match the filters' : ''}.`);
     return;
   }
-  const events = withWholeObjects(items.map(fromChange));
+  const events = materializeEach(items.map(fromChange));
   let lines: string[];
   if (request.format === 'diff') {
     lines = diffLines(events, shown.length, request, ctx);
@@ -310,7 +311,7 @@ async function revertView(request: RevertRequest, ctx: RunContext): Promise<void
     const scope: ChangeScope = target.namespace === '' ? { clusterScoped: true } : { namespace: target.namespace };
     const selector: ChangeSelector = { group: target.group, kind: target.kind, name: target.name, order: 'asc' };
     const page = await call(ctx, { what: 'changes', namespace: target.namespace }, () => listChanges(ctx.session.api, scope, selector, MAX_OBJECT_HISTORY));
-    history = withWholeObjects(
+    history = materializeEach(
       page.items.filter((c) => c.target.group === target.group && c.target.kind === target.kind && c.target.name === target.name).map(fromChange),
     );
   }

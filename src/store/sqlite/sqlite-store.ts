@@ -1,21 +1,17 @@
 // The embedded EventStore: node:sqlite in WAL mode. Writes go to a worker thread that owns the write
 // connection (group commit: whatever arrives while a commit runs goes into the next transaction); reads use
-// a read-only connection on the request thread, which WAL lets run beside the writer.
+// a read-only connection (sqlite-reader.ts), which WAL lets run beside the writer.
 import { Worker } from 'node:worker_threads';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { ChangeEvent, ChangeOperation, NewChangeEvent, ObjectKey } from '../../event.ts';
+import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
-  InvalidQueryError, StoreError,
+  StoreError,
   type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
-import { creationPatch } from '../../admission/patch.ts';
-import { decompressBody } from './body-dictionary.ts';
+import { SqliteReader } from './sqlite-reader.ts';
 import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
-
-const HOUR_MS = 3_600_000;
 
 type WriterRequestBody = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
 const MAX_BATCH = 2000;
@@ -30,28 +26,6 @@ interface PendingAppend {
   rows: EventRow[];
   resolve(): void;
   reject(error: Error): void;
-}
-
-interface SqlRow {
-  id: number;
-  time_ms: number;
-  request_uid: string;
-  operation: string;
-  username: string;
-  user_uid: string;
-  user_groups: string;
-  user_extra: string;
-  api_group: string;
-  api_version: string;
-  kind: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  object_uid: string;
-  field_manager: string;
-  body: Uint8Array;
-  body_dictionary: number;
 }
 
 function toRow(event: NewChangeEvent): EventRow {
@@ -77,50 +51,12 @@ function toRow(event: NewChangeEvent): EventRow {
   };
 }
 
-function fromRow(row: SqlRow): ChangeEvent {
-  const body = JSON.parse(decompressBody(row.body, row.body_dictionary)) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
-  return {
-    id: String(row.id),
-    time: new Date(row.time_ms).toISOString(),
-    requestUid: row.request_uid,
-    operation: row.operation as ChangeOperation,
-    user: {
-      username: row.username,
-      uid: row.user_uid,
-      groups: JSON.parse(row.user_groups) as string[],
-      extra: JSON.parse(row.user_extra) as Record<string, string[]>,
-    },
-    group: row.api_group,
-    version: row.api_version,
-    kind: row.kind,
-    resource: row.resource,
-    subresource: row.subresource,
-    namespace: row.namespace,
-    name: row.name,
-    objectUid: row.object_uid,
-    fieldManager: row.field_manager,
-    patch: body.patch ?? creationPatch(body.object),
-    object: body.object,
-  };
-}
-
-function encodeCursor(id: number): string {
-  return Buffer.from(`v1:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^v1:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new InvalidQueryError('cursor', 'cursor is not one this server issued; start again without it');
-  return Number(match[1]);
-}
-
 export class SqliteEventStore implements EventStore {
   readonly path: string;
   private readonly retention: RetentionPolicy;
   private readonly hooks: SqliteStoreHooks;
   private worker!: Worker;
-  private reader!: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
+  private reader!: SqliteReader;
   private nextRequestId = 1;
   private readonly waiting = new Map<number, { resolve(response: WriterResponse & { type: 'done' }): void; reject(error: Error): void }>();
   private pending: PendingAppend[] = [];
@@ -143,8 +79,7 @@ export class SqliteEventStore implements EventStore {
     if (!existsSync(directory)) mkdirSync(directory, { recursive: true });
     const store = new SqliteEventStore(absolute, retention, hooks);
     await store.startWorker();
-    store.reader = new DatabaseSync(absolute, { readOnly: true });
-    store.reader.exec('PRAGMA busy_timeout = 5000');
+    store.reader = SqliteReader.open(absolute);
     const opened = statSync(absolute);
     store.openedFile = { dev: opened.dev, ino: opened.ino };
     return store;
@@ -243,116 +178,29 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private statement(sql: string): StatementSync {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.reader.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+  listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes?: number): Promise<EventPage> {
+    return this.reading().listEvents(filter, limit, cursor, order, maxBytes);
   }
 
-  private read<T>(work: () => T): T {
+  getEvent(id: string): Promise<ChangeEvent | null> {
+    return this.reading().getEvent(id);
+  }
+
+  objectGroups(kind: string, namespace: string, name: string): Promise<string[]> {
+    return this.reading().objectGroups(kind, namespace, name);
+  }
+
+  history(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}): Promise<ChangeEvent[]> {
+    return this.reading().history(key, filter);
+  }
+
+  overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
+    return this.reading().overview(sinceMs, topUsers);
+  }
+
+  private reading(): SqliteReader {
     if (this.closed) throw new StoreError('the store is closed');
-    try {
-      return work();
-    } catch (error) {
-      if (error instanceof InvalidQueryError || error instanceof StoreError) throw error;
-      throw new StoreError(`read failed: ${(error as Error).message}`);
-    }
-  }
-
-  async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc'): Promise<EventPage> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      params.push(value);
-    };
-    add('namespace = ?', filter.namespace);
-    add('api_group = ?', filter.group);
-    add('kind = ?', filter.kind);
-    add('name = ?', filter.name);
-    add('username = ?', filter.user);
-    add('EXISTS (SELECT 1 FROM json_each(user_groups) WHERE value = ?)', filter.userGroup);
-    add('operation = ?', filter.operation);
-    add('time_ms >= ?', filter.sinceMs);
-    add('time_ms < ?', filter.untilMs);
-    add(order === 'asc' ? 'id > ?' : 'id < ?', cursor === undefined ? undefined : decodeCursor(cursor));
-    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    return this.read(() => {
-      const rows = this.statement(sql).all(...params, limit + 1) as unknown as SqlRow[];
-      const items = rows.slice(0, limit).map(fromRow);
-      const page: EventPage = { items };
-      if (rows.length > limit) page.nextCursor = encodeCursor(Number(items[items.length - 1]!.id));
-      return page;
-    });
-  }
-
-  async getEvent(id: string): Promise<ChangeEvent | null> {
-    return this.read(() => {
-      const row = this.statement('SELECT * FROM events WHERE id = ?').get(Number(id)) as unknown as SqlRow | undefined;
-      return row ? fromRow(row) : null;
-    });
-  }
-
-  async objectGroups(kind: string, namespace: string, name: string): Promise<string[]> {
-    return this.read(() => (this.statement(
-      'SELECT DISTINCT api_group FROM events WHERE kind = ? AND namespace = ? AND name = ?',
-    ).all(kind, namespace, name) as { api_group: string }[]).map((row) => row.api_group));
-  }
-
-  async history(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}): Promise<ChangeEvent[]> {
-    const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
-    let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';
-    if (filter.sinceMs !== undefined) { sql += ' AND time_ms >= ?'; params.push(filter.sinceMs); }
-    if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
-    sql += ' ORDER BY id ASC';
-    return this.read(() => (this.statement(sql).all(...params) as unknown as SqlRow[]).map(fromRow));
-  }
-
-  async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
-    return this.read(() => {
-      // Whole hours come from the per-hour activity table; the partial first hour is counted exactly.
-      const firstFullHour = Math.ceil(sinceMs / HOUR_MS);
-      const counts = new Map<string, Map<string, number>>();
-      const addCount = (namespace: string, username: string, changes: number) => {
-        let users = counts.get(namespace);
-        if (!users) counts.set(namespace, (users = new Map()));
-        users.set(username, (users.get(username) ?? 0) + changes);
-      };
-      const hourly = this.statement(
-        'SELECT namespace, username, SUM(changes) AS changes FROM activity WHERE hour >= ? GROUP BY namespace, username',
-      ).all(firstFullHour) as { namespace: string; username: string; changes: number }[];
-      for (const row of hourly) addCount(row.namespace, row.username, row.changes);
-      const partial = this.statement(
-        'SELECT namespace, username, COUNT(*) AS changes FROM events WHERE time_ms >= ? AND time_ms < ? GROUP BY namespace, username',
-      ).all(sinceMs, firstFullHour * HOUR_MS) as { namespace: string; username: string; changes: number }[];
-      for (const row of partial) addCount(row.namespace, row.username, row.changes);
-      const last = this.statement(
-        'SELECT time_ms, username, api_group, kind, name, operation FROM events WHERE namespace = ? ORDER BY id DESC LIMIT 1',
-      );
-      const result: NamespaceActivity[] = [];
-      for (const [namespace, users] of counts) {
-        const lastRow = last.get(namespace) as
-          | { time_ms: number; username: string; api_group: string; kind: string; name: string; operation: ChangeOperation }
-          | undefined;
-        const ranked = [...users.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-        result.push({
-          namespace,
-          changes: ranked.reduce((sum, [, changes]) => sum + changes, 0),
-          lastChange: lastRow
-            ? {
-              time: new Date(lastRow.time_ms).toISOString(), user: lastRow.username, group: lastRow.api_group,
-              kind: lastRow.kind, name: lastRow.name, operation: lastRow.operation,
-            }
-            : null,
-          topUsers: ranked.slice(0, topUsers).map(([username, changes]) => ({ username, changes })),
-        });
-      }
-      return result.sort((a, b) => (b.lastChange?.time ?? '').localeCompare(a.lastChange?.time ?? '') || a.namespace.localeCompare(b.namespace));
-    });
+    return this.reader;
   }
 
   async pruneByAge(nowMs: number): Promise<PruneResult> {
@@ -370,9 +218,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
-    return this.read(() => this.statement(
-      "SELECT api_group AS \"group\", resource, kind FROM events WHERE subresource = '' GROUP BY api_group, resource",
-    ).all() as { group: string; resource: string; kind: string }[]);
+    return this.reading().resourceKinds();
   }
 
   /** Throws when a write would not last: the file deleted or replaced under us, or no longer writable. */
@@ -398,7 +244,7 @@ export class SqliteEventStore implements EventStore {
 
   async ping(): Promise<void> {
     await this.checkFile();
-    this.read(() => this.statement('SELECT 1').get());
+    await this.reading().ping();
     const response = await this.request({ type: 'ping' });
     if (response.error) throw new StoreError(`store not writable: ${response.error}`);
   }

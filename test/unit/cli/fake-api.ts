@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { toChange, type Change } from '../../../src/api/change.ts';
 import { ApiError, type GetOptions, type KubeApi, type KubeSession, type KubeStatus } from '../../../src/cli/blame/kube-client.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
-import type { Overview } from '../../../src/format/types.ts';
+import type { Overview } from '../../../src/api/overview.ts';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url);
 export const CHANGES = '/apis/audit.logistis.io/v1alpha1';

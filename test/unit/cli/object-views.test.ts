@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blameObject } from '../../../src/blame/field-blame.ts';
+import { materializeEach } from '../../../src/history/walk.ts';
 import { BlameError } from '../../../src/cli/blame/errors.ts';
 import {
-  blameSubject, cleanForApply, deleteCommand, maskSecretValues, objectAt, objectAtOrExplain, recordsPartialObject, revertTo, withWholeObjects,
+  blameSubject, cleanForApply, deleteCommand, maskSecretValues, objectAt, objectAtOrExplain, recordsPartialObject, revertTo,
 } from '../../../src/cli/blame/object-views.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { deploymentHistory, deploymentLive, miscHistory, secretHistory } from '../format/golden.ts';
@@ -38,7 +39,7 @@ describe('withWholeObjects: subresource events get the whole object', () => {
   it('a Scale is applied to the Deployment before it', () => {
     const history = scaledHistory();
     assert.ok(recordsPartialObject(history[1]!));
-    const whole = withWholeObjects(history);
+    const whole = materializeEach(history);
     assert.equal(whole[1]!.object['kind'], 'Deployment');
     assert.equal(spec(whole[1]!.object)['replicas'], 3);
     assert.deepEqual(meta(whole[1]!.object)['labels'], meta(history[0]!.object)['labels']);
@@ -46,16 +47,16 @@ describe('withWholeObjects: subresource events get the whole object', () => {
     for (const i of [0, 2, 3]) assert.equal(whole[i], history[i], 'whole events are kept as they are');
   });
   it('keeps the order of the input (newest first too)', () => {
-    const whole = withWholeObjects([...scaledHistory()].reverse());
+    const whole = materializeEach([...scaledHistory()].reverse());
     assert.equal(whole[2]!.id, '1002');
     assert.equal(whole[2]!.object['kind'], 'Deployment');
   });
   it('without the object before it, the Scale stays as recorded', () => {
-    const whole = withWholeObjects(scaledHistory().slice(1));
+    const whole = materializeEach(scaledHistory().slice(1));
     assert.equal(whole[0]!.object['kind'], 'Scale');
   });
   it('lets --fields blame replicas on bob and the labels on alice', () => {
-    const result = blameObject(withWholeObjects(scaledHistory()), blameSubject(scaledHistory(), deploymentLive(), false));
+    const result = blameObject(materializeEach(scaledHistory()), blameSubject(scaledHistory(), deploymentLive(), false));
     const line = (text: RegExp) => result.lines.find((l) => text.test(l.text))!;
     assert.equal(line(/^ {2}replicas: 3$/).author?.username, 'bob');
     assert.equal(line(/^ {4}tier: web$/).author?.username, 'alice');
@@ -107,7 +108,7 @@ describe('revertTo (--revert)', () => {
     assert.deepEqual(later.map((e) => e.id), ['1003', '1004']);
   });
   it('after a scale through the subresource: the whole Deployment, never a Scale', () => {
-    const { manifest } = revertTo(withWholeObjects(scaledHistory()), '1003');
+    const { manifest } = revertTo(materializeEach(scaledHistory()), '1003');
     assert.equal(manifest['kind'], 'Deployment');
     assert.equal(spec(manifest)['replicas'], 3);
     assert.deepEqual(meta(manifest)['labels'], { app: 'web', 'app.kubernetes.io/version': '1.25.3', owner: 'team-a' });

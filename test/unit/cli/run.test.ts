@@ -7,7 +7,7 @@ import { parseArguments } from '../../../src/cli/blame/options.ts';
 import { runBlame, withoutLastRow } from '../../../src/cli/blame/run.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { displayWidth } from '../../../src/format/text.ts';
-import type { Overview } from '../../../src/format/types.ts';
+import type { Overview } from '../../../src/api/overview.ts';
 import { deploymentHistory, deploymentLive, fixture, miscHistory, NOW, secretHistory, stripAnsi } from '../format/golden.ts';
 import { CHANGES, FakeCluster, status, type FakeOptions, type Request } from './fake-api.ts';
 import { assertGolden } from './golden.ts';

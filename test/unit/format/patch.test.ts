@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChangeEvent } from '../../../src/event.ts';
 import { colours } from '../../../src/format/colour.ts';
-import { describeChange, describePatch, describePatchOperation, formatValue, previousObjects } from '../../../src/format/patch.ts';
-import { displayPointer, parsePointer } from '../../../src/format/pointer.ts';
+import { describeChange, describePatch, describePatchOperation, formatValue } from '../../../src/format/patch.ts';
+import { displayPointer, parsePointer } from '../../../src/history/pointer.ts';
+import { previousObjects } from '../../../src/history/walk.ts';
 import { deploymentHistory, miscHistory, secretHistory, stripAnsi } from './golden.ts';
 
 const deployment = { spec: { replicas: 2 }, metadata: { labels: { app: 'nginx', 'app.kubernetes.io/name': 'web', 'a~b': 'x' } } };

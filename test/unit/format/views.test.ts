@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import type { ChangeEvent } from '../../../src/event.ts';
 import { colours } from '../../../src/format/colour.ts';
 import { displayWidth } from '../../../src/format/text.ts';
-import type { Overview } from '../../../src/format/types.ts';
-import { renderHistoryDiff, renderHistoryTable, renderOverview, timestamp } from '../../../src/format/views.ts';
+import type { Overview } from '../../../src/api/overview.ts';
+import { renderChangeDiff } from '../../../src/format/diff.ts';
+import { previousObjects } from '../../../src/history/walk.ts';
+import { renderHistoryTable, renderOverview, timestamp } from '../../../src/format/views.ts';
 import { assertGolden, deploymentHistory, fixture, miscHistory, NOW, secretHistory, stripAnsi } from './golden.ts';
 
 // Everything in namespace shop and the cluster, oldest first per object but mixed, as the API may return it.
@@ -48,12 +50,6 @@ describe('renderHistoryTable', () => {
   });
   it('is empty for no events', () => {
     assert.deepEqual(renderHistoryTable([], { now: NOW }), []);
-  });
-});
-
-describe('renderHistoryDiff', () => {
-  it('golden: the deployment, newest first', () => {
-    assertGolden('history-diff.txt', renderHistoryDiff(deploymentHistory(), { now: NOW, context: 2 }));
   });
 });
 
@@ -104,7 +100,7 @@ describe('recorded text reaching the terminal', () => {
     const outputs = [
       renderHistoryTable(events, { now: NOW, width: 120 }),
       renderHistoryTable(events, { now: NOW, width: 200, wide: true }),
-      renderHistoryDiff(events, { now: NOW }),
+      previousObjects(events).flatMap(({ event, previous, known }) => renderChangeDiff(event, known ? previous : undefined, { now: NOW })),
     ];
     for (const lines of outputs) {
       // eslint-disable-next-line no-control-regex -- finding control characters is the point

@@ -1,0 +1,35 @@
+// The blame of one object, as `GET /api/v1/blame` returns it and kubectl-blame prints it: each line of the
+// object's YAML with the change that last set it. Pure types.
+import type { ChangeOperation, ObjectKey } from '../event.ts';
+
+export interface BlameAuthor {
+  /** The user of the recorded change, or the field manager for `source: 'managedFields'`. */
+  username: string;
+  /** RFC 3339; for managedFields, the manager's last write to the object (not necessarily to this field). */
+  time: string;
+  /** The recorded change, for `source: 'logistis'`. */
+  eventId?: string;
+  source: 'logistis' | 'managedFields';
+  /** The change's operation (CREATE/UPDATE), or the managedFields operation (Apply/Update). */
+  operation?: ChangeOperation | string;
+  /** The field manager: the change's fieldManager, or the managedFields manager. */
+  manager?: string;
+}
+
+export interface BlameLine {
+  /** One line of the object's YAML, without the newline. */
+  text: string;
+  /** JSON Pointer of the field (or list item) the line shows. */
+  path: string;
+  /** Null when neither the history nor managedFields says who set the field. */
+  author: BlameAuthor | null;
+}
+
+export interface BlameResult {
+  lines: BlameLine[];
+}
+
+/** `GET /api/v1/blame`: the object asked for and its blamed lines. */
+export interface BlameAnswer extends BlameResult {
+  object: ObjectKey;
+}

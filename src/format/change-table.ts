@@ -1,0 +1,42 @@
+// `kubectl get changes`: the server-side Table (meta.k8s.io/v1) kubectl prints, with the same ages and patch
+// descriptions as kubectl-blame.
+import type { Change } from '../api/change.ts';
+import { relativeTime } from './diff.ts';
+import { describePatch } from './patch.ts';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+const COLUMNS = [
+  { name: 'Name', type: 'string', format: 'name', description: 'Change id', priority: 0 },
+  { name: 'Age', type: 'string', format: '', description: 'When the change was made', priority: 0 },
+  { name: 'Operation', type: 'string', format: '', description: 'CREATE, UPDATE or DELETE', priority: 0 },
+  { name: 'User', type: 'string', format: '', description: 'Who made the change', priority: 0 },
+  { name: 'Object', type: 'string', format: '', description: 'Kind/name of the changed object', priority: 0 },
+  { name: 'Patch', type: 'string', format: '', description: 'What changed', priority: 1 },
+  { name: 'Manager', type: 'string', format: '', description: 'Field manager (the tool)', priority: 1 },
+];
+
+export function changeTable(changes: readonly Change[], continueToken: string | undefined, includeObject: IncludeObject, now: number) {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: continueToken ? { continue: continueToken } : {},
+    columnDefinitions: COLUMNS,
+    rows: changes.map((change) => ({
+      cells: [
+        change.metadata.name,
+        relativeTime(change.time, now),
+        change.operation,
+        change.user.username,
+        `${change.target.kind}/${change.target.name}`,
+        describePatch(change.patch, undefined, { operation: change.operation }).join('; '),
+        change.fieldManager,
+      ],
+      object: includeObject === 'None'
+        ? undefined
+        : includeObject === 'Object'
+          ? change
+          : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: change.metadata },
+    })),
+  };
+}

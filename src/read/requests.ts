@@ -1,0 +1,44 @@
+// What a reader may ask, already parsed and checked at the HTTP edge, and what it gets back. Plain data: a
+// request crosses to the reader thread as it is, and an answer comes back as the text to send.
+import type { HistoryFormat } from '../api/history.ts';
+import type { IncludeObject } from '../format/change-table.ts';
+import type { EventFilter } from '../store/types.ts';
+
+export interface ListQuery {
+  filter: EventFilter;
+  limit: number;
+  /** The token of the page before, if any. */
+  continue?: string;
+  order: 'asc' | 'desc';
+}
+
+/** One object, named as a caller names it: the API group may be left out when the kind is unambiguous. */
+export interface ObjectQuery {
+  namespace: string;
+  kind: string;
+  name: string;
+  group?: string;
+}
+
+export type ReadRequest =
+  /** `/api/v1/events`: events with `nextCursor`. */
+  | { kind: 'events'; list: ListQuery }
+  /** The aggregated API's `changes` list: a ChangeList, or a Table for kubectl. */
+  | { kind: 'changes'; list: ListQuery; table?: IncludeObject; now: number }
+  | { kind: 'change'; id: string; namespace?: string; table: boolean; now: number }
+  | { kind: 'history'; object: ObjectQuery; sinceMs?: number; untilMs?: number; format: HistoryFormat }
+  | { kind: 'blame'; object: ObjectQuery }
+  /** `resource`: as the aggregated API's Overview object (apiVersion, kind). */
+  | { kind: 'overview'; sinceMs: number; topUsers: number; resource: boolean };
+
+export interface ReadAnswer {
+  /** The body, ready to send. */
+  body: string;
+  contentType: string;
+}
+
+/** Where reads are answered: on this thread, or on a reader thread beside it. */
+export interface Reads {
+  answer(request: ReadRequest): Promise<ReadAnswer>;
+  close(): Promise<void>;
+}

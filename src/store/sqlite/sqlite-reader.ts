@@ -1,0 +1,238 @@
+// The embedded store's read side: a read-only node:sqlite connection, which WAL lets run beside the writer.
+// The store opens one on its own thread; the reader thread opens its own, so reads never wait on captures.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { ChangeEvent, ChangeOperation, ObjectKey } from '../../event.ts';
+import { creationPatch } from '../../history/patch.ts';
+import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity } from '../types.ts';
+import { decompressBody } from './body-dictionary.ts';
+
+const HOUR_MS = 3_600_000;
+
+interface SqlRow {
+  id: number;
+  time_ms: number;
+  request_uid: string;
+  operation: string;
+  username: string;
+  user_uid: string;
+  user_groups: string;
+  user_extra: string;
+  api_group: string;
+  api_version: string;
+  kind: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  object_uid: string;
+  field_manager: string;
+  body: Uint8Array;
+  body_dictionary: number;
+}
+
+function fromRow(row: SqlRow, text: string): ChangeEvent {
+  const body = JSON.parse(text) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
+  return {
+    id: String(row.id),
+    time: new Date(row.time_ms).toISOString(),
+    requestUid: row.request_uid,
+    operation: row.operation as ChangeOperation,
+    user: {
+      username: row.username,
+      uid: row.user_uid,
+      groups: JSON.parse(row.user_groups) as string[],
+      extra: JSON.parse(row.user_extra) as Record<string, string[]>,
+    },
+    group: row.api_group,
+    version: row.api_version,
+    kind: row.kind,
+    resource: row.resource,
+    subresource: row.subresource,
+    namespace: row.namespace,
+    name: row.name,
+    objectUid: row.object_uid,
+    fieldManager: row.field_manager,
+    patch: body.patch ?? creationPatch(body.object),
+    object: body.object,
+  };
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(`v1:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^v1:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new InvalidQueryError('cursor', 'cursor is not one this server issued; start again without it');
+  return Number(match[1]);
+}
+
+function toEvent(row: SqlRow): ChangeEvent {
+  return fromRow(row, decompressBody(row.body, row.body_dictionary));
+}
+
+export class SqliteReader {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private closed = false;
+
+  private constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  /** Opens a read-only connection to an existing database file. */
+  static open(path: string): SqliteReader {
+    const db = new DatabaseSync(path, { readOnly: true });
+    db.exec('PRAGMA busy_timeout = 5000');
+    return new SqliteReader(db);
+  }
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private read<T>(work: () => T): T {
+    if (this.closed) throw new StoreError('the store is closed');
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof InvalidQueryError || error instanceof StoreError) throw error;
+      throw new StoreError(`read failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * A page of events, newest first unless `order` is 'asc'. A page ends at `limit` events or once the events in it
+   * hold `maxBytes` of JSON (their bodies, a CREATE's twice), whichever comes first (never before its first event), with the cursor to go on.
+   */
+  async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes = MAX_PAGE_BYTES): Promise<EventPage> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (clause: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add('namespace = ?', filter.namespace);
+    add('api_group = ?', filter.group);
+    add('kind = ?', filter.kind);
+    add('name = ?', filter.name);
+    add('username = ?', filter.user);
+    add('EXISTS (SELECT 1 FROM json_each(user_groups) WHERE value = ?)', filter.userGroup);
+    add('operation = ?', filter.operation);
+    add('time_ms >= ?', filter.sinceMs);
+    add('time_ms < ?', filter.untilMs);
+    add(order === 'asc' ? 'id > ?' : 'id < ?', cursor === undefined ? undefined : decodeCursor(cursor));
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
+    return this.read(() => {
+      // Rows are read one at a time, so a page of large events never holds more than the cap and one row.
+      const items: ChangeEvent[] = [];
+      let bytes = 0;
+      let more = false;
+      for (const row of this.statement(sql).iterate(...params, limit + 1) as Iterable<SqlRow>) {
+        if (items.length === limit) {
+          more = true;
+          break;
+        }
+        const body = decompressBody(row.body, row.body_dictionary);
+        // A CREATE's patch, derived from its object, repeats the object in the answer.
+        const size = row.operation === 'CREATE' ? 2 * body.length : body.length;
+        if (items.length > 0 && bytes + size > maxBytes) {
+          more = true;
+          break;
+        }
+        bytes += size;
+        items.push(fromRow(row, body));
+      }
+      const page: EventPage = { items };
+      if (more) page.nextCursor = encodeCursor(Number(items[items.length - 1]!.id));
+      return page;
+    });
+  }
+
+  async getEvent(id: string): Promise<ChangeEvent | null> {
+    return this.read(() => {
+      const row = this.statement('SELECT * FROM events WHERE id = ?').get(Number(id)) as unknown as SqlRow | undefined;
+      return row ? toEvent(row) : null;
+    });
+  }
+
+  async objectGroups(kind: string, namespace: string, name: string): Promise<string[]> {
+    return this.read(() => (this.statement(
+      'SELECT DISTINCT api_group FROM events WHERE kind = ? AND namespace = ? AND name = ?',
+    ).all(kind, namespace, name) as { api_group: string }[]).map((row) => row.api_group));
+  }
+
+  async history(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}): Promise<ChangeEvent[]> {
+    const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
+    let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';
+    if (filter.sinceMs !== undefined) { sql += ' AND time_ms >= ?'; params.push(filter.sinceMs); }
+    if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
+    sql += ' ORDER BY id ASC';
+    return this.read(() => (this.statement(sql).all(...params) as unknown as SqlRow[]).map(toEvent));
+  }
+
+  async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
+    return this.read(() => {
+      // Whole hours come from the per-hour activity table; the partial first hour is counted exactly.
+      const firstFullHour = Math.ceil(sinceMs / HOUR_MS);
+      const counts = new Map<string, Map<string, number>>();
+      const addCount = (namespace: string, username: string, changes: number) => {
+        let users = counts.get(namespace);
+        if (!users) counts.set(namespace, (users = new Map()));
+        users.set(username, (users.get(username) ?? 0) + changes);
+      };
+      const hourly = this.statement(
+        'SELECT namespace, username, SUM(changes) AS changes FROM activity WHERE hour >= ? GROUP BY namespace, username',
+      ).all(firstFullHour) as { namespace: string; username: string; changes: number }[];
+      for (const row of hourly) addCount(row.namespace, row.username, row.changes);
+      const partial = this.statement(
+        'SELECT namespace, username, COUNT(*) AS changes FROM events WHERE time_ms >= ? AND time_ms < ? GROUP BY namespace, username',
+      ).all(sinceMs, firstFullHour * HOUR_MS) as { namespace: string; username: string; changes: number }[];
+      for (const row of partial) addCount(row.namespace, row.username, row.changes);
+      const last = this.statement(
+        'SELECT time_ms, username, api_group, kind, name, operation FROM events WHERE namespace = ? ORDER BY id DESC LIMIT 1',
+      );
+      const result: NamespaceActivity[] = [];
+      for (const [namespace, users] of counts) {
+        const lastRow = last.get(namespace) as
+          | { time_ms: number; username: string; api_group: string; kind: string; name: string; operation: ChangeOperation }
+          | undefined;
+        const ranked = [...users.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+        result.push({
+          namespace,
+          changes: ranked.reduce((sum, [, changes]) => sum + changes, 0),
+          lastChange: lastRow
+            ? {
+              time: new Date(lastRow.time_ms).toISOString(), user: lastRow.username, group: lastRow.api_group,
+              kind: lastRow.kind, name: lastRow.name, operation: lastRow.operation,
+            }
+            : null,
+          topUsers: ranked.slice(0, topUsers).map(([username, changes]) => ({ username, changes })),
+        });
+      }
+      return result.sort((a, b) => (b.lastChange?.time ?? '').localeCompare(a.lastChange?.time ?? '') || a.namespace.localeCompare(b.namespace));
+    });
+  }
+
+  async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
+    return this.read(() => this.statement(
+      "SELECT api_group AS \"group\", resource, kind FROM events WHERE subresource = '' GROUP BY api_group, resource",
+    ).all() as { group: string; resource: string; kind: string }[]);
+  }
+
+  async ping(): Promise<void> {
+    this.read(() => this.statement('SELECT 1').get());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
