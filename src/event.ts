@@ -1,7 +1,8 @@
 // The recorded change, as the store keeps it and the API returns it. Shared by capture, store, API and CLI.
 import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 
-export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+/** CONNECT: `kubectl exec`, `attach` or `port-forward` on a pod, recorded when the exec capture preset is on. */
+export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 export interface EventUser {
   username: string;

@@ -6,6 +6,8 @@ import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
 import type { Metrics } from '../server/metrics.ts';
+import { decideByRules, type RuleDecisionHooks } from '../rules/decide.ts';
+import type { RuleSet } from '../rules/rule-set.ts';
 
 export interface CapturePipeline {
   /** Throws AdmissionInputError for a body that is not an AdmissionReview; otherwise always answers. */
@@ -20,6 +22,8 @@ export interface CaptureDependencies {
   commitTimeoutMs: number;
   /** Resource → kind, learned from main-resource requests; pass one preloaded from the store after a restart. */
   kinds?: ResourceKinds;
+  /** Capture rules (presets and the user's); without them every change is recorded. */
+  rules?: RuleSet;
   now?: () => Date;
 }
 
@@ -37,6 +41,10 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
   const now = deps.now ?? (() => new Date());
   const { metrics } = deps;
   const kinds = deps.kinds ?? new ResourceKinds();
+  const ruleHooks: RuleDecisionHooks = {
+    onSkip: (rule) => metrics.ruleSkips.inc({ rule }),
+    onError: (rule) => metrics.ruleErrors.inc({ rule }),
+  };
   return {
     async handle(body, log) {
       const started = process.hrtime.bigint();
@@ -46,7 +54,7 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       try {
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
-        const decision = decideCapture(request, deps.settings, now(), parentKind);
+        const decision = (deps.rules && decideByRules(deps.rules, request, now(), ruleHooks)) || decideCapture(request, deps.settings, now(), parentKind);
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {

@@ -12,7 +12,7 @@ export interface CaptureSettings {
   recordUnchanged: boolean;
 }
 
-export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object';
+export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object' | 'rule';
 
 export type CaptureDecision = { record: true; event: NewChangeEvent } | { record: false; reason: SkipReason };
 
