@@ -4,6 +4,7 @@ import { noColours, type Colours } from './colour.ts';
 import { applyOperationInPlace, displayPointer, parsePointer, valueAt } from './pointer.ts';
 import { printable, truncate } from './text.ts';
 import { TOP_LEVEL_ORDER } from './yaml.ts';
+import { describeConnect } from '../rules/connect.ts';
 
 export interface DescribeOptions {
   colours?: Colours;
@@ -130,6 +131,7 @@ export function describePatch(
 
 /** `describePatch` for one recorded event, given the object before it (see `previousObjects`). */
 export function describeChange(event: ChangeEvent, previousObject: JsonObject | undefined, options: DescribeOptions = {}): string[] {
+  if (event.operation === 'CONNECT') return [describeConnect(event.subresource, event.object)];
   return describePatch(event.patch, previousObject, { ...options, operation: event.operation });
 }
 

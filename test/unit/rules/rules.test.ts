@@ -152,3 +152,31 @@ describe('rule compilation', () => {
     assert.equal(globToRegExpSource('ci-*.x'), '^ci-.*\\.x$');
   });
 });
+
+describe('pod CONNECT (the exec preset)', () => {
+  // Shaped like the API server's review for `kubectl exec web -c app -- sh -c date`: the options are the object.
+  const exec = request('pod-create.json', (r) => {
+    r['operation'] = 'CONNECT';
+    r['subResource'] = 'exec';
+    r['kind'] = { group: '', version: 'v1', kind: 'PodExecOptions' };
+    r['name'] = 'web';
+    r['object'] = { kind: 'PodExecOptions', apiVersion: 'v1', stdin: true, stdout: true, tty: true, container: 'app', command: ['sh', '-c', 'date'] };
+    r['oldObject'] = null;
+    r['options'] = null;
+  });
+
+  it('records who ran which command in which container when the preset is on', async () => {
+    const { describeChange } = await import('../../../src/format/patch.ts');
+    const decision = decideByRules(compileRuleSet(parseRulesDocument('', 't'), [...DEFAULT_PRESETS, 'exec'], DEFAULT_NORMALISE_OPTIONS), exec, NOW);
+    assert.ok(decision?.record);
+    const { event } = decision;
+    assert.equal(event.operation, 'CONNECT');
+    assert.deepEqual([event.kind, event.resource, event.subresource, event.name, event.user.username], ['Pod', 'pods', 'exec', 'web', 'alice']);
+    assert.deepEqual(event.object['command'], ['sh', '-c', 'date']);
+    assert.deepEqual(describeChange({ ...event, id: '1' }, undefined), ['exec ["sh","-c","date"] in app (tty)']);
+  });
+
+  it('leaves CONNECT to decideCapture (not recorded) when the preset is off', () => {
+    assert.equal(decideByRules(compileRuleSet(parseRulesDocument('', 't'), DEFAULT_PRESETS, DEFAULT_NORMALISE_OPTIONS), exec, NOW), undefined);
+  });
+});
