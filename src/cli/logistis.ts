@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { serveCommand } from './commands/serve.ts';
 import { rulesCommand } from './commands/rules.ts';
+import { webhookConfigCommand } from './commands/webhook-config.ts';
 import { ConfigError } from '../config/serve-config.ts';
 
 const program = new Command('logistis')
@@ -11,7 +12,8 @@ const program = new Command('logistis')
   .exitOverride()
   .showHelpAfterError(false)
   .addCommand(serveCommand())
-  .addCommand(rulesCommand());
+  .addCommand(rulesCommand())
+  .addCommand(webhookConfigCommand());
 
 try {
   await program.parseAsync(process.argv);
