@@ -3,7 +3,8 @@ import type { PatchOperation } from './history/operation.ts';
 
 export type { PatchOperation };
 
-export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+/** CONNECT: `kubectl exec`, `attach` or `port-forward` on a pod, recorded when the exec capture preset is on. */
+export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 export interface EventUser {
   username: string;

@@ -6,6 +6,8 @@ import { buildAdmissionResponse, parseAdmissionReview, type AdmissionRequest } f
 import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
+import { decideByRules, type RuleDecisionHooks } from '../rules/decide.ts';
+import type { RuleSet } from '../rules/rule-set.ts';
 
 /** What capture counts; the server's Prometheus metrics fit it. */
 export interface CaptureMetrics {
@@ -13,6 +15,8 @@ export interface CaptureMetrics {
   captureDuration: { observe(labels: { result: string }, seconds: number): void };
   storeErrors: { inc(labels: { operation: string }): void };
   eventsLost: { inc(labels: { reason: LostReason }): void };
+  ruleSkips: { inc(labels: { rule: string }): void };
+  ruleErrors: { inc(labels: { rule: string }): void };
 }
 
 /** Where capture logs; pino's (and Fastify's) logger fits it. */
@@ -40,6 +44,8 @@ export interface CaptureDependencies {
   commitTimeoutMs: number;
   /** Resource → kind, learned from main-resource requests; pass one preloaded from the store after a restart. */
   kinds?: ResourceKinds;
+  /** Capture rules (presets and the user's); without them every change is recorded. */
+  rules?: RuleSet;
   now?: () => Date;
 }
 
@@ -76,7 +82,10 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
     metrics.eventsLost.inc({ reason });
     log.error({ err: describeError(error), reason, ...identity(request) }, message);
   };
-
+  const ruleHooks: RuleDecisionHooks = {
+    onSkip: (rule) => metrics.ruleSkips.inc({ rule }),
+    onError: (rule) => metrics.ruleErrors.inc({ rule }),
+  };
   return {
     async handle(body, log) {
       const started = process.hrtime.bigint();
@@ -87,7 +96,7 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       try {
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
-        const decision = decideCapture(request, deps.settings, now(), parentKind);
+        const decision = (deps.rules && decideByRules(deps.rules, request, now(), ruleHooks)) || decideCapture(request, deps.settings, now(), parentKind);
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {

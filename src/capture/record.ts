@@ -14,7 +14,7 @@ export interface CaptureSettings {
   recordUnchanged: boolean;
 }
 
-export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object' | 'credential-review';
+export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object' | 'credential-review' | 'rule';
 
 export type CaptureDecision = { record: true; event: NewChangeEvent } | { record: false; reason: SkipReason };
 

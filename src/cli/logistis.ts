@@ -2,6 +2,8 @@
 // `logistis`: one command per file under commands/; this is the one place that prints errors.
 import { Command, CommanderError } from 'commander';
 import { serveCommand } from './commands/serve.ts';
+import { rulesCommand } from './commands/rules.ts';
+import { webhookConfigCommand } from './commands/webhook-config.ts';
 import { ConfigError } from '../config/serve-config.ts';
 
 const program = new Command('logistis')
@@ -9,7 +11,9 @@ const program = new Command('logistis')
   .version(process.env['npm_package_version'] ?? '0.1.0')
   .exitOverride()
   .showHelpAfterError(false)
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(rulesCommand())
+  .addCommand(webhookConfigCommand());
 
 try {
   await program.parseAsync(process.argv);

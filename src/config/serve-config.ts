@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration, parseSize } from './units.ts';
 import { parseStoreSpec } from '../store/index.ts';
-import type { NormaliseOptions } from '../admission/normalise.ts';
+import { LAST_APPLIED_MODES, type LastAppliedMode, type NormaliseOptions } from '../admission/normalise.ts';
+import { DEFAULT_PRESETS, PRESET_NAMES, parsePresetList, type PresetName } from '../rules/presets.ts';
 
 export interface ServeConfig {
   listenHost: string;
@@ -32,6 +33,10 @@ export interface ServeConfig {
   pruneIntervalMs: number;
   normalise: NormaliseOptions;
   recordUnchanged: boolean;
+  // Capture rules (src/rules/): the rules file ('' for none), the presets switched on, last-applied folding.
+  rules: string;
+  capturePresets: PresetName[];
+  lastApplied: LastAppliedMode;
   logLevel: string;
 }
 
@@ -102,6 +107,9 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'pruneInterval', description: 'how often the age-based pruning runs', defaultValue: '10m' },
   { key: 'normalise', description: `fields removed before patching: comma list of ${NORMALISE_FIELDS.join(', ')}, or none`, defaultValue: NORMALISE_FIELDS.join(',') },
   { key: 'recordUnchanged', description: 'also record UPDATEs that change nothing after normalising', boolean: true },
+  { key: 'rules', description: 'YAML file of capture rules (include/exclude, first match wins) and per-kind ignorePaths; see docs/capture-rules.md' },
+  { key: 'capturePresets', description: `built-in capture rules switched on: comma list of ${PRESET_NAMES.join(', ')}, or none`, defaultValue: DEFAULT_PRESETS.join(',') },
+  { key: 'lastApplied', description: `the kubectl last-applied-configuration annotation: ${LAST_APPLIED_MODES.join(', ')} (fold: one short digest)`, defaultValue: 'fold' },
   { key: 'logLevel', description: 'fatal, error, warn, info, debug or trace', defaultValue: 'info' },
 ];
 
@@ -222,6 +230,14 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   }
   const recordUnchangedText = text('recordUnchanged') ?? 'false';
   if (!['true', 'false'].includes(recordUnchangedText)) fail('recordUnchanged', `must be true or false, got "${recordUnchangedText}"`);
+  let capturePresets: PresetName[] = [];
+  try {
+    capturePresets = parsePresetList(required('capturePresets'));
+  } catch (error) {
+    fail('capturePresets', (error as Error).message);
+  }
+  const lastApplied = required('lastApplied');
+  if (!(LAST_APPLIED_MODES as readonly string[]).includes(lastApplied)) fail('lastApplied', `must be one of ${LAST_APPLIED_MODES.join(', ')}, got "${lastApplied}"`);
   const logLevel = required('logLevel');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) fail('logLevel', `unknown level "${logLevel}"`);
   const tlsCertFile = required('tlsCertFile');
@@ -258,6 +274,9 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
       dropStatus: normaliseFields.includes('status'),
     },
     recordUnchanged: recordUnchangedText === 'true',
+    rules: text('rules') ?? '',
+    capturePresets,
+    lastApplied: lastApplied as LastAppliedMode,
     logLevel,
   };
 }

@@ -2,7 +2,9 @@
 // changes to `logistis serve`. The Helm chart renders the same file with `tpl`; see the comment at its top for
 // the placeholder syntax. Pure apart from reading the template once (pass `template` to skip even that).
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
+import { presetMatchConditions } from '../rules/match-conditions.ts';
+import { CONNECT_SUBRESOURCES, type PresetName } from '../rules/presets.ts';
 
 export const WEBHOOK_NAME = 'capture.logistis.io';
 export const DEFAULT_CONFIGURATION_NAME = 'logistis';
@@ -31,6 +33,13 @@ export interface WebhookConfigOptions {
   configurationName?: string;
   /** Template text to use instead of the file (tests). */
   template?: string;
+  /**
+   * Capture presets the server runs with: those that need no object become matchConditions, and `exec` adds
+   * CONNECT on pods/exec, pods/attach and pods/portforward. Absent: the template as it is.
+   */
+  presets?: readonly PresetName[];
+  /** The server's rules file has include rules: presets then stay in the server (an include may override them). */
+  userRulesInclude?: boolean;
 }
 
 export interface WebhookClientConfig {
@@ -139,6 +148,21 @@ export function webhookTemplateValues(opts: WebhookConfigOptions): WebhookTempla
 
 /** The ValidatingWebhookConfiguration for a webhook server reached by URL or through a Service. */
 export function renderWebhookConfiguration(opts: WebhookConfigOptions): RenderedWebhookConfiguration {
-  const yaml = renderTemplate(opts.template ?? readWebhookTemplate(), webhookTemplateValues(opts));
+  let yaml = renderTemplate(opts.template ?? readWebhookTemplate(), webhookTemplateValues(opts));
+  if (opts.presets) yaml = withPresets(yaml, opts.presets, opts.userRulesInclude ?? false);
   return { yaml, object: parse(yaml) as ValidatingWebhookConfiguration };
+}
+
+/** Adds the presets' matchConditions and CONNECT rule to the rendered template, keeping its comments. */
+function withPresets(yaml: string, presets: readonly PresetName[], userRulesInclude: boolean): string {
+  const document = parseDocument(yaml);
+  for (const condition of presetMatchConditions(presets, userRulesInclude)) {
+    document.addIn(['webhooks', 0, 'matchConditions'], document.createNode(condition));
+  }
+  if (presets.includes('exec')) {
+    document.addIn(['webhooks', 0, 'rules'], document.createNode({
+      apiGroups: [''], apiVersions: ['v1'], resources: CONNECT_SUBRESOURCES.map((name) => `pods/${name}`), operations: ['CONNECT'], scope: 'Namespaced',
+    }));
+  }
+  return document.toString({ lineWidth: 0 });
 }

@@ -5,6 +5,7 @@ import { displayPointer, parsePointer, valueAt } from '../history/pointer.ts';
 import { noColours, type Colours } from './colour.ts';
 import { printable, truncate } from './text.ts';
 import { TOP_LEVEL_ORDER } from './yaml.ts';
+import { describeConnect } from '../rules/connect.ts';
 
 export interface DescribeOptions {
   colours?: Colours;
@@ -120,5 +121,6 @@ export function describePatch(
 
 /** `describePatch` for one recorded event, given the object before it (see `previousObjects`). */
 export function describeChange(event: ChangeEvent, previousObject: JsonObject | undefined, options: DescribeOptions = {}): string[] {
+  if (event.operation === 'CONNECT') return [describeConnect(event.subresource, event.object)];
   return describePatch(event.patch, previousObject, { ...options, operation: event.operation });
 }

@@ -5,6 +5,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { createCapturePipeline } from '../capture/pipeline.ts';
 import type { CaptureSettings } from '../capture/record.ts';
 import type { ResourceKinds } from '../capture/kinds.ts';
+import type { RuleSet } from '../rules/rule-set.ts';
 import type { EventStore } from '../store/types.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
@@ -25,6 +26,8 @@ export interface AppConfig {
   commitTimeoutMs: number;
   /** Resource → kind for subresource requests (kubectl scale); see capture/kinds.ts. */
   resourceKinds?: ResourceKinds;
+  /** Capture rules; every change is recorded without them. */
+  rules?: RuleSet;
   /** Who may read; open (auth none) when absent. */
   readAccess?: ReadAccess;
   /** HTTPS key and certificate; without them the app serves plain HTTP (tests). */
@@ -61,7 +64,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
   installErrorHandler(app);
   const pipeline = createCapturePipeline({
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
-    kinds: config.resourceKinds,
+    kinds: config.resourceKinds, rules: config.rules,
   });
   registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;

@@ -15,6 +15,8 @@ export interface Metrics {
   connectionsRefused: Counter;
   eventsPruned: Counter<'reason'>;
   denials: Counter<'lock'>;
+  ruleSkips: Counter<'rule'>;
+  ruleErrors: Counter<'rule'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -87,6 +89,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'logistis_denials_total',
       help: 'Admission requests denied by a Lock',
       labelNames: ['lock'],
+      registers,
+    }),
+    ruleSkips: new Counter({
+      name: 'logistis_rule_skips_total',
+      help: 'Admission requests not recorded because of a capture rule, by the rule that decided',
+      labelNames: ['rule'],
+      registers,
+    }),
+    ruleErrors: new Counter({
+      name: 'logistis_rule_errors_total',
+      help: "Requests on which a capture rule's CEL expression failed (the rule then did not match)",
+      labelNames: ['rule'],
       registers,
     }),
   };

@@ -67,8 +67,8 @@ export class QueryReader {
     const value = this.string('operation');
     if (value === undefined) return undefined;
     const upper = value.toUpperCase();
-    if (upper !== 'CREATE' && upper !== 'UPDATE' && upper !== 'DELETE') {
-      throw new HttpError(400, `operation: must be CREATE, UPDATE or DELETE, got "${value}"`);
+    if (upper !== 'CREATE' && upper !== 'UPDATE' && upper !== 'DELETE' && upper !== 'CONNECT') {
+      throw new HttpError(400, `operation: must be CREATE, UPDATE, DELETE or CONNECT, got "${value}"`);
     }
     return upper;
   }

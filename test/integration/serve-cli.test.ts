@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -37,6 +37,18 @@ describe('logistis serve on the command line', () => {
     const result = runCli(['serve', '--tls-cert-file', 'a', '--tls-key-file', 'b', '--max-body-bytes', 'lots']);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /^logistis: --max-body-bytes: must be a size/m);
+  });
+
+  it('stops on a bad capture rule before starting, with the rule, its position and the message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-rules-'));
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(rules, 'rules:\n  - name: skip-bots\n    action: exclude\n    expression: "request.userInfo.username.startsWith(\'bot-\') && objct.kind == \'Pod\'"\n');
+    const store = join(dir, 'events.db');
+    const result = runCli(['serve', '--tls-cert-file', '/nonexistent/tls.crt', '--tls-key-file', '/nonexistent/tls.key', '--store', `sqlite:${store}`, '--rules', rules]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /^logistis: --rules: rules file .*rules\.yaml: rule "skip-bots": line 1, column 49: undeclared reference "objct"/m);
+    assert.ok(!existsSync(store), 'nothing was started');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stops when the certificate cannot be read, naming the flag', () => {

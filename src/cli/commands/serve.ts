@@ -15,7 +15,9 @@ import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
-import { SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
+import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
+import { RuleCompileError } from '../../rules/cel.ts';
+import { loadRuleSet, type RuleSet } from '../../rules/rule-set.ts';
 
 export function serveCommand(): Command {
   const command = new Command('serve')
@@ -69,7 +71,18 @@ function loadCaptureCallers(config: ServeConfig, logger: Logger): { policy: Capt
   return { policy, caPem };
 }
 
+/** Compiled once, before anything starts: a bad rule stops the start with its position and message. */
+function captureRules(config: ServeConfig): RuleSet {
+  try {
+    return loadRuleSet(config.rules, config.capturePresets, { ...config.normalise, lastApplied: config.lastApplied });
+  } catch (error) {
+    if (error instanceof RuleCompileError) throw new ConfigError(`--rules: ${error.message}`);
+    throw error;
+  }
+}
+
 export async function serve(config: ServeConfig): Promise<void> {
+  const rules = captureRules(config);
   const logger = pino({ level: config.logLevel, base: { service: 'logistis' } });
   const tls = readTlsFiles(config.tlsCertFile, config.tlsKeyFile);
   const { key: redactionKey, created } = loadOrCreateRedactionKey(config.redactionKeyFile);
@@ -92,7 +105,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     : tls;
   const app = buildApp({
     store, metrics, logger, tls: https, readAccess, resourceKinds, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
-    capture: { normalise: config.normalise, redactionKey, recordUnchanged: config.recordUnchanged },
+    // Without the no-op-updates preset, no-op updates are recorded too.
+    rules, capture: { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') },
     captureCallers: captureCallers.policy, limits: config.limits,
   });
   await app.listen({ host: config.listenHost, port: config.listenPort });

@@ -1,0 +1,107 @@
+// CEL expressions of capture rules, over the variables Kubernetes gives admission matchConditions: `request`
+// (the AdmissionRequest), `object` and `oldObject` (null where the operation has none). Compiled once at start;
+// evaluating one is pure.
+import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+
+export const CEL_VARIABLES = ['request', 'object', 'oldObject'] as const;
+
+/** A rule's expression did not compile; the message names the rule, the line and column, and what was wrong. */
+export class RuleCompileError extends Error {
+  override name = 'RuleCompileError';
+}
+
+export interface CelBindings {
+  request: unknown;
+  object: unknown;
+  oldObject: unknown;
+}
+
+/** true or false; `Error` when the expression failed on this input (a missing field, a wrong type). */
+export type CelPredicate = (bindings: CelBindings) => boolean | Error;
+
+// The `strings` extension (lowerAscii, split, …) is part of Kubernetes' CEL environment too.
+const env = celEnv({ funcs: strings });
+
+function position(source: string, offset: number): string {
+  const before = source.slice(0, offset);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+}
+
+/** Names used but bound neither by the environment nor by a macro's loop variable (`x` in `all(x, …)`). */
+function unknownVariables(root: Expr): Array<{ name: string; id: bigint }> {
+  const found: Array<{ name: string; id: bigint }> = [];
+  const visit = (expr: Expr | undefined, bound: ReadonlySet<string>): void => {
+    if (!expr) return;
+    const kind = expr.exprKind;
+    switch (kind.case) {
+      case 'identExpr':
+        if (!bound.has(kind.value.name)) found.push({ name: kind.value.name, id: expr.id });
+        return;
+      case 'selectExpr':
+        return visit(kind.value.operand, bound);
+      case 'callExpr':
+        visit(kind.value.target, bound);
+        for (const arg of kind.value.args) visit(arg, bound);
+        return;
+      case 'listExpr':
+        for (const element of kind.value.elements) visit(element, bound);
+        return;
+      case 'structExpr':
+        for (const entry of kind.value.entries) {
+          if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value, bound);
+          visit(entry.value, bound);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = kind.value;
+        visit(c.iterRange, bound);
+        visit(c.accuInit, bound);
+        const inner = new Set([...bound, c.iterVar, c.iterVar2, c.accuVar].filter(Boolean));
+        visit(c.loopCondition, inner);
+        visit(c.loopStep, inner);
+        visit(c.result, inner);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  visit(root, new Set(CEL_VARIABLES));
+  return found;
+}
+
+/** Compiles `source`, or throws RuleCompileError naming `where` (e.g. `rule "skip-ci"`). */
+export function compileCel(source: string, where: string): CelPredicate {
+  if (source.trim() === '') throw new RuleCompileError(`${where}: the expression is empty`);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(source);
+  } catch (error) {
+    const { location, rawMessage } = error as { location?: { start?: { offset?: number } }; rawMessage?: string };
+    const offset = location?.start?.offset;
+    const message = rawMessage ?? (error as Error).message;
+    throw new RuleCompileError(`${where}: ${offset === undefined ? '' : `${position(source, offset)}: `}${message}`);
+  }
+  const unknown = unknownVariables(parsed.expr);
+  if (unknown.length > 0) {
+    const first = unknown[0]!;
+    const offset = parsed.sourceInfo?.positions[first.id.toString()];
+    throw new RuleCompileError(`${where}: ${offset === undefined ? '' : `${position(source, offset)}: `}undeclared reference "${first.name}"; the variables are ${CEL_VARIABLES.join(', ')}`);
+  }
+  let evaluate: (bindings: CelBindings) => unknown;
+  try {
+    // Plain JSON objects are CEL maps at run time; the declared input types only know protobuf messages.
+    evaluate = plan(env, parsed) as unknown as (bindings: CelBindings) => unknown;
+  } catch (error) {
+    throw new RuleCompileError(`${where}: ${(error as Error).message}`);
+  }
+  return (bindings) => {
+    const result = evaluate(bindings);
+    if (typeof result === 'boolean') return result;
+    if (isCelError(result)) return result;
+    return new Error(`the expression gave ${typeof result === 'object' && result !== null ? 'a value' : String(result)}, not true or false`);
+  };
+}

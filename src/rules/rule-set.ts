@@ -1,0 +1,121 @@
+// The capture rules of one server: the user's rules file (rules and per-kind ignore-paths) plus the enabled
+// presets, compiled once at start. A bad rule throws RuleCompileError and stops the start.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { IgnorePathError, parseIgnorePath, type IgnorePath, type NormaliseOptions } from '../admission/normalise.ts';
+import type { AdmissionRequest } from '../admission/review.ts';
+import { RuleCompileError } from './cel.ts';
+import { compilePresets, type PresetName } from './presets.ts';
+import { compileRule, evaluateRules, type CompiledRule, type RuleHooks, type RuleVerdict } from './rules.ts';
+
+/** The rules file, parsed. */
+export interface RulesDocument {
+  rules: unknown[];
+  ignorePaths: unknown[];
+}
+
+export interface RuleSet {
+  /** User rules first, then presets. */
+  rules: CompiledRule[];
+  presets: PresetName[];
+  /** Whether CONNECT on pods/exec, attach and portforward is recorded (the `exec` preset). */
+  recordConnect: boolean;
+  /** The normalise options with the file's ignore-paths added. */
+  normalise: NormaliseOptions;
+  evaluate(request: AdmissionRequest, hooks?: RuleHooks): RuleVerdict;
+}
+
+export const EMPTY_RULES_DOCUMENT: RulesDocument = { rules: [], ignorePaths: [] };
+
+/** Accepts `{rules, ignorePaths}` or a bare list of rules. */
+export function parseRulesDocument(text: string, where: string): RulesDocument {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new RuleCompileError(`${where} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return EMPTY_RULES_DOCUMENT;
+  if (Array.isArray(parsed)) return { rules: parsed, ignorePaths: [] };
+  if (typeof parsed !== 'object') throw new RuleCompileError(`${where} must hold a mapping with rules and ignorePaths, or a list of rules`);
+  const source = parsed as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    if (key !== 'rules' && key !== 'ignorePaths') throw new RuleCompileError(`${where}: unknown key "${key}"; known: rules, ignorePaths`);
+  }
+  const list = (key: string): unknown[] => {
+    const value = source[key] ?? [];
+    if (!Array.isArray(value)) throw new RuleCompileError(`${where}: ${key} must be a list`);
+    return value;
+  };
+  return { rules: list('rules'), ignorePaths: list('ignorePaths') };
+}
+
+export function readRulesFile(path: string): RulesDocument {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RuleCompileError(`rules file ${path}: ${(error as Error).message}`);
+  }
+  return parseRulesDocument(text, `rules file ${path}`);
+}
+
+function names(value: unknown, where: string): string[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw new RuleCompileError(`${where} must be a name or a list of names`);
+  return list as string[];
+}
+
+export function compileIgnorePaths(entries: readonly unknown[]): IgnorePath[] {
+  return entries.flatMap((entry, index) => {
+    const at = `ignorePaths entry ${index + 1}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RuleCompileError(`${at}: must be a mapping with paths (and kinds, apiGroups)`);
+    const source = entry as Record<string, unknown>;
+    for (const key of Object.keys(source)) {
+      if (!['paths', 'kinds', 'apiGroups'].includes(key)) throw new RuleCompileError(`${at}: unknown key "${key}"; known: paths, kinds, apiGroups`);
+    }
+    const kinds = names(source['kinds'], `${at}: kinds`);
+    const apiGroups = names(source['apiGroups'], `${at}: apiGroups`);
+    const paths = names(source['paths'], `${at}: paths`);
+    if (paths.length === 0) throw new RuleCompileError(`${at}: paths is required`);
+    return paths.map((text) => {
+      try {
+        return { kinds, apiGroups, text, segments: parseIgnorePath(text) };
+      } catch (error) {
+        if (error instanceof IgnorePathError) throw new RuleCompileError(`${at}: ${error.message}`);
+        throw error;
+      }
+    });
+  });
+}
+
+export function compileRuleSet(document: RulesDocument, presets: readonly PresetName[], normalise: NormaliseOptions): RuleSet {
+  const ignorePaths = compileIgnorePaths(document.ignorePaths);
+  const withPaths: NormaliseOptions = { ...normalise, ignorePaths: [...(normalise.ignorePaths ?? []), ...ignorePaths] };
+  const userRules = document.rules.map((raw, index) => compileRule(raw, index));
+  const seen = new Set<string>();
+  for (const rule of userRules) {
+    if (seen.has(rule.name)) throw new RuleCompileError(`rule "${rule.name}": the name is used twice; each rule needs its own (it labels a metric)`);
+    seen.add(rule.name);
+  }
+  const rules = [...userRules, ...compilePresets(presets, withPaths)];
+  return {
+    rules,
+    presets: [...presets],
+    recordConnect: presets.includes('exec'),
+    normalise: withPaths,
+    evaluate: (request, hooks) => evaluateRules(rules, request, hooks),
+  };
+}
+
+/** The rule set `serve` runs with: the rules file (none for `''`) and the presets, on top of `normalise`. */
+export function loadRuleSet(file: string, presets: readonly PresetName[], normalise: NormaliseOptions): RuleSet {
+  const document = file ? readRulesFile(file) : EMPTY_RULES_DOCUMENT;
+  try {
+    return compileRuleSet(document, presets, normalise);
+  } catch (error) {
+    if (error instanceof RuleCompileError && file) throw new RuleCompileError(`rules file ${file}: ${error.message}`);
+    throw error;
+  }
+}
