@@ -1,11 +1,12 @@
 // The capture path: parse → decide → record. Our own failure never blocks the cluster: whatever goes wrong
 // after the review is parsed, the request is allowed, and the failure is logged and counted.
 import type { FastifyBaseLogger } from 'fastify';
-import { buildAdmissionResponse, parseAdmissionReview } from '../admission/review.ts';
+import { buildAdmissionResponse, parseAdmissionReview, type AdmissionRequest } from '../admission/review.ts';
 import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
 import type { Metrics } from '../server/metrics.ts';
+import type { LockDecision } from '../locks/match.ts';
 
 export interface CapturePipeline {
   /** Throws AdmissionInputError for a body that is not an AdmissionReview; otherwise always answers. */
@@ -21,6 +22,8 @@ export interface CaptureDependencies {
   /** Resource → kind, learned from main-resource requests; pass one preloaded from the store after a restart. */
   kinds?: ResourceKinds;
   now?: () => Date;
+  /** Does a Lock deny this request? Asked before anything decides whether to record it. Pure over a cache. */
+  checkLocks?: (request: AdmissionRequest) => LockDecision;
 }
 
 class CommitTimeout extends Error {}
@@ -43,14 +46,20 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       const review = parseAdmissionReview(body);
       const { request } = review;
       let result = 'recorded';
+      let denial: LockDecision = { denied: false };
       try {
+        denial = deps.checkLocks?.(request) ?? denial;
+        if (denial.denied) metrics.denials.inc({ lock: denial.lock });
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
-        const decision = decideCapture(request, deps.settings, now(), parentKind);
+        // A denied attempt is recorded even when it would change nothing: who tried is the point.
+        const settings = denial.denied ? { ...deps.settings, recordUnchanged: true } : deps.settings;
+        const decision = decideCapture(request, settings, now(), parentKind);
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {
-          await withTimeout(deps.store.append([decision.event]), deps.commitTimeoutMs);
+          const event = denial.denied ? { ...decision.event, deniedBy: denial.lock } : decision.event;
+          await withTimeout(deps.store.append([event]), deps.commitTimeoutMs);
         }
       } catch (error) {
         const timedOut = error instanceof CommitTimeout;
@@ -66,6 +75,7 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       }
       metrics.captures.inc({ operation: request.operation, result });
       metrics.captureDuration.observe({ result }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (denial.denied) return buildAdmissionResponse(review.apiVersion, request.uid, { allowed: false, message: denial.message });
       return buildAdmissionResponse(review.apiVersion, request.uid, { allowed: true });
     },
   };

@@ -24,6 +24,7 @@ export interface ServeConfig {
   pruneIntervalMs: number;
   normalise: NormaliseOptions;
   recordUnchanged: boolean;
+  locks: boolean;
   logLevel: string;
 }
 
@@ -60,6 +61,7 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'pruneInterval', description: 'how often the age-based pruning runs', defaultValue: '10m' },
   { key: 'normalise', description: `fields removed before patching: comma list of ${NORMALISE_FIELDS.join(', ')}, or none`, defaultValue: NORMALISE_FIELDS.join(',') },
   { key: 'recordUnchanged', description: 'also record UPDATEs that change nothing after normalising', boolean: true },
+  { key: 'locks', description: 'enforce Locks (locks.logistis.io): watch them with --kubeconfig and deny matching requests', boolean: true },
   { key: 'logLevel', description: 'fatal, error, warn, info, debug or trace', defaultValue: 'info' },
 ];
 
@@ -159,6 +161,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   }
   const recordUnchangedText = text('recordUnchanged') ?? 'false';
   if (!['true', 'false'].includes(recordUnchangedText)) fail('recordUnchanged', `must be true or false, got "${recordUnchangedText}"`);
+  const locksText = text('locks') ?? 'false';
+  if (!['true', 'false'].includes(locksText)) fail('locks', `must be true or false, got "${locksText}"`);
   const logLevel = required('logLevel');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) fail('logLevel', `unknown level "${logLevel}"`);
   const tlsCertFile = required('tlsCertFile');
@@ -190,6 +194,7 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
       dropStatus: normaliseFields.includes('status'),
     },
     recordUnchanged: recordUnchangedText === 'true',
+    locks: locksText === 'true',
     logLevel,
   };
 }

@@ -13,6 +13,7 @@ import { registerCaptureRoute } from './routes/capture.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerAggregatedRoutes } from './routes/aggregated.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
+import type { LockWatcher } from '../locks/watcher.ts';
 
 export interface AppConfig {
   store: EventStore;
@@ -25,6 +26,8 @@ export interface AppConfig {
   resourceKinds?: ResourceKinds;
   /** Who may read; open (auth none) when absent. */
   readAccess?: ReadAccess;
+  /** Enforces Locks when given (serve --locks). */
+  locks?: LockWatcher;
   /** HTTPS key and certificate; without them the app serves plain HTTP (tests with inject only). */
   tls?: SecureContextOptions;
 }
@@ -44,11 +47,12 @@ export function buildApp(config: AppConfig): FastifyInstance {
   const pipeline = createCapturePipeline({
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
     kinds: config.resourceKinds,
+    ...(config.locks ? { checkLocks: config.locks.check.bind(config.locks) } : {}),
   });
   registerCaptureRoute(app, pipeline, config.metrics);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   registerApiRoutes(app, config.store, access);
   registerAggregatedRoutes(app, config.store, access);
-  registerHealthRoutes(app, config.store, config.metrics);
+  registerHealthRoutes(app, config.store, config.metrics, config.locks);
   return app;
 }

@@ -12,6 +12,7 @@ import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
+import { LockWatcher } from '../../locks/watcher.ts';
 import { SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
 
 export function serveCommand(): Command {
@@ -68,8 +69,10 @@ export async function serve(config: ServeConfig): Promise<void> {
     // Ask for a client certificate so the front proxy can show its own; others (the webhook caller) need none.
     ? { ...tls, ca: clientCa, requestCert: true, rejectUnauthorized: false }
     : tls;
+  const locks = config.locks ? new LockWatcher({ kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), log: logger }) : undefined;
+  locks?.start();
   const app = buildApp({
-    store, metrics, logger, tls: https, readAccess, resourceKinds, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
+    store, metrics, logger, tls: https, readAccess, resourceKinds, locks, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     capture: { normalise: config.normalise, redactionKey, recordUnchanged: config.recordUnchanged },
   });
   await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -102,6 +105,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     clearInterval(pruneTimer);
     stopWatching();
     try {
+      await locks?.stop();
       await app.close();
       await store.close();
       logger.info('stopped cleanly');

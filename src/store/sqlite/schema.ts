@@ -49,4 +49,9 @@ export const SQLITE_MIGRATIONS: Migration[] = [
     description: 'event bodies compressed with a zstd dictionary',
     sql: 'ALTER TABLE events ADD COLUMN body_dictionary INTEGER NOT NULL DEFAULT 0;',
   },
+  {
+    version: 4,
+    description: 'attempts denied by a Lock: the Lock\'s name, empty for changes that were allowed',
+    sql: "ALTER TABLE events ADD COLUMN denied_by TEXT NOT NULL DEFAULT '';",
+  },
 ];

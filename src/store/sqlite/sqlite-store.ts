@@ -51,6 +51,7 @@ interface SqlRow {
   field_manager: string;
   body: Uint8Array;
   body_dictionary: number;
+  denied_by: string;
 }
 
 function toRow(event: NewChangeEvent): EventRow {
@@ -71,6 +72,7 @@ function toRow(event: NewChangeEvent): EventRow {
     name: event.name,
     objectUid: event.objectUid,
     fieldManager: event.fieldManager,
+    deniedBy: event.deniedBy ?? '',
     // A CREATE's patch is derivable from its object (creationPatch): store the object alone.
     body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
   };
@@ -100,6 +102,7 @@ function fromRow(row: SqlRow): ChangeEvent {
     fieldManager: row.field_manager,
     patch: body.patch ?? creationPatch(body.object),
     object: body.object,
+    ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
   };
 }
 

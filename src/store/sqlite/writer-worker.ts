@@ -54,8 +54,9 @@ try {
 
 const insertEvent = db.prepare(`
   INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
-    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary,
+    denied_by)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const addActivity = db.prepare(`
   INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
   ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = changes + excluded.changes`);
@@ -115,6 +116,7 @@ function append(rows: EventRow[]): number {
         row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
         row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
         row.fieldManager, zstdCompressSync(row.body, compressOptions), CURRENT_BODY_DICTIONARY,
+        row.deniedBy,
       );
       const hour = Math.floor(row.timeMs / HOUR_MS);
       const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;
