@@ -21,6 +21,8 @@ export interface LogistisOptions {
   dataDir?: string;
   /** Register the APIService too (default true). */
   aggregated?: boolean;
+  /** Install the Lock CRD and its RBAC (deploy/crd, deploy/rbac/logistis-locks.yaml) and serve with --locks. */
+  locks?: boolean;
 }
 
 export interface Logistis {
@@ -53,6 +55,12 @@ async function serverIdentityKubeconfig(cp: ControlPlane, dir: string): Promise<
   return path;
 }
 
+/** The Lock CRD (established) and the server's RBAC for it. */
+export async function installLocks(cp: ControlPlane): Promise<void> {
+  await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/crd/locks.logistis.io.yaml'), '-f', join(ROOT, 'deploy/rbac/logistis-locks.yaml')]);
+  await cp.kubectl('admin', ['wait', '--for=condition=Established', '--timeout=30s', 'crd/locks.logistis.io']);
+}
+
 export async function startLogistis(cp: ControlPlane, options: LogistisOptions = {}): Promise<Logistis> {
   const dataDir = options.dataDir ?? join(cp.dir, 'logistis');
   mkdirSync(dataDir, { recursive: true });
@@ -61,6 +69,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     name: 'logistis-serving', commonName: 'logistis', dnsNames: [`${LOGISTIS_SERVICE}.${LOGISTIS_NAMESPACE}.svc`],
   });
   const kubeconfig = await serverIdentityKubeconfig(cp, dataDir);
+  if (options.locks) await installLocks(cp);
   const port = (await freePorts(1))[0]!;
   const dbPath = join(dataDir, 'events.db');
   let child: ChildProcess | null = null;
@@ -69,7 +78,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const args = [
     join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
-    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.args ?? []),
+    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []), ...(options.args ?? []),
   ];
   const get = (path: string, headers: Record<string, string>, timeout: number) => new Promise<{ status: number; body: string; json(): unknown }>((resolveGet, reject) => {
     const request = httpsGet({ host: '127.0.0.1', port, path, ca: ca.certPem, headers, timeout }, (response) => {
