@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import type { ChangeEvent } from '../../src/event.ts';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/', import.meta.url));
 
 const REASON = 'release freeze until 18:00 UTC (ask #platform)';
 
@@ -107,6 +110,30 @@ describe('Locks through the real API server', () => {
     }, { timeoutMs: 10_000, message: 'bob should be denied' });
     const admin = await cp.kubectl('admin', ['delete', 'lock', name], { allowFailure: true });
     assert.equal(admin.code, 0, admin.stderr);
+  });
+
+  it('kubectl blame lock, locks and unlock', async () => {
+    const ns = await cp.createNamespace('plugin');
+    await cp.grant('bob', 'edit', ns);
+    const blame = (user: string, args: string[]) =>
+      cp.kubectl(user, ['blame', ...args], { env: { PATH: `${BIN}:${process.env['PATH'] ?? ''}`, COLUMNS: '200' }, allowFailure: true });
+    const created = await blame('admin', ['lock', ns, '--group', 'ops', '--reason', 'plugin freeze', '--for', '2h', '--name', `plugin-${ns}`]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, new RegExp(`lock.logistis.io/plugin-${ns} created`));
+    await waitFor(async () => /locked by Lock .*plugin freeze/.test((await apply('bob', ns, 'c', 'v1')).stderr), { timeoutMs: 10_000, message: 'the plugin Lock did not apply' });
+    const listed = await blame('admin', ['locks']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`plugin-${ns}\\s+ns ${ns}\\s+groups ops`));
+    assert.match(listed.stdout, /plugin freeze/);
+    const noReason = await blame('admin', ['lock', ns, '--group', 'ops']);
+    assert.equal(noReason.code, 2);
+    assert.match(noReason.stderr, /--reason is required/);
+    const forbidden = await blame('alice', ['lock', ns, '--group', 'ops', '--reason', 'x']);
+    assert.equal(forbidden.code, 1);
+    assert.match(forbidden.stderr, /logistis-lock-admin/);
+    assert.equal((await blame('admin', ['unlock', `plugin-${ns}`])).code, 0);
+    const missing = await blame('admin', ['unlock', `plugin-${ns}`]);
+    assert.match(missing.stderr, /no Lock "plugin-/);
   });
 
   it('a malformed Lock is rejected by the schema, or ignored with the reason in its status', async () => {
