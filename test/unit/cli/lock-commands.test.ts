@@ -48,3 +48,18 @@ describe('kubectl blame lock', () => {
     assert.deepEqual(parse(['locks', '-o', 'yaml']), { command: 'locks', connection: {}, output: 'yaml' });
   });
 });
+
+describe('a denied attempt in the history table', () => {
+  it('is marked with the Lock that denied it', async () => {
+    const { renderHistoryTable } = await import('../../../src/format/views.ts');
+    const event = {
+      id: '7', time: '2026-06-12T10:00:00.000Z', requestUid: 'u', operation: 'UPDATE' as const,
+      user: { username: 'bob', uid: '', groups: ['ops'], extra: {} }, group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps',
+      subresource: '', namespace: 'prod', name: 'c', objectUid: '', fieldManager: '', patch: [{ op: 'replace' as const, path: '/data/v', value: '2' }],
+      object: { data: { v: '2' } }, deniedBy: 'freeze-prod',
+    };
+    const text = renderHistoryTable([event], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n');
+    assert.match(text, /denied: freeze-prod/);
+    assert.doesNotMatch(renderHistoryTable([{ ...event, deniedBy: undefined }], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n'), /denied/);
+  });
+});
