@@ -40,6 +40,11 @@ export interface ChangeEvent {
   patch: PatchOperation[];
   /** The normalised, redacted object after the change; for DELETE, the deleted object. */
   object: JsonObject;
+  /**
+   * Set when a Lock denied the request: the Lock's name. The change never happened; `patch` and `object` are
+   * what was attempted.
+   */
+  deniedBy?: string;
 }
 
 /** An event before the store gave it an id. */

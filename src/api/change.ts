@@ -30,6 +30,8 @@ export interface Change {
   fieldManager: string;
   patch: PatchOperation[];
   object: JsonObject;
+  /** The Lock that denied this attempt (the change did not happen); absent for changes that were made. */
+  deniedBy?: string;
 }
 
 export interface ChangeList {
@@ -59,6 +61,7 @@ export function toChange(event: ChangeEvent): Change {
     fieldManager: event.fieldManager,
     patch: event.patch,
     object: event.object,
+    ...(event.deniedBy ? { deniedBy: event.deniedBy } : {}),
   };
 }
 
@@ -80,5 +83,6 @@ export function fromChange(change: Change): ChangeEvent {
     fieldManager: change.fieldManager,
     patch: change.patch,
     object: change.object,
+    ...(change.deniedBy ? { deniedBy: change.deniedBy } : {}),
   };
 }

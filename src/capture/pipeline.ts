@@ -1,11 +1,12 @@
 // The capture path: parse → decide → record. Our own failure never blocks the cluster: whatever goes wrong
 // after the review is parsed, the request is allowed, and the failure is logged and counted. Every change
 // that is allowed but ends unrecorded counts once in `eventsLost`, by reason, including a commit that
-// finishes after the commit timeout and then fails.
+// finishes after the commit timeout and then fails. A matching Lock is the one reason to deny.
 import { buildAdmissionResponse, parseAdmissionReview, type AdmissionRequest } from '../admission/review.ts';
 import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
+import type { LockDecision } from '../locks/match.ts';
 import { decideByRules, type RuleDecisionHooks } from '../rules/decide.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 
@@ -17,6 +18,7 @@ export interface CaptureMetrics {
   eventsLost: { inc(labels: { reason: LostReason }): void };
   ruleSkips: { inc(labels: { rule: string }): void };
   ruleErrors: { inc(labels: { rule: string }): void };
+  denials: { inc(labels: { lock: string }): void };
 }
 
 /** Where capture logs; pino's (and Fastify's) logger fits it. */
@@ -47,6 +49,8 @@ export interface CaptureDependencies {
   /** Capture rules (presets and the user's); without them every change is recorded. */
   rules?: RuleSet;
   now?: () => Date;
+  /** Does a Lock deny this request? Asked before anything decides whether to record it. Pure over a cache. */
+  checkLocks?: (request: AdmissionRequest) => LockDecision;
 }
 
 class CommitTimeout extends Error {
@@ -93,14 +97,22 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       const { request } = review;
       let result = 'recorded';
       let write: Promise<void> | undefined;
+      let denial: LockDecision = { denied: false };
       try {
+        denial = deps.checkLocks?.(request) ?? denial;
+        if (denial.denied) metrics.denials.inc({ lock: denial.lock });
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
-        const decision = (deps.rules && decideByRules(deps.rules, request, now(), ruleHooks)) || decideCapture(request, deps.settings, now(), parentKind);
+        // A denied attempt is recorded even when it would change nothing, and whatever the capture rules say:
+        // who tried is the point.
+        const settings = denial.denied ? { ...deps.settings, recordUnchanged: true } : deps.settings;
+        const decision = (!denial.denied && deps.rules && decideByRules(deps.rules, request, now(), ruleHooks))
+          || decideCapture(request, settings, now(), parentKind);
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {
-          write = deps.store.append([decision.event]);
+          const event = denial.denied ? { ...decision.event, deniedBy: denial.lock } : decision.event;
+          write = deps.store.append([event]);
           await withTimeout(write, deps.commitTimeoutMs);
         }
       } catch (error) {
@@ -124,6 +136,7 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       }
       metrics.captures.inc({ operation: request.operation, result });
       metrics.captureDuration.observe({ result }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (denial.denied) return buildAdmissionResponse(review.apiVersion, request.uid, { allowed: false, message: denial.message });
       return buildAdmissionResponse(review.apiVersion, request.uid, { allowed: true });
     },
   };

@@ -5,6 +5,7 @@ import { BlameError, EXIT_FAILURE } from './blame/errors.ts';
 import { openSession } from './blame/kube-client.ts';
 import { commandName, parseArguments } from './blame/options.ts';
 import { runBlame } from './blame/run.ts';
+import { LOCK_COMMANDS, parseLockCommand, runLockCommand } from './blame/lock-commands.ts';
 import { outputWidth, useColour } from './blame/terminal.ts';
 
 const cmd = commandName(process.env);
@@ -17,7 +18,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 try {
   const now = Date.now();
-  const request = parseArguments(process.argv.slice(2), { env: process.env, now, writeOut: (text) => process.stdout.write(text) });
+  const argv = process.argv.slice(2);
+  const lockRequest = (LOCK_COMMANDS as readonly string[]).includes(argv[0] ?? '') ? parseLockCommand(argv, (text) => process.stdout.write(text)) : undefined;
+  if (lockRequest) await runLockCommand(lockRequest, openSession(lockRequest.connection), (line) => process.stdout.write(`${line}\n`), now);
+  const request = lockRequest !== undefined ? null : parseArguments(process.argv.slice(2), { env: process.env, now, writeOut: (text) => process.stdout.write(text) });
   if (request !== null) {
     const facts = { env: process.env, isTTY: process.stdout.isTTY === true, columns: process.stdout.columns };
     const out: string[] = [];

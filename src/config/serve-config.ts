@@ -37,6 +37,7 @@ export interface ServeConfig {
   rules: string;
   capturePresets: PresetName[];
   lastApplied: LastAppliedMode;
+  locks: boolean;
   logLevel: string;
 }
 
@@ -110,6 +111,7 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'rules', description: 'YAML file of capture rules (include/exclude, first match wins) and per-kind ignorePaths; see docs/capture-rules.md' },
   { key: 'capturePresets', description: `built-in capture rules switched on: comma list of ${PRESET_NAMES.join(', ')}, or none`, defaultValue: DEFAULT_PRESETS.join(',') },
   { key: 'lastApplied', description: `the kubectl last-applied-configuration annotation: ${LAST_APPLIED_MODES.join(', ')} (fold: one short digest)`, defaultValue: 'fold' },
+  { key: 'locks', description: 'enforce Locks (locks.logistis.io): watch them with --kubeconfig and deny matching requests', boolean: true },
   { key: 'logLevel', description: 'fatal, error, warn, info, debug or trace', defaultValue: 'info' },
 ];
 
@@ -238,6 +240,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   }
   const lastApplied = required('lastApplied');
   if (!(LAST_APPLIED_MODES as readonly string[]).includes(lastApplied)) fail('lastApplied', `must be one of ${LAST_APPLIED_MODES.join(', ')}, got "${lastApplied}"`);
+  const locksText = text('locks') ?? 'false';
+  if (!['true', 'false'].includes(locksText)) fail('locks', `must be true or false, got "${locksText}"`);
   const logLevel = required('logLevel');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) fail('logLevel', `unknown level "${logLevel}"`);
   const tlsCertFile = required('tlsCertFile');
@@ -277,6 +281,7 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     rules: text('rules') ?? '',
     capturePresets,
     lastApplied: lastApplied as LastAppliedMode,
+    locks: locksText === 'true',
     logLevel,
   };
 }

@@ -57,7 +57,8 @@ export function renderHistoryTable(events: readonly ChangeEvent[], options: Hist
     const patch = describeChange(event, previous, { colours: c, maxValueWidth });
     return [
       c.key(eventKey(event)),
-      paintOperation(event, c),
+      // A denied attempt never happened: say so, and which Lock denied it.
+      event.deniedBy ? [paintOperation(event, c), c.dim(`denied: ${printable(event.deniedBy)}`)] : paintOperation(event, c),
       c.user(printable(event.user.username)),
       ...(wide ? [event.user.groups.length > 0 ? event.user.groups.map(printable) : ['<none>'], printable(event.fieldManager) || '<none>'] : []),
       c.time(wide ? timestamp(event.time) : relativeTime(event.time, options.now)),

@@ -16,6 +16,7 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serv
 import { registerHealthRoutes } from './routes/health.ts';
 import { aggregatedRoutes } from './routes/aggregated.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
+import type { LockWatcher } from '../locks/watcher.ts';
 
 export interface AppConfig {
   store: EventStore;
@@ -30,6 +31,8 @@ export interface AppConfig {
   rules?: RuleSet;
   /** Who may read; open (auth none) when absent. */
   readAccess?: ReadAccess;
+  /** Enforces Locks when given (serve --locks). */
+  locks?: LockWatcher;
   /** HTTPS key and certificate; without them the app serves plain HTTP (tests). */
   tls?: SecureContextOptions;
   /** Who may call /capture; anyone when absent (then the server logs a warning). */
@@ -65,6 +68,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
   const pipeline = createCapturePipeline({
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
     kinds: config.resourceKinds, rules: config.rules,
+    ...(config.locks ? { checkLocks: config.locks.check.bind(config.locks) } : {}),
   });
   registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
@@ -73,6 +77,6 @@ export function buildApp(config: AppConfig): FastifyInstance {
   app.addHook('onClose', () => reads.close());
   void app.register(apiRoutes, { reads, access });
   void app.register(aggregatedRoutes, { reads, access });
-  registerHealthRoutes(app, config.store, config.metrics, access);
+  registerHealthRoutes(app, config.store, config.metrics, access, config.locks);
   return app;
 }

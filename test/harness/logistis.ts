@@ -31,6 +31,8 @@ export interface LogistisOptions {
    * set-up); false leaves /capture open.
    */
   captureClientCertificate?: boolean;
+  /** Install the Lock CRD and its RBAC (deploy/crd, deploy/rbac/logistis-locks.yaml) and serve with --locks. */
+  locks?: boolean;
 }
 
 export interface Logistis {
@@ -67,6 +69,12 @@ async function serverIdentityKubeconfig(cp: ControlPlane, dir: string, serverRba
   return path;
 }
 
+/** The Lock CRD (established) and the server's RBAC for it. */
+export async function installLocks(cp: ControlPlane): Promise<void> {
+  await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/crd/locks.logistis.io.yaml'), '-f', join(ROOT, 'deploy/rbac/logistis-locks.yaml')]);
+  await cp.kubectl('admin', ['wait', '--for=condition=Established', '--timeout=30s', 'crd/locks.logistis.io']);
+}
+
 export async function startLogistis(cp: ControlPlane, options: LogistisOptions = {}): Promise<Logistis> {
   const dataDir = options.dataDir ?? join(cp.dir, 'logistis');
   mkdirSync(dataDir, { recursive: true });
@@ -75,6 +83,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     name: 'logistis-serving', commonName: 'logistis', dnsNames: [`${LOGISTIS_SERVICE}.${LOGISTIS_NAMESPACE}.svc`],
   });
   const kubeconfig = await serverIdentityKubeconfig(cp, dataDir, options.serverRbac);
+  if (options.locks) await installLocks(cp);
   const port = (await freePorts(1))[0]!;
   const dbPath = join(dataDir, 'events.db');
   let child: ChildProcess | null = null;
@@ -83,7 +92,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const args = [
     join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
-    '--auth', 'kubernetes', '--kubeconfig', kubeconfig,
+    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []),
     ...(options.captureClientCertificate === false ? [] : ['--capture-client-ca-file', cp.webhookClientCaPath, '--capture-allowed-names', WEBHOOK_CLIENT_NAME]),
     ...(options.args ?? []),
   ];

@@ -15,6 +15,7 @@ import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
+import { LockWatcher } from '../../locks/watcher.ts';
 import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
 import { RuleCompileError } from '../../rules/cel.ts';
 import { loadRuleSet, type RuleSet } from '../../rules/rule-set.ts';
@@ -103,8 +104,10 @@ export async function serve(config: ServeConfig): Promise<void> {
     // theirs, bearer-token readers have none. Which CA signed it is checked per purpose (auth/client-certificate.ts).
     ? { ...tls, ca: clientCas, requestCert: true, rejectUnauthorized: false }
     : tls;
+  const locks = config.locks ? new LockWatcher({ kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), log: logger }) : undefined;
+  locks?.start();
   const app = buildApp({
-    store, metrics, logger, tls: https, readAccess, resourceKinds, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
+    store, metrics, logger, tls: https, readAccess, resourceKinds, locks, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     // Without the no-op-updates preset, no-op updates are recorded too.
     rules, capture: { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') },
     captureCallers: captureCallers.policy, limits: config.limits,
@@ -148,6 +151,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     stopWatching();
     try {
       metricsServer?.close();
+      await locks?.stop();
       await app.close();
       await store.close();
       logger.info('stopped cleanly');

@@ -3,14 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import type { EventStore } from '../../store/types.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ReadAccess } from '../auth/read-access.ts';
+import type { LockWatcher } from '../../locks/watcher.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics, access: ReadAccess): void {
+export function registerHealthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics, access: ReadAccess, locks?: LockWatcher): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (request, reply) => {
     try {
       await store.ping();
-      return { status: 'ready' };
+      // Reported, not required: while the Lock watch fails, capture goes on and the last known Locks apply.
+      return { status: 'ready', ...(locks ? { locks: locks.health() } : {}) };
     } catch (error) {
       const reason = (error as Error).message;
       request.log.warn({ reason }, 'not ready: the store cannot take a write');

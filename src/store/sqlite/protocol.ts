@@ -16,6 +16,8 @@ export interface EventRow {
   name: string;
   objectUid: string;
   fieldManager: string;
+  /** The Lock that denied the attempt; '' for a change that was allowed. */
+  deniedBy: string;
   /** JSON {"patch", "object"}; the worker compresses it. */
   body: string;
 }
@@ -23,6 +25,7 @@ export interface EventRow {
 const ROW_FIELDS = [
   'timeMs', 'requestUid', 'operation', 'username', 'userUid', 'userGroups', 'userExtra', 'group', 'version', 'kind',
   'resource', 'subresource', 'namespace', 'name', 'objectUid', 'fieldManager',
+  'deniedBy',
 ] as const;
 
 /**

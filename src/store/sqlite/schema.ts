@@ -67,7 +67,12 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       DELETE FROM activity WHERE changes <= 0;
       DELETE FROM events WHERE id IN (SELECT id FROM duplicate_events);
       DROP TABLE duplicate_events;
-      CREATE UNIQUE INDEX events_by_request_uid ON events (request_uid);
+        CREATE UNIQUE INDEX events_by_request_uid ON events (request_uid);
     `,
+  },
+  {
+    version: 4,
+    description: 'attempts denied by a Lock: the Lock\'s name, empty for changes that were allowed',
+    sql: "ALTER TABLE events ADD COLUMN denied_by TEXT NOT NULL DEFAULT '';",
   },
 ];

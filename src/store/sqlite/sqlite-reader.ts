@@ -28,6 +28,7 @@ interface SqlRow {
   field_manager: string;
   body: Uint8Array;
   body_dictionary: number;
+  denied_by: string;
 }
 
 function fromRow(row: SqlRow, text: string): ChangeEvent {
@@ -54,6 +55,7 @@ function fromRow(row: SqlRow, text: string): ChangeEvent {
     fieldManager: row.field_manager,
     patch: body.patch ?? creationPatch(body.object),
     object: body.object,
+    ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
   };
 }
 

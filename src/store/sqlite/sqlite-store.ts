@@ -46,6 +46,7 @@ function toRow(event: NewChangeEvent): EventRow {
     name: event.name,
     objectUid: event.objectUid,
     fieldManager: event.fieldManager,
+    deniedBy: event.deniedBy ?? '',
     // A CREATE's patch is derivable from its object (creationPatch): store the object alone.
     body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
   };

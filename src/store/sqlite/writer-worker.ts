@@ -55,8 +55,9 @@ try {
 // A retried review (same request uid) is stored once; the retry is acknowledged like the first.
 const insertEvent = db.prepare(`
   INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
-    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary,
+    denied_by)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (request_uid) DO NOTHING`);
 const addActivity = db.prepare(`
   INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
@@ -109,7 +110,7 @@ function append(rows: EventRow[]): number {
       const inserted = insertEvent.run(
         row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
         row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
-        row.fieldManager, encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY,
+        row.fieldManager, encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY, row.deniedBy,
       ).changes;
       if (inserted === 0) continue;
       const hour = Math.floor(row.timeMs / HOUR_MS);

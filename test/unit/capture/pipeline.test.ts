@@ -17,7 +17,7 @@ function recorder() {
   const metrics: CaptureMetrics = {
     captures: { inc: inc('captures') }, captureDuration: { observe: () => undefined },
     storeErrors: { inc: inc('storeErrors') }, eventsLost: { inc: inc('eventsLost') },
-    ruleSkips: { inc: inc('ruleSkips') }, ruleErrors: { inc: inc('ruleErrors') },
+    ruleSkips: { inc: inc('ruleSkips') }, ruleErrors: { inc: inc('ruleErrors') }, denials: { inc: inc('denials') },
   };
   const lines: { fields: object; message: string }[] = [];
   const log: CaptureLogger = { error: (fields, message) => lines.push({ fields, message }), warn: (fields, message) => lines.push({ fields, message }) };

@@ -1,0 +1,34 @@
+// What a Lock's status should say: Active, Expired, or Ignored with the reason. Pure.
+import { isObject } from '../event.ts';
+import type { ParsedLock } from './lock.ts';
+import { isActive } from './match.ts';
+
+export type LockPhase = 'Active' | 'Expired' | 'Ignored';
+
+export interface LockStatus {
+  phase: LockPhase;
+  message: string;
+  observedGeneration: number;
+  lastTransitionTime: string;
+}
+
+export function desiredPhase(parsed: ParsedLock, now: number): { phase: LockPhase; message: string } {
+  if (!parsed.ok) return { phase: 'Ignored', message: `ignored by logistis: ${parsed.problem}` };
+  if (!isActive(parsed.lock, now)) return { phase: 'Expired', message: `expired at ${new Date(parsed.lock.expiresAt!).toISOString()}` };
+  return { phase: 'Active', message: 'enforced by logistis' };
+}
+
+/** The status to write, or null when the object's status already says it. */
+export function statusUpdate(parsed: ParsedLock, current: unknown, now: number): LockStatus | null {
+  const { phase, message } = desiredPhase(parsed, now);
+  const generation = parsed.ok ? parsed.lock.generation : parsed.generation;
+  const existing = isObject(current) ? current : {};
+  if (existing['phase'] === phase && existing['message'] === message && existing['observedGeneration'] === generation) return null;
+  const transitioned = existing['phase'] !== phase || typeof existing['lastTransitionTime'] !== 'string';
+  return {
+    phase,
+    message,
+    observedGeneration: generation,
+    lastTransitionTime: transitioned ? new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') : (existing['lastTransitionTime'] as string),
+  };
+}

@@ -1,0 +1,167 @@
+// Locks end to end, through a real kube-apiserver and real kubectl: a Lock on a namespace for a group denies its
+// members' writes with the Lock's reason, spares others and the except group, ends at its expiry, leaves the
+// denied attempt in the history, never stops an admin from deleting it, and a malformed Lock is rejected by the
+// schema or reported in its status.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import type { ChangeEvent } from '../../src/event.ts';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/', import.meta.url));
+
+const REASON = 'release freeze until 18:00 UTC (ask #platform)';
+
+describe('Locks through the real API server', () => {
+  let cp: ControlPlane;
+  let logistis: Logistis;
+  before(async () => {
+    cp = await startControlPlane({ users: [{ name: 'carol', groups: ['ops', 'break-glass'] }] });
+    logistis = await startLogistis(cp, { locks: true, aggregated: false });
+  });
+  after(async () => {
+    await logistis?.stop();
+    await cp?.stop();
+  });
+
+  const configMap = (ns: string, name: string, value: string) =>
+    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { value } });
+  const apply = (user: string, ns: string, name: string, value: string, extra: string[] = []) =>
+    cp.kubectl(user, ['apply', '-f', '-', ...extra], { input: configMap(ns, name, value), allowFailure: true });
+  const createLock = (lock: object) => cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'logistis.io/v1alpha1', kind: 'Lock', ...lock }), allowFailure: true });
+  const lockStatus = async (name: string) =>
+    JSON.parse((await cp.kubectl('admin', ['get', 'lock', name, '-o', 'jsonpath={.status}'])).stdout || '{}') as { phase?: string; message?: string };
+  const events = async (ns: string): Promise<ChangeEvent[]> => {
+    const response = await logistis.api('admin', `/api/v1/events?namespace=${ns}&limit=1000`);
+    assert.equal(response.status, 200, response.body);
+    return (response.json() as { items: ChangeEvent[] }).items;
+  };
+
+  it('denies the locked group with the reason, spares others and the except group, and keeps the attempt', async () => {
+    const ns = await cp.createNamespace('prod');
+    for (const user of ['alice', 'bob', 'carol']) await cp.grant(user, 'edit', ns);
+    assert.equal((await apply('bob', ns, 'settings', 'v1')).code, 0, 'before the Lock bob may write');
+
+    const name = `freeze-${ns}`;
+    const created = Date.now();
+    const lock = await createLock({
+      metadata: { name },
+      spec: { target: { namespaces: [ns] }, subjects: { groups: ['ops'] }, except: { groups: ['break-glass'] }, reason: REASON },
+    });
+    assert.equal(lock.code, 0, lock.stderr);
+    // Created while logistis runs: the watch brings it in within seconds.
+    const denied = await waitFor(async () => {
+      const result = await apply('bob', ns, 'settings', 'v2');
+      return result.code !== 0 ? result : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200, message: 'the new Lock did not take effect' });
+    const tookMs = Date.now() - created;
+    assert.ok(tookMs < 10_000, `took ${tookMs} ms`);
+    assert.match(denied.stderr, new RegExp(`admission webhook "capture.logistis.io" denied the request: locked by Lock "${name}": ${REASON.replace(/[()]/g, '\\$&')}`));
+
+    assert.equal((await apply('alice', ns, 'settings', 'v3')).code, 0, 'alice is not in ops');
+    const carol = await apply('carol', ns, 'settings', 'v4');
+    assert.equal(carol.code, 0, `carol is in the except group: ${carol.stderr}`);
+
+    const dryRun = await apply('bob', ns, 'settings', 'v5', ['--dry-run=server']);
+    assert.notEqual(dryRun.code, 0, 'a dry run is denied the same way');
+    assert.match(dryRun.stderr, /locked by Lock/);
+
+    const history = (await events(ns)).filter((event) => event.kind === 'ConfigMap' && event.name === 'settings').reverse();
+    assert.deepEqual(
+      history.map((event) => [event.user.username, event.deniedBy ?? '', (event.object['data'] as { value: string }).value]),
+      [['bob', '', 'v1'], ['bob', name, 'v2'], ['alice', '', 'v3'], ['carol', '', 'v4']],
+      'the denied attempt is recorded with the Lock; the dry run is not',
+    );
+    const live = (await cp.kubectl('admin', ['-n', ns, 'get', 'configmap', 'settings', '-o', 'jsonpath={.data.value}'])).stdout;
+    assert.equal(live, 'v4');
+
+    await waitFor(async () => (await lockStatus(name)).phase === 'Active', { timeoutMs: 10_000, message: 'status Active' });
+    const ready = (await logistis.api('admin', '/readyz')).json() as { locks: { active: number; watch: { state: string } } };
+    assert.ok(ready.locks.active >= 1);
+    assert.equal(ready.locks.watch.state, 'synced');
+    assert.match((await logistis.api('admin', '/metrics')).body, new RegExp(`logistis_denials_total\\{lock="${name}"\\} 2`));
+
+    assert.equal((await cp.kubectl('admin', ['delete', 'lock', name])).code, 0);
+    await waitFor(async () => (await apply('bob', ns, 'settings', 'v6')).code === 0, { timeoutMs: 10_000, message: 'bob may write after the Lock is deleted' });
+  });
+
+  it('stops applying at its expiry', async () => {
+    const ns = await cp.createNamespace('expiry');
+    await cp.grant('bob', 'edit', ns);
+    const name = `short-${ns}`;
+    const expires = new Date(Date.now() + 6_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    assert.equal((await createLock({ metadata: { name }, spec: { target: { namespaces: [ns] }, subjects: { users: ['bob'] }, expires, reason: 'maintenance' } })).code, 0);
+    await waitFor(async () => (await apply('bob', ns, 'c', 'during')).code !== 0, { timeoutMs: 5_000, message: 'the Lock did not apply' });
+    await waitFor(async () => (await apply('bob', ns, 'c', 'after')).code === 0, { timeoutMs: 15_000, message: 'bob still denied after the expiry' });
+    assert.ok(Date.now() >= Date.parse(expires), 'allowed only after the expiry');
+  });
+
+  it('never locks an admin out of deleting a Lock, even one that covers Locks', async () => {
+    const name = 'lock-the-locks';
+    await cp.grant('bob', 'logistis-lock-admin');
+    assert.equal((await createLock({
+      metadata: { name },
+      spec: { target: { resources: [{ group: 'logistis.io', resource: 'locks' }] }, subjects: { groups: ['system:authenticated'] }, reason: 'locks are frozen' },
+    })).code, 0);
+    await waitFor(async () => {
+      const result = await cp.kubectl('bob', ['delete', 'lock', name], { allowFailure: true });
+      return result.code !== 0 && /locked by Lock "lock-the-locks"/.test(result.stderr);
+    }, { timeoutMs: 10_000, message: 'bob should be denied' });
+    const admin = await cp.kubectl('admin', ['delete', 'lock', name], { allowFailure: true });
+    assert.equal(admin.code, 0, admin.stderr);
+  });
+
+  it('kubectl blame lock, locks and unlock', async () => {
+    const ns = await cp.createNamespace('plugin');
+    await cp.grant('bob', 'edit', ns);
+    const blame = (user: string, args: string[]) =>
+      cp.kubectl(user, ['blame', ...args], { env: { PATH: `${BIN}:${process.env['PATH'] ?? ''}`, COLUMNS: '200' }, allowFailure: true });
+    const created = await blame('admin', ['lock', ns, '--group', 'ops', '--reason', 'plugin freeze', '--for', '2h', '--name', `plugin-${ns}`]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, new RegExp(`lock.logistis.io/plugin-${ns} created`));
+    await waitFor(async () => /locked by Lock .*plugin freeze/.test((await apply('bob', ns, 'c', 'v1')).stderr), { timeoutMs: 10_000, message: 'the plugin Lock did not apply' });
+    const listed = await blame('admin', ['locks']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`plugin-${ns}\\s+ns ${ns}\\s+groups ops`));
+    assert.match(listed.stdout, /plugin freeze/);
+    const noReason = await blame('admin', ['lock', ns, '--group', 'ops']);
+    assert.equal(noReason.code, 2);
+    assert.match(noReason.stderr, /--reason is required/);
+    const forbidden = await blame('alice', ['lock', ns, '--group', 'ops', '--reason', 'x']);
+    assert.equal(forbidden.code, 1);
+    assert.match(forbidden.stderr, /logistis-lock-admin/);
+    assert.equal((await blame('admin', ['unlock', `plugin-${ns}`])).code, 0);
+    const missing = await blame('admin', ['unlock', `plugin-${ns}`]);
+    assert.match(missing.stderr, /no Lock "plugin-/);
+  });
+
+  it('a malformed Lock is rejected by the schema, or ignored with the reason in its status', async () => {
+    const noReason = await createLock({ metadata: { name: 'no-reason' }, spec: { subjects: { users: ['bob'] } } });
+    assert.notEqual(noReason.code, 0);
+    assert.match(noReason.stderr, /spec\.reason: Required/);
+    const nobody = await createLock({ metadata: { name: 'nobody' }, spec: { subjects: {}, reason: 'x' } });
+    assert.notEqual(nobody.code, 0);
+    assert.match(nobody.stderr, /name at least one user, group or service account/);
+    const badOperation = await createLock({ metadata: { name: 'bad-op' }, spec: { subjects: { users: ['bob'] }, target: { operations: ['PATCH'] }, reason: 'x' } });
+    assert.notEqual(badOperation.code, 0);
+    assert.match(badOperation.stderr, /Unsupported value: "PATCH"/);
+
+    // Label selector semantics are beyond the schema (as for Kubernetes' own selectors): the server reports them.
+    const ns = await cp.createNamespace('malformed');
+    await cp.grant('bob', 'edit', ns);
+    const name = `bad-selector-${ns}`;
+    assert.equal((await createLock({
+      metadata: { name },
+      spec: { target: { namespaces: [ns], selector: { matchExpressions: [{ key: 'tier', operator: 'In' }] } }, subjects: { users: ['bob'] }, reason: 'x' },
+    })).code, 0);
+    const status = await waitFor(async () => {
+      const current = await lockStatus(name);
+      return current.phase === 'Ignored' ? current : undefined;
+    }, { timeoutMs: 10_000, message: 'the malformed Lock was not reported in its status' });
+    assert.match(status.message!, /operator In needs at least one value/);
+    assert.equal((await apply('bob', ns, 'c', 'v1')).code, 0, 'an ignored Lock denies nothing, and capture goes on');
+    assert.ok((await events(ns)).some((event) => event.name === 'c' && event.user.username === 'bob'));
+    await cp.kubectl('admin', ['delete', 'lock', name]);
+  });
+});
