@@ -7,7 +7,7 @@ import type { BlameAuthor, BlameResult } from '../api/blame.ts';
 import { isObject, type ChangeEvent, type JsonObject, type PatchOperation } from '../event.ts';
 import { toYaml, YAML_OPTIONS } from '../format/yaml.ts';
 import { arrayIndex, formatPointer, parsePointer } from '../history/pointer.ts';
-import { chronologicalOrder } from '../history/walk.ts';
+import { changedState, chronologicalOrder } from '../history/walk.ts';
 import { fieldOwner, managedFieldsOf } from './managed-fields.ts';
 
 /** Fields never shown in a blame: noise no human changed, as normalising removes it from events. */
@@ -294,7 +294,8 @@ export function linePaths(text: string): string[][] {
  * `current` must be normalised and redacted like the recorded objects (a Secret's data as
  * fingerprints), or every value that differs from the history counts as changed outside it.
  */
-export function blameObject(history: readonly ChangeEvent[], current?: JsonObject, options: BlameOptions = {}): BlameResult {
+export function blameObject(recorded: readonly ChangeEvent[], current?: JsonObject, options: BlameOptions = {}): BlameResult {
+  const history = recorded.filter(changedState);
   const hidden = options.hidden ?? BLAME_HIDDEN_PATHS;
   const order = chronologicalOrder(history);
   const newest = order.length > 0 ? history[order[order.length - 1]!] : undefined;

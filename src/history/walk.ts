@@ -8,6 +8,14 @@ export function objectKeyOf(event: Pick<ChangeEvent, 'group' | 'kind' | 'namespa
   return JSON.stringify([event.group, event.kind, event.namespace, event.name]);
 }
 
+/**
+ * Whether an event changed the object: an attempt a Lock denied, or a pod exec/attach/port-forward (CONNECT),
+ * is shown in the history but never becomes the object's state.
+ */
+export function changedState(event: Pick<ChangeEvent, 'operation' | 'deniedBy'>): boolean {
+  return !event.deniedBy && event.operation !== 'CONNECT';
+}
+
 function compareTime(a: string, b: string): number {
   const ta = Date.parse(a);
   const tb = Date.parse(b);
@@ -55,6 +63,7 @@ export function previousObjects(history: readonly ChangeEvent[]): EventWithPrevi
     if (event.operation === 'CREATE') result[i] = { event, previous: {}, known: true };
     else if (before !== undefined) result[i] = { event, previous: before, known: true };
     else result[i] = { event, previous: {}, known: false };
+    if (!changedState(event)) continue;
     if (event.operation === 'DELETE') last.delete(key);
     else last.set(key, event.object);
   }
@@ -70,6 +79,7 @@ export function previousObjects(history: readonly ChangeEvent[]): EventWithPrevi
 export function materializeHistory(events: readonly ChangeEvent[]): ChangeEvent[] {
   let previous: JsonObject | null = null;
   return events.map((event) => {
+    if (!changedState(event)) return event;
     let materialized = event;
     if (event.subresource && event.operation === 'UPDATE' && previous) {
       try {

@@ -4,7 +4,7 @@ import { normaliseObject } from '../../admission/normalise.ts';
 import { isFingerprint, LAST_APPLIED_ANNOTATION } from '../../admission/redact.ts';
 import { isObject, type ChangeEvent, type JsonObject } from '../../event.ts';
 import { eventKey } from '../../format/diff.ts';
-import { chronologicalOrder } from '../../history/walk.ts';
+import { changedState, chronologicalOrder } from '../../history/walk.ts';
 import { BlameError } from './errors.ts';
 
 function metadataOf(obj: JsonObject): JsonObject {
@@ -40,7 +40,8 @@ export type StateAt =
   | { state: 'before-history'; first: ChangeEvent };
 
 /** The object as it was at `atMs`, from its history (any order). */
-export function objectAt(history: readonly ChangeEvent[], atMs: number): StateAt {
+export function objectAt(recorded: readonly ChangeEvent[], atMs: number): StateAt {
+  const history = recorded.filter(changedState);
   const order = chronologicalOrder(history);
   if (order.length === 0) throw new BlameError('no recorded history');
   let found: ChangeEvent | undefined;
@@ -141,7 +142,8 @@ export interface Revert {
  * creation (reverting it is deleting: the message gives the command), for a Secret or any object whose
  * recorded values are redacted, and when the object before the change is not in the history.
  */
-export function revertTo(history: readonly ChangeEvent[], changeId: string): Revert {
+export function revertTo(recorded: readonly ChangeEvent[], changeId: string): Revert {
+  const history = recorded.filter(changedState);
   const ordered = chronologicalOrder(history).map((i) => history[i]!);
   const at = ordered.findIndex((e) => e.id === changeId);
   if (at < 0) {
