@@ -146,7 +146,7 @@ async function main(): Promise<number> {
   const pin = (cpu: number | undefined): string => (cpu === undefined ? '' : `taskset -c ${cpu} `);
   report.commands.push(
     `${pin(serverCpu)}node bench/bare-server.ts --listen 127.0.0.1:PORT --tls-cert-file tls.crt --tls-key-file tls.key`,
-    `${pin(serverCpu)}node ${logistisArgs({ ...env, appRoot: '.' }, 0, 'TMP/events.db').join(' ').replace(':0 ', ':PORT ').replace(env.cert.cert, 'tls.crt').replace(env.cert.key, 'tls.key')}   # dist/ copied into TMP when the run starts`,
+    `${pin(serverCpu)}node ${logistisArgs({ ...env, appRoot: '.' }, 0, 'TMP/events.db').join(' ').replace(':0 ', ':PORT ').replace(env.cert.cert, 'tls.crt').replace(env.cert.key, 'tls.key').replace(`${env.root}/`, '')}   # dist/ copied into TMP when the run starts`,
   );
   if ('bin' in peer) {
     report.commands.push(`${pin(serverCpu)}kube-audit-rest --server-port=PORT --metrics-port=PORT2 --cert-filename=tls.crt --cert-key-filename=tls.key --logger-filename=TMP/kube-audit-rest.log`);

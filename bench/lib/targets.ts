@@ -84,6 +84,9 @@ export function logistisArgs(env: BenchEnv, port: number, dbPath: string): strin
     '--tls-key-file', env.cert.key,
     '--store', `sqlite:${dbPath}`,
     '--auth', 'none',
+    // The default capture presets plus five CEL rules, each evaluated on every review: rules must cost nothing
+    // the capture targets can see.
+    '--rules', join(env.root, 'bench', 'rules.yaml'),
   ];
 }
 

@@ -16,6 +16,7 @@ import type { AccessAttributes, RequestUser } from '../../src/server/auth/types.
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
+import { TRUNCATED_MARKER } from '../../src/admission/depth.ts';
 
 const settings = { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: Buffer.alloc(32, 3), recordUnchanged: false };
 
@@ -97,6 +98,32 @@ describe('keys Kubernetes allows', () => {
     const [event] = (JSON.parse(text) as { items: ChangeEvent[] }).items;
     assert.ok(event);
     assert.ok(event.patch.some((operation) => operation.path === '/data'), 'the creation patch carries the data');
+  });
+});
+
+describe('objects nested deeper than the walk can follow', () => {
+  it('records the change with the too-deep values replaced by a marker, instead of losing it as a store error', async () => {
+    const t = await createTestApp();
+    try {
+      const review = withFreshUid(loadFixture('configmap-create'));
+      const object = review.request['object'] as { metadata: Record<string, unknown> };
+      const name = object.metadata['name'] as string;
+      const namespace = review.request['namespace'] as string;
+      const depth = 5000;
+      const deep = `${'{"a":'.repeat(depth)}"bottom"${'}'.repeat(depth)}`;
+      const body = JSON.stringify(review).replace(/"data":\{[^}]*\}/, `"data":{"kept":"yes"},"spec":${deep}`);
+      const response = await postReview(t.app, body);
+      assert.equal(response.statusCode, 200, response.body);
+      assert.equal((response.json() as { response: { allowed: boolean } }).response.allowed, true);
+      const events = await t.store.history({ group: '', kind: 'ConfigMap', namespace, name });
+      assert.equal(events.length, 1, 'the change is recorded');
+      const stored = JSON.stringify(events[0]!.object);
+      assert.ok(stored.includes('"kept":"yes"'), 'shallower fields are kept');
+      assert.ok(stored.includes(TRUNCATED_MARKER), 'the too-deep value is marked');
+      assert.ok(!stored.includes('bottom'), 'nothing below the limit is stored');
+    } finally {
+      await t.close();
+    }
   });
 });
 

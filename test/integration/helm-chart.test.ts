@@ -109,6 +109,14 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.equal((parseObjects(find(presets, 'ConfigMap', 'logistis')['data']['config.yaml'])[0] as unknown as Json)['capturePresets'], 'nodes,hpa-scale');
   });
 
+  it('locks.enabled turns on --locks with RBAC to watch Locks and write their status; off by default', () => {
+    assert.ok(!container(find(parseObjects(renderChart()), 'StatefulSet'))['args'].includes('--locks'));
+    const objects = parseObjects(renderChart({ set: ['locks.enabled=true'] }));
+    assert.ok(container(find(objects, 'StatefulSet'))['args'].includes('--locks'));
+    const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(':locks')) as unknown as Json;
+    assert.deepEqual(role['rules'].map((rule: Json) => rule['resources'][0]), ['locks', 'locks/status']);
+  });
+
   it('capture.rules becomes a file in the config and is named in --config', () => {
     const objects = parseObjects(renderChart({ set: ['capture.rules=ignore: []'] }));
     const data = find(objects, 'ConfigMap', 'logistis')['data'];
@@ -160,7 +168,9 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
       `${copy} differs from ${original}: cp ${original} deploy/helm/logistis/${copy}`);
     same('deploy/webhook/validating-webhook-configuration.yaml', 'files/validating-webhook-configuration.yaml');
     same('deploy/apiservice/apiservice.yaml', 'files/apiservice.yaml');
-    const userRoles = readdirSync(join(ROOT, 'deploy/rbac')).filter((file) => file !== 'logistis-server.yaml');
+    same('deploy/crd/locks.logistis.io.yaml', 'crds/locks.logistis.io.yaml');
+    // The server's own roles are templates of the chart (rbac.yaml, locks-rbac.yaml); the rest are for people.
+    const userRoles = readdirSync(join(ROOT, 'deploy/rbac')).filter((file) => !['logistis-server.yaml', 'logistis-locks.yaml'].includes(file));
     assert.deepEqual(readdirSync(join(CHART_DIR, 'files/user-roles')).sort(), userRoles.sort());
     for (const file of userRoles) same(`deploy/rbac/${file}`, `files/user-roles/${file}`);
   });
@@ -175,7 +185,7 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     const chart = parseObjects(renderChart());
     const shipped = parseObjects(readFileSync(join(ROOT, 'deploy/rbac/logistis-server.yaml'), 'utf8'));
     assert.deepEqual(bindings(chart), bindings(shipped));
-    assert.deepEqual(chart.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name), ['logistis-viewer']);
+    assert.deepEqual(chart.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name).sort(), ['logistis-metrics-reader', 'logistis-viewer']);
     assert.equal(chart.filter((o) => o.kind === 'Role').length, 0);
   });
 
