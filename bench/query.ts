@@ -18,7 +18,7 @@ import { CoreMeter, CpuMeter, peakRssBytes } from './lib/proc.ts';
 import { BENCH_CACHE } from './lib/tools.ts';
 import type { NewChangeEvent, PatchOperation, JsonObject } from '../src/event.ts';
 
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 const CACHE_MAX_AGE_MS = 7 * 86_400_000;
 const SPAN_MS = 23 * 3_600_000;
 
@@ -180,7 +180,8 @@ export function* generateEvents(settings: Pick<QuerySettings, 'events' | 'object
       const user = USERS[(o * 7 + r) % USERS.length]!;
       yield {
         time: new Date(startMs + Math.floor((produced / settings.events) * SPAN_MS)).toISOString(),
-        requestUid: hexId(r, o),
+        // One uid per admission request: the store keeps a retried request uid once.
+        requestUid: `req-${r}-${o}`,
         operation: r === 0 ? 'CREATE' : 'UPDATE',
         user,
         group: k.group, version: k.version, kind: k.kind, resource: k.resource, subresource: '',
