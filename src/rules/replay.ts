@@ -1,6 +1,8 @@
 // `logistis rules test`: replays AdmissionReviews through a rule set and says, for each, whether it would be
 // recorded and which rule decided. Pure.
 import { parseAdmissionReview } from '../admission/review.ts';
+import type { ChangeEvent } from '../event.ts';
+import { previousObjects } from '../history/walk.ts';
 import type { RuleSet } from './rule-set.ts';
 
 export interface ReplayInput {
@@ -39,6 +41,34 @@ export function replayReviews(rules: RuleSet, inputs: readonly ReplayInput[]): R
       summary: `${request.operation} ${resource} ${target} by ${request.userInfo.username}${request.dryRun ? ' (dry run)' : ''}${failed}`,
     };
   });
+}
+
+/**
+ * Recorded events as the AdmissionReviews that made them, for replaying the store through new rules: the request's
+ * identity, user and kind as recorded, `object` and `oldObject` as stored (normalised and redacted, so an
+ * expression over managedFields or a Secret's values sees what the store kept, not what the API server sent).
+ */
+export function reviewsFromEvents(events: readonly ChangeEvent[]): ReplayInput[] {
+  return previousObjects(events).map(({ event, previous, known }) => ({
+    source: `event ${event.id}`,
+    body: {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: event.requestUid,
+        kind: { group: event.group, version: event.version, kind: event.kind },
+        resource: { group: event.group, version: event.version, resource: event.resource },
+        subResource: event.subresource,
+        name: event.name,
+        namespace: event.namespace,
+        operation: event.operation,
+        userInfo: event.user,
+        object: event.operation === 'DELETE' ? null : event.object,
+        oldObject: event.operation === 'DELETE' ? event.object : event.operation === 'UPDATE' && known ? previous : null,
+        dryRun: false,
+      },
+    },
+  }));
 }
 
 export function formatReplay(lines: readonly ReplayLine[]): string {
