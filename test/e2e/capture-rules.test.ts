@@ -8,6 +8,9 @@ import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import { DEFAULT_PRESETS } from '../../src/rules/presets.ts';
 import type { ChangeEvent } from '../../src/event.ts';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin', import.meta.url));
 
 const CONTROLLER = 'system:serviceaccount:kube-system:replicaset-controller';
 
@@ -63,5 +66,8 @@ describe('capture rules on the real API server', () => {
     assert.equal(exec.subresource, 'exec');
     assert.equal(exec.object['container'], 'app');
     assert.deepEqual(exec.object['command'], ['sh', '-c', 'id']);
+    // And `kubectl blame pod/web` (the plugin, through the aggregated API) shows who ran what.
+    const shown = await cp.kubectl('admin', ['blame', 'pod/web', '-n', ns], { env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, COLUMNS: '200' } });
+    assert.match(shown.stdout, /alice.*exec \["sh","-c","id"\] in app/, shown.stdout);
   });
 });
