@@ -24,30 +24,10 @@ complete() {
     [[ "$(cat "$K8S_STAMP" 2>/dev/null)" == "$RECIPE" ]]
 }
 
-if complete; then
-  echo "$BIN_DIR"
-  exit 0
-fi
-
-command -v go >/dev/null || { log "Go is required (https://go.dev/dl) to build kube-apiserver, kubectl and etcd"; exit 1; }
-mkdir -p "$BIN_DIR"
-
-# One build at a time per cache; whoever waited finds the binaries there.
-exec 9>"$BIN_DIR/.build.lock"
-if ! flock -n 9; then
-  log "another build of the control plane is running; waiting for it"
-  flock 9
-fi
-if complete; then
-  echo "$BIN_DIR"
-  exit 0
-fi
-
-export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
-export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/gomodcache}"
-GO_LANG="$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
-STAGE="$(mktemp -d "$BIN_DIR/.stage.XXXXXX")"
-trap 'rm -rf "$STAGE"' EXIT
+RESULT="$BIN_DIR"
+WHAT="kube-apiserver, kubectl and etcd"
+# shellcheck source=lib/go-build-cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-build-cache.sh"
 
 build_kubernetes() {
   local mod="$CACHE_ROOT/control-plane/src/k8s-v$K8S_VERSION"

@@ -21,29 +21,10 @@ log() { echo "build-helm: $*" >&2; }
 
 complete() { [[ -x "$HELM" && "$(cat "$STAMP" 2>/dev/null)" == "$RECIPE" ]]; }
 
-if complete; then
-  echo "$HELM"
-  exit 0
-fi
-
-command -v go >/dev/null || { log "Go is required (https://go.dev/dl) to build helm"; exit 1; }
-mkdir -p "$BIN_DIR"
-
-exec 9>"$BIN_DIR/.build.lock"
-if ! flock -n 9; then
-  log "another build of helm is running; waiting for it"
-  flock 9
-fi
-if complete; then
-  echo "$HELM"
-  exit 0
-fi
-
-export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
-export GOMODCACHE="${GOMODCACHE:-$CACHE_ROOT/gomodcache}"
-GO_LANG="$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
-STAGE="$(mktemp -d "$BIN_DIR/.stage.XXXXXX")"
-trap 'rm -rf "$STAGE"' EXIT
+RESULT="$HELM"
+WHAT="helm"
+# shellcheck source=lib/go-build-cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-build-cache.sh"
 
 started=$SECONDS
 mod="$CACHE_ROOT/helm-v$HELM_VERSION/src"
