@@ -20,6 +20,25 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Provenance (src/provenance/): did the recorded change really happen? pending: captured, not yet seen by the
+ * watch; confirmed: the watch showed the object in the recorded state; not-applied: it never did (a later
+ * admission step or the write refused it); unattributed: the watch saw a change that no captured request
+ * explains. Absent: recorded without --provenance, or before the store knew states.
+ */
+export type EventState = 'pending' | 'confirmed' | 'not-applied' | 'unattributed';
+export const EVENT_STATES: readonly EventState[] = ['pending', 'confirmed', 'not-applied', 'unattributed'];
+
+/** For an unattributed change: who probably made it, from the object's managedFields. A guess, never a user. */
+export interface AuthorGuess {
+  /** The field manager of the newest managedFields entry, e.g. kubectl, kubectl-client-side-apply. */
+  manager: string;
+  /** Update or Apply. */
+  operation: string;
+  /** When that manager last wrote, RFC 3339 ('' when managedFields do not say). */
+  time: string;
+}
+
 export interface ChangeEvent {
   id: string;
   /** RFC 3339 with milliseconds, the time the webhook received the request. */
@@ -45,6 +64,11 @@ export interface ChangeEvent {
    * what was attempted.
    */
   deniedBy?: string;
+  state?: EventState;
+  /** When the state last changed, RFC 3339. */
+  stateChangedAt?: string;
+  /** Only on unattributed events; `user` is then empty. */
+  authorGuess?: AuthorGuess;
 }
 
 /** An event before the store gave it an id. */

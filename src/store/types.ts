@@ -1,6 +1,6 @@
 // The EventStore boundary: one interface, an embedded SQLite implementation now, PostgreSQL later.
 import type { OverviewEntry } from '../api/overview.ts';
-import type { ChangeEvent, ChangeOperation, NewChangeEvent, ObjectKey } from '../event.ts';
+import type { ChangeEvent, ChangeOperation, EventState, NewChangeEvent, ObjectKey } from '../event.ts';
 
 export interface EventFilter {
   namespace?: string;
@@ -59,6 +59,51 @@ export interface EventStore {
   ping(): Promise<void>;
   /** Waits for every pending write, then closes. */
   close(): Promise<void>;
+}
+
+/** An event's move out of pending, decided by the provenance watcher (src/provenance/). */
+export interface EventStateChange {
+  requestUid: string;
+  state: Exclude<EventState, 'pending' | 'unattributed'>;
+  /** Epoch milliseconds. */
+  atMs: number;
+}
+
+export interface ObjectStateKey {
+  /** group/resource, e.g. apps/deployments, /configmaps. */
+  resource: string;
+  namespace: string;
+  name: string;
+}
+
+/** What the watch last saw of one object: its uid and the hash of its normalised content, never the content. */
+export interface ObjectState extends ObjectStateKey {
+  uid: string;
+  hash: string;
+  resourceVersion: string;
+  /** Epoch milliseconds. */
+  seenMs: number;
+}
+
+/**
+ * What provenance needs besides EventStore. Each method is one or two plain SQL statements (see
+ * src/store/sqlite: writer-worker.ts for the writes, sqlite-reader.ts for the reads):
+ * - setEventStates: UPDATE events SET state, state_changed_ms WHERE request_uid = ? AND state = 'pending'
+ *   (or state = 'not-applied' when the new state is confirmed); resolves to the rows changed.
+ * - pendingEvents: state = 'pending' AND time_ms < beforeMs, oldest first (index events_pending).
+ * - oldestPendingTime: MIN(time_ms) WHERE state = 'pending', null when none.
+ * - saveObjectStates / objectStates: upsert into, delete from, and select by resource from object_states.
+ */
+export interface ProvenanceStore {
+  setEventStates(changes: EventStateChange[]): Promise<number>;
+  pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]>;
+  oldestPendingTime(): Promise<number | null>;
+  saveObjectStates(states: ObjectState[], deleted: ObjectStateKey[]): Promise<void>;
+  objectStates(resource: string): Promise<ObjectState[]>;
+}
+
+export function isProvenanceStore(store: object): store is ProvenanceStore {
+  return typeof (store as Partial<ProvenanceStore>).setEventStates === 'function';
 }
 
 /** The store failed or refused: the message says what, the capture path counts it and fails open. */

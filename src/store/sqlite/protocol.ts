@@ -18,6 +18,10 @@ export interface EventRow {
   fieldManager: string;
   /** The Lock that denied the attempt; '' for a change that was allowed. */
   deniedBy: string;
+  /** EventState, or '' when provenance is off. */
+  state: string;
+  /** JSON AuthorGuess of an unattributed change, else ''. */
+  authorGuess: string;
   /** JSON {"patch", "object"}; the worker compresses it. */
   body: string;
 }
@@ -25,7 +29,7 @@ export interface EventRow {
 const ROW_FIELDS = [
   'timeMs', 'requestUid', 'operation', 'username', 'userUid', 'userGroups', 'userExtra', 'group', 'version', 'kind',
   'resource', 'subresource', 'namespace', 'name', 'objectUid', 'fieldManager',
-  'deniedBy',
+  'deniedBy', 'state', 'authorGuess',
 ] as const;
 
 /**
@@ -55,9 +59,32 @@ export interface WriterOptions {
 export type WriterRequest =
   | { type: 'append'; id: number; rows: string }
   | { type: 'prune-age'; id: number; beforeMs: number; chunk: number }
-  | { type: 'ping'; id: number };
+  | { type: 'ping'; id: number }
+  | { type: 'set-states'; id: number; changes: StateChange[] }
+  | { type: 'save-object-states'; id: number; states: ObjectStateRow[]; deleted: ObjectStateKey[] };
+
+/** Moves one event (by request uid) out of pending (or not-applied, when the watch shows it late). */
+export interface StateChange {
+  requestUid: string;
+  state: string;
+  atMs: number;
+}
+
+export interface ObjectStateKey {
+  /** group/resource, e.g. apps/deployments, /configmaps. */
+  resource: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ObjectStateRow extends ObjectStateKey {
+  uid: string;
+  hash: string;
+  resourceVersion: string;
+  seenMs: number;
+}
 
 export type WriterResponse =
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
-  | { type: 'done'; id: number; prunedPerObject?: number; pruned?: number; error?: string; code?: string };
+  | { type: 'done'; id: number; prunedPerObject?: number; pruned?: number; changed?: number; error?: string; code?: string };

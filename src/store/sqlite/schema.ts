@@ -75,4 +75,26 @@ export const SQLITE_MIGRATIONS: Migration[] = [
     description: 'attempts denied by a Lock: the Lock\'s name, empty for changes that were allowed',
     sql: "ALTER TABLE events ADD COLUMN denied_by TEXT NOT NULL DEFAULT '';",
   },
+  {
+    version: 5,
+    description: 'provenance: each event\'s state and when it changed, the author guess of unattributed changes, the watched objects\' last known content hashes',
+    // state '' = recorded before provenance or without --provenance. events_pending serves "pending older than X"
+    // and the oldest pending event's age; object_states is what a restarted server compares a fresh list with.
+    sql: `
+      ALTER TABLE events ADD COLUMN state TEXT NOT NULL DEFAULT '';
+      ALTER TABLE events ADD COLUMN state_changed_ms INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN author_guess TEXT NOT NULL DEFAULT '';
+      CREATE INDEX events_pending ON events (time_ms) WHERE state = 'pending';
+      CREATE TABLE object_states (
+        resource TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        object_uid TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        resource_version TEXT NOT NULL,
+        seen_ms INTEGER NOT NULL,
+        PRIMARY KEY (resource, namespace, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,9 +1,9 @@
 // The embedded store's read side: a read-only node:sqlite connection, which WAL lets run beside the writer.
 // The store opens one on its own thread; the reader thread opens its own, so reads never wait on captures.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { ChangeEvent, ChangeOperation, ObjectKey } from '../../event.ts';
+import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { creationPatch } from '../../history/patch.ts';
-import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity } from '../types.ts';
+import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState } from '../types.ts';
 import { decompressBody } from './body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
@@ -29,6 +29,10 @@ interface SqlRow {
   body: Uint8Array;
   body_dictionary: number;
   denied_by: string;
+  /** Absent on a database older than migration 5 (a reader opened before the writer migrated). */
+  state?: string;
+  state_changed_ms?: number;
+  author_guess?: string;
 }
 
 function fromRow(row: SqlRow, text: string): ChangeEvent {
@@ -56,6 +60,8 @@ function fromRow(row: SqlRow, text: string): ChangeEvent {
     patch: body.patch ?? creationPatch(body.object),
     object: body.object,
     ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
+    ...(row.state ? { state: row.state as EventState, stateChangedAt: new Date(row.state_changed_ms ?? 0).toISOString() } : {}),
+    ...(row.author_guess ? { authorGuess: JSON.parse(row.author_guess) as AuthorGuess } : {}),
   };
 }
 
@@ -226,6 +232,29 @@ export class SqliteReader {
     return this.read(() => this.statement(
       "SELECT api_group AS \"group\", resource, kind FROM events WHERE subresource = '' GROUP BY api_group, resource",
     ).all() as { group: string; resource: string; kind: string }[]);
+  }
+
+  async pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]> {
+    return this.read(() => (this.statement(
+      "SELECT * FROM events WHERE state = 'pending' AND time_ms < ? ORDER BY time_ms LIMIT ?",
+    ).all(beforeMs, limit) as unknown as SqlRow[]).map(toEvent));
+  }
+
+  async oldestPendingTime(): Promise<number | null> {
+    return this.read(() => {
+      const row = this.statement("SELECT MIN(time_ms) AS oldest FROM events WHERE state = 'pending'").get() as { oldest: number | null };
+      return row.oldest;
+    });
+  }
+
+  async objectStates(resource: string): Promise<ObjectState[]> {
+    return this.read(() => (this.statement(
+      'SELECT resource, namespace, name, object_uid, content_hash, resource_version, seen_ms FROM object_states WHERE resource = ?',
+    ).all(resource) as { resource: string; namespace: string; name: string; object_uid: string; content_hash: string; resource_version: string; seen_ms: number }[])
+      .map((row) => ({
+        resource: row.resource, namespace: row.namespace, name: row.name, uid: row.object_uid, hash: row.content_hash,
+        resourceVersion: row.resource_version, seenMs: row.seen_ms,
+      })));
   }
 
   async ping(): Promise<void> {

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
   StoreError,
-  type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
+  type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
+  type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
@@ -47,12 +48,14 @@ function toRow(event: NewChangeEvent): EventRow {
     objectUid: event.objectUid,
     fieldManager: event.fieldManager,
     deniedBy: event.deniedBy ?? '',
+    state: event.state ?? '',
+    authorGuess: event.authorGuess ? JSON.stringify(event.authorGuess) : '',
     // A CREATE's patch is derivable from its object (creationPatch): store the object alone.
     body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
   };
 }
 
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, ProvenanceStore {
   readonly path: string;
   private readonly retention: RetentionPolicy;
   private readonly hooks: SqliteStoreHooks;
@@ -220,6 +223,31 @@ export class SqliteEventStore implements EventStore {
 
   async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
     return this.reading().resourceKinds();
+  }
+
+  async setEventStates(changes: EventStateChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const response = await this.request({ type: 'set-states', changes });
+    if (response.error) throw new StoreError(`state update failed (${response.code}): ${response.error}`);
+    return response.changed ?? 0;
+  }
+
+  pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]> {
+    return this.reading().pendingEvents(beforeMs, limit);
+  }
+
+  oldestPendingTime(): Promise<number | null> {
+    return this.reading().oldestPendingTime();
+  }
+
+  async saveObjectStates(states: ObjectState[], deleted: ObjectStateKey[]): Promise<void> {
+    if (states.length === 0 && deleted.length === 0) return;
+    const response = await this.request({ type: 'save-object-states', states, deleted });
+    if (response.error) throw new StoreError(`saving object states failed (${response.code}): ${response.error}`);
+  }
+
+  objectStates(resource: string): Promise<ObjectState[]> {
+    return this.reading().objectStates(resource);
   }
 
   /** Throws when a write would not last: the file deleted or replaced under us, or no longer writable. */

@@ -5,7 +5,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { Encoder } from '@toondepauw/node-zstd';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from './body-dictionary.ts';
-import { decodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
+import {
+  decodeRows, type EventRow, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
+  type WriterResponse,
+} from './protocol.ts';
 
 const HOUR_MS = 3_600_000;
 const port = parentPort;
@@ -56,8 +59,8 @@ try {
 const insertEvent = db.prepare(`
   INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
     api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary,
-    denied_by)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    denied_by, state, state_changed_ms, author_guess)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (request_uid) DO NOTHING`);
 const addActivity = db.prepare(`
   INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
@@ -71,6 +74,42 @@ const countObject = db.prepare(`
     SELECT 1 FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ? LIMIT ?)`);
 const pruneOld = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?)');
 const selectOne = db.prepare('SELECT 1');
+// A late watch event may still confirm a change first judged not-applied; confirmed and unattributed are final.
+const setState = db.prepare(`
+  UPDATE events SET state = ?, state_changed_ms = ?
+  WHERE request_uid = ? AND (state = 'pending' OR (state = 'not-applied' AND ? = 'confirmed'))`);
+const upsertObjectState = db.prepare(`
+  INSERT INTO object_states (resource, namespace, name, object_uid, content_hash, resource_version, seen_ms)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (resource, namespace, name) DO UPDATE SET object_uid = excluded.object_uid,
+    content_hash = excluded.content_hash, resource_version = excluded.resource_version, seen_ms = excluded.seen_ms`);
+const deleteObjectState = db.prepare('DELETE FROM object_states WHERE resource = ? AND namespace = ? AND name = ?');
+
+function inTransaction<T>(work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function setStates(changes: StateChange[]): number {
+  return inTransaction(() => changes.reduce(
+    (total, change) => total + Number(setState.run(change.state, change.atMs, change.requestUid, change.state).changes), 0));
+}
+
+function saveObjectStates(states: ObjectStateRow[], deleted: ObjectStateKey[]): void {
+  inTransaction(() => {
+    for (const state of states) {
+      upsertObjectState.run(state.resource, state.namespace, state.name, state.uid, state.hash, state.resourceVersion, state.seenMs);
+    }
+    for (const key of deleted) deleteObjectState.run(key.resource, key.namespace, key.name);
+  });
+}
 const pruneActivity = db.prepare('DELETE FROM activity WHERE hour < ?');
 
 // Events per object as far as this writer knows: an upper bound (age pruning only lowers the truth), so the
@@ -111,6 +150,7 @@ function append(rows: EventRow[]): number {
         row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
         row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
         row.fieldManager, encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY, row.deniedBy,
+        row.state, row.state ? row.timeMs : 0, row.authorGuess,
       ).changes;
       if (inserted === 0) continue;
       const hour = Math.floor(row.timeMs / HOUR_MS);
@@ -158,6 +198,13 @@ port.on('message', (message: WriterRequest) => {
         break;
       case 'prune-age':
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
+        break;
+      case 'set-states':
+        send({ type: 'done', id: message.id, changed: setStates(message.changes) });
+        break;
+      case 'save-object-states':
+        saveObjectStates(message.states, message.deleted);
+        send({ type: 'done', id: message.id });
         break;
       case 'ping':
         selectOne.get();
