@@ -1,5 +1,5 @@
 // Decides whether an admission request is recorded, and turns it into a normalised, redacted event. Pure.
-import type { AdmissionRequest } from '../admission/review.ts';
+import type { AdmissionRequest, GroupVersionKind } from '../admission/review.ts';
 import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
 import { isSecret, redactSecret, type SecretIdentity } from '../admission/redact.ts';
 import { isCredentialReview, redactCredentialFields } from '../admission/credentials.ts';
@@ -32,8 +32,16 @@ function identityOf(request: AdmissionRequest): SecretIdentity {
 
 function prepare(object: JsonObject | null, request: AdmissionRequest, settings: CaptureSettings): JsonObject {
   if (!object) return {};
-  const normalised = redactCredentialFields(normaliseObject(limitDepth(object), settings.normalise), request.kind);
-  return isSecret(object, request.kind) ? redactSecret(normalised, settings.redactionKey, identityOf(request)) : normalised;
+  return recordedObject(object, request.kind, identityOf(request), settings);
+}
+
+/**
+ * An object as capture records it (normalised, credentials and Secret values redacted). The provenance watch
+ * normalises what it sees with this too, so a recorded state and a watched one compare equal.
+ */
+export function recordedObject(object: JsonObject, kind: GroupVersionKind, identity: SecretIdentity, settings: CaptureSettings): JsonObject {
+  const normalised = redactCredentialFields(normaliseObject(limitDepth(object), settings.normalise), kind);
+  return isSecret(object, kind) ? redactSecret(normalised, settings.redactionKey, identity) : normalised;
 }
 
 /**
