@@ -6,6 +6,7 @@ import { buildAdmissionResponse, parseAdmissionReview, type AdmissionRequest } f
 import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
+import type { EventState, NewChangeEvent } from '../event.ts';
 import type { LockDecision } from '../locks/match.ts';
 import { decideByRules, type RuleDecisionHooks } from '../rules/decide.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
@@ -51,6 +52,14 @@ export interface CaptureDependencies {
   now?: () => Date;
   /** Does a Lock deny this request? Asked before anything decides whether to record it. Pure over a cache. */
   checkLocks?: (request: AdmissionRequest) => LockDecision;
+  /** Provenance (serve --provenance): the state a new event starts in, and each event once it is durable. */
+  provenance?: CaptureProvenance;
+}
+
+export interface CaptureProvenance {
+  /** 'pending' for an object the watch follows; undefined leaves the event without a state. */
+  initialState(event: NewChangeEvent): EventState | undefined;
+  recorded(event: NewChangeEvent): void;
 }
 
 class CommitTimeout extends Error {
@@ -111,8 +120,15 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {
-          const event = denial.denied ? { ...decision.event, deniedBy: denial.lock } : decision.event;
+          let event: NewChangeEvent = denial.denied ? { ...decision.event, deniedBy: denial.lock } : decision.event;
+          const state = denial.denied ? 'not-applied' : deps.provenance?.initialState(event);
+          if (deps.provenance && state) event = { ...event, state };
           write = deps.store.append([event]);
+          if (state === 'pending') {
+            const recorded = event;
+            // Also after a commit that outlives the timeout: the watch may be waiting for this event.
+            write.then(() => deps.provenance!.recorded(recorded), () => {});
+          }
           await withTimeout(write, deps.commitTimeoutMs);
         }
       } catch (error) {

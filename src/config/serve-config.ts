@@ -38,6 +38,9 @@ export interface ServeConfig {
   capturePresets: PresetName[];
   lastApplied: LastAppliedMode;
   locks: boolean;
+  /** Confirm recorded changes against a watch of the recorded kinds, and record changes no request explains. */
+  provenance: boolean;
+  provenanceWindowMs: number;
   logLevel: string;
 }
 
@@ -112,6 +115,8 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'capturePresets', description: `built-in capture rules switched on: comma list of ${PRESET_NAMES.join(', ')}, or none`, defaultValue: DEFAULT_PRESETS.join(',') },
   { key: 'lastApplied', description: `the kubectl last-applied-configuration annotation: ${LAST_APPLIED_MODES.join(', ')} (fold: one short digest)`, defaultValue: 'fold' },
   { key: 'locks', description: 'enforce Locks (locks.logistis.io): watch them with --kubeconfig and deny matching requests', boolean: true },
+  { key: 'provenance', description: 'watch the recorded kinds with --kubeconfig: mark each event confirmed or not-applied, and record changes no captured request explains as unattributed', boolean: true },
+  { key: 'provenanceWindow', description: 'a recorded change the watch has not shown within this time is marked not-applied', defaultValue: '30s' },
   { key: 'logLevel', description: 'fatal, error, warn, info, debug or trace', defaultValue: 'info' },
 ];
 
@@ -242,6 +247,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   if (!(LAST_APPLIED_MODES as readonly string[]).includes(lastApplied)) fail('lastApplied', `must be one of ${LAST_APPLIED_MODES.join(', ')}, got "${lastApplied}"`);
   const locksText = text('locks') ?? 'false';
   if (!['true', 'false'].includes(locksText)) fail('locks', `must be true or false, got "${locksText}"`);
+  const provenanceText = text('provenance') ?? 'false';
+  if (!['true', 'false'].includes(provenanceText)) fail('provenance', `must be true or false, got "${provenanceText}"`);
   const logLevel = required('logLevel');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) fail('logLevel', `unknown level "${logLevel}"`);
   const tlsCertFile = required('tlsCertFile');
@@ -282,6 +289,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     capturePresets,
     lastApplied: lastApplied as LastAppliedMode,
     locks: locksText === 'true',
+    provenance: provenanceText === 'true',
+    provenanceWindowMs: duration('provenanceWindow'),
     logLevel,
   };
 }

@@ -49,6 +49,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Back-off of restarts after errors; defaults 500 ms doubling to 30 s. */
   backoff?: { initialMs: number; maxMs: number };
   log?: InformerLog;
+  /**
+   * What the cache keeps of each object, from the object as listed or watched (origin says which). Provenance
+   * keeps a hash instead of the whole object, so a cluster's worth of objects stays small.
+   */
+  reduce?: (object: T, origin: 'list' | 'watch') => T;
 }
 
 const DEFAULT_RESYNC_MS = 30_000;
@@ -65,10 +70,12 @@ function describe(error: unknown): string {
 /** A Watch that tells us when the watch request was accepted: by then the ListWatch has applied its list. */
 class ObservedWatch extends Watch {
   readonly #established: () => void;
+  readonly #reduce: ((object: never) => unknown) | undefined;
 
-  constructor(config: KubeConfig, established: () => void) {
+  constructor(config: KubeConfig, established: () => void, reduce?: (object: never) => unknown) {
     super(config);
     this.#established = established;
+    this.#reduce = reduce;
   }
 
   override async watch(
@@ -76,7 +83,15 @@ class ObservedWatch extends Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void,
   ): Promise<AbortController> {
     let failed = false;
-    const controller = await super.watch(path, query, callback, (error: unknown) => {
+    const reduce = this.#reduce;
+    const deliver = reduce
+      ? (phase: string, apiObj: unknown, watchObj?: unknown) => {
+        // ERROR and BOOKMARK carry no object to reduce.
+        const object = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? reduce(apiObj as never) : apiObj;
+        callback(phase, object, watchObj);
+      }
+      : callback;
+    const controller = await super.watch(path, query, deliver, (error: unknown) => {
       if (error) failed = true;
       done(error);
     });
@@ -100,8 +115,15 @@ export class Informer<T extends KubernetesObject> {
     this.name = options.name;
     this.#options = options;
     this.#backoffMs = (options.backoff ?? DEFAULT_BACKOFF).initialMs;
-    const watch = new ObservedWatch(options.kubeConfig, () => this.#onEstablished());
-    this.#listWatch = new ListWatch<T>(options.path, watch, options.list, false);
+    const reduce = options.reduce;
+    const watch = new ObservedWatch(options.kubeConfig, () => this.#onEstablished(), reduce && ((object: T) => reduce(object, 'watch')));
+    const list = reduce
+      ? async () => {
+        const listed = await options.list();
+        return { ...listed, items: listed.items.map((object) => reduce(object, 'list')) };
+      }
+      : options.list;
+    this.#listWatch = new ListWatch<T>(options.path, watch, list, false);
     this.#listWatch.on('add', (object) => this.#emit('add', object));
     this.#listWatch.on('update', (object) => this.#emit('update', object));
     this.#listWatch.on('delete', (object) => this.#emit('delete', object));

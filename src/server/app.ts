@@ -12,6 +12,7 @@ import type { Metrics } from './metrics.ts';
 import { openReads } from '../read/index.ts';
 import { apiRoutes } from './routes/api.ts';
 import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
+import type { CaptureProvenance } from '../capture/pipeline.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serve-config.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { aggregatedRoutes } from './routes/aggregated.ts';
@@ -31,6 +32,8 @@ export interface AppConfig {
   rules?: RuleSet;
   /** Who may read; open (auth none) when absent. */
   readAccess?: ReadAccess;
+  /** Marks events pending and tells the watcher once they are durable (serve --provenance). */
+  provenance?: CaptureProvenance;
   /** Enforces Locks when given (serve --locks). */
   locks?: LockWatcher;
   /** HTTPS key and certificate; without them the app serves plain HTTP (tests). */
@@ -69,6 +72,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
     store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
     kinds: config.resourceKinds, rules: config.rules,
     ...(config.locks ? { checkLocks: config.locks.check.bind(config.locks) } : {}),
+    ...(config.provenance ? { provenance: config.provenance } : {}),
   });
   registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;

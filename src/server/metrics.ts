@@ -1,6 +1,6 @@
 // Prometheus metrics: one registry per server, so tests and several apps in one process do not collide.
 import { createServer, type Server } from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -17,6 +17,8 @@ export interface Metrics {
   denials: Counter<'lock'>;
   ruleSkips: Counter<'rule'>;
   ruleErrors: Counter<'rule'>;
+  eventStates: Counter<'state'>;
+  oldestPendingSeconds: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -101,6 +103,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'logistis_rule_errors_total',
       help: "Requests on which a capture rule's CEL expression failed (the rule then did not match)",
       labelNames: ['rule'],
+      registers,
+    }),
+    eventStates: new Counter({
+      name: 'logistis_event_states_total',
+      help: 'Provenance decisions: events confirmed by the watch, judged not-applied, and unattributed changes recorded',
+      labelNames: ['state'],
+      registers,
+    }),
+    oldestPendingSeconds: new Gauge({
+      name: 'logistis_oldest_pending_event_seconds',
+      help: 'Age of the oldest event the watch has neither confirmed nor judged not-applied (0: none pending)',
       registers,
     }),
   };

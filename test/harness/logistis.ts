@@ -33,6 +33,8 @@ export interface LogistisOptions {
   captureClientCertificate?: boolean;
   /** Install the Lock CRD and its RBAC (deploy/crd, deploy/rbac/logistis-locks.yaml) and serve with --locks. */
   locks?: boolean;
+  /** Grant deploy/rbac/logistis-provenance.yaml and serve with --provenance. */
+  provenance?: boolean;
 }
 
 export interface Logistis {
@@ -84,6 +86,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   });
   const kubeconfig = await serverIdentityKubeconfig(cp, dataDir, options.serverRbac);
   if (options.locks) await installLocks(cp);
+  if (options.provenance) await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/rbac/logistis-provenance.yaml')]);
   const port = (await freePorts(1))[0]!;
   const dbPath = join(dataDir, 'events.db');
   let child: ChildProcess | null = null;
@@ -92,7 +95,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const args = [
     join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
-    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []),
+    '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []), ...(options.provenance ? ['--provenance'] : []),
     ...(options.captureClientCertificate === false ? [] : ['--capture-client-ca-file', cp.webhookClientCaPath, '--capture-allowed-names', WEBHOOK_CLIENT_NAME]),
     ...(options.args ?? []),
   ];

@@ -16,6 +16,8 @@ import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
 import { LockWatcher } from '../../locks/watcher.ts';
+import { ProvenanceWatcher } from '../../provenance/watcher.ts';
+import { isProvenanceStore } from '../../store/types.ts';
 import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
 import { RuleCompileError } from '../../rules/cel.ts';
 import { loadRuleSet, type RuleSet } from '../../rules/rule-set.ts';
@@ -106,10 +108,20 @@ export async function serve(config: ServeConfig): Promise<void> {
     : tls;
   const locks = config.locks ? new LockWatcher({ kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), log: logger }) : undefined;
   locks?.start();
+  const captureSettings = { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') };
+  if (config.provenance && !isProvenanceStore(store)) throw new ConfigError('--provenance: this store does not keep event states yet; use --store sqlite:PATH');
+  const provenance = config.provenance && isProvenanceStore(store)
+    ? new ProvenanceWatcher({
+      kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), store, settings: captureSettings, rules, log: logger,
+      metrics, windowMs: config.provenanceWindowMs,
+    })
+    : undefined;
+  // Discovery and the first lists run beside the start: capture must not wait for them.
+  provenance?.start().catch((error: unknown) => logger.error({ err: { message: (error as Error).message } }, 'provenance: cannot start'));
   const app = buildApp({
     store, metrics, logger, tls: https, readAccess, resourceKinds, locks, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     // Without the no-op-updates preset, no-op updates are recorded too.
-    rules, capture: { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') },
+    rules, capture: captureSettings, provenance,
     captureCallers: captureCallers.policy, limits: config.limits,
   });
   await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -152,6 +164,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     try {
       metricsServer?.close();
       await locks?.stop();
+      await provenance?.stop();
       await app.close();
       await store.close();
       logger.info('stopped cleanly');
