@@ -1,6 +1,6 @@
 // The aggregated API's resource: audit.logistis.io/v1alpha1 Change, one recorded event as a Kubernetes object.
 // Shared by the server (which serves it) and kubectl-blame (which reads it). Pure.
-import type { ChangeEvent, ChangeOperation, EventUser, JsonObject, PatchOperation } from '../event.ts';
+import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, EventUser, JsonObject, PatchOperation } from '../event.ts';
 
 export const API_GROUP = 'audit.logistis.io';
 export const API_VERSION = 'v1alpha1';
@@ -32,6 +32,14 @@ export interface Change {
   object: JsonObject;
   /** The Lock that denied this attempt (the change did not happen); absent for changes that were made. */
   deniedBy?: string;
+  /**
+   * Provenance: pending, confirmed (the watch showed it), not-applied (it never happened) or unattributed (the
+   * watch saw it, no request explains it; `user` is then empty). Absent when the server did not track it.
+   */
+  state?: EventState;
+  stateChangedAt?: string;
+  /** Unattributed changes only: the field manager that last wrote the object. A guess, not a user. */
+  authorGuess?: AuthorGuess;
 }
 
 export interface ChangeList {
@@ -62,6 +70,9 @@ export function toChange(event: ChangeEvent): Change {
     patch: event.patch,
     object: event.object,
     ...(event.deniedBy ? { deniedBy: event.deniedBy } : {}),
+    ...(event.state ? { state: event.state } : {}),
+    ...(event.stateChangedAt ? { stateChangedAt: event.stateChangedAt } : {}),
+    ...(event.authorGuess ? { authorGuess: event.authorGuess } : {}),
   };
 }
 
@@ -84,5 +95,8 @@ export function fromChange(change: Change): ChangeEvent {
     patch: change.patch,
     object: change.object,
     ...(change.deniedBy ? { deniedBy: change.deniedBy } : {}),
+    ...(change.state ? { state: change.state } : {}),
+    ...(change.stateChangedAt ? { stateChangedAt: change.stateChangedAt } : {}),
+    ...(change.authorGuess ? { authorGuess: change.authorGuess } : {}),
   };
 }

@@ -12,9 +12,16 @@ const COLUMNS = [
   { name: 'Operation', type: 'string', format: '', description: 'CREATE, UPDATE or DELETE', priority: 0 },
   { name: 'User', type: 'string', format: '', description: 'Who made the change', priority: 0 },
   { name: 'Object', type: 'string', format: '', description: 'Kind/name of the changed object', priority: 0 },
+  { name: 'State', type: 'string', format: '', description: 'confirmed by the watch, pending, not-applied (it never happened) or unattributed (seen, no request explains it)', priority: 0 },
   { name: 'Patch', type: 'string', format: '', description: 'What changed', priority: 1 },
   { name: 'Manager', type: 'string', format: '', description: 'Field manager (the tool)', priority: 1 },
 ];
+
+/** Who made the change; for an unattributed one, the field manager marked as a guess. */
+export function userCell(change: Pick<Change, 'user' | 'authorGuess'>): string {
+  if (change.user.username) return change.user.username;
+  return change.authorGuess ? `${change.authorGuess.manager}? (guess)` : '<unknown>';
+}
 
 export function changeTable(changes: readonly Change[], continueToken: string | undefined, includeObject: IncludeObject, now: number) {
   return {
@@ -27,8 +34,9 @@ export function changeTable(changes: readonly Change[], continueToken: string | 
         change.metadata.name,
         relativeTime(change.time, now),
         change.operation,
-        change.user.username,
+        userCell(change),
         `${change.target.kind}/${change.target.name}`,
+        change.state ?? '',
         describePatch(change.patch, undefined, { operation: change.operation }).join('; '),
         change.fieldManager,
       ],

@@ -30,6 +30,22 @@ export function timestamp(iso: string): string {
   return Number.isNaN(t) ? printable(iso) : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The mark of a row the watch has not confirmed (provenance); none for confirmed or untracked events. */
+export function stateMark(event: Pick<ChangeEvent, 'state'>): string | undefined {
+  switch (event.state) {
+    case 'pending': return 'pending';
+    case 'not-applied': return 'not applied';
+    case 'unattributed': return 'unattributed';
+    default: return undefined;
+  }
+}
+
+/** The user, or for an unattributed change the field manager that last wrote the object, marked as a guess. */
+export function authorOf(event: Pick<ChangeEvent, 'user' | 'authorGuess'>): string {
+  if (event.user.username || !event.authorGuess) return event.user.username;
+  return `${event.authorGuess.manager}? (guess)`;
+}
+
 /**
  * The history table, newest first: KEY OPERATION USER TIME PATCH (wide: KEY OPERATION USER GROUPS
  * MANAGER TIME PATCH). Each event's patch is described old → new, one operation per line, with the
@@ -58,8 +74,9 @@ export function renderHistoryTable(events: readonly ChangeEvent[], options: Hist
     return [
       c.key(eventKey(event)),
       // A denied attempt never happened: say so, and which Lock denied it.
-      event.deniedBy ? [paintOperation(event, c), c.dim(`denied: ${printable(event.deniedBy)}`)] : paintOperation(event, c),
-      c.user(printable(event.user.username)),
+      event.deniedBy ? [paintOperation(event, c), c.dim(`denied: ${printable(event.deniedBy)}`)]
+        : stateMark(event) ? [paintOperation(event, c), c.dim(stateMark(event)!)] : paintOperation(event, c),
+      c.user(printable(authorOf(event))),
       ...(wide ? [event.user.groups.length > 0 ? event.user.groups.map(printable) : ['<none>'], printable(event.fieldManager) || '<none>'] : []),
       c.time(wide ? timestamp(event.time) : relativeTime(event.time, options.now)),
       patch,
