@@ -16,9 +16,28 @@ import {
   objectKey, ProvenanceTracker, type CapturedChange, type Expectation, type Observation, type Outcome, type UnexplainedChange, type WatchedState,
 } from './match.ts';
 
-/** What the cache keeps of an object. */
-interface ReducedObject extends KubernetesObject {
+/** What the cache keeps of an object: its identity and the hash of its recorded form. */
+export interface ReducedObject extends KubernetesObject {
   provenance: { hash: string; replicas?: number; deleting: boolean; origin: 'list' | 'watch' };
+}
+
+/** The reduced copy the informer caches, and (for the moment) the recorded form and author guess. Pure. */
+export function reduceWatched(resource: WatchedResource, object: KubernetesObject, origin: 'list' | 'watch', settings: CaptureSettings) {
+  // A list's items carry no apiVersion and kind.
+  const full = { ...(object as unknown as JsonObject), apiVersion: object.apiVersion ?? resource.apiVersion, kind: object.kind ?? resource.kind };
+  const metadata = object.metadata ?? {};
+  const recorded = recordedObject(full, { group: resource.group, version: resource.version, kind: resource.kind },
+    { namespace: metadata.namespace ?? '', name: metadata.name ?? '' }, settings);
+  const replicas = replicasOf(recorded);
+  const reduced: ReducedObject = {
+    apiVersion: full.apiVersion, kind: full.kind,
+    metadata: {
+      name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion,
+      ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
+    },
+    provenance: { hash: contentHash(recorded), deleting: !!metadata.deletionTimestamp, origin, ...(replicas !== undefined ? { replicas } : {}) },
+  };
+  return { reduced, recorded, guess: guessAuthor(full) };
 }
 
 export interface ProvenanceMetrics {
@@ -221,25 +240,18 @@ export class ProvenanceWatcher {
   }
 
   #reduce(resource: WatchedResource, object: ReducedObject, origin: 'list' | 'watch'): ReducedObject {
-    // A list's items carry no apiVersion and kind.
-    const full = { ...(object as unknown as JsonObject), apiVersion: object.apiVersion ?? resource.apiVersion, kind: object.kind ?? resource.kind };
+    const { reduced, recorded, guess } = reduceWatched(resource, object, origin, this.#options.settings);
     const metadata = object.metadata ?? {};
-    const recorded = recordedObject(full, { group: resource.group, version: resource.version, kind: resource.kind },
-      { namespace: metadata.namespace ?? '', name: metadata.name ?? '' }, this.#options.settings);
-    const replicas = replicasOf(recorded);
     const key = objectKey(resource.group, resource.resource, metadata.namespace ?? '', metadata.name ?? '');
-    const guess = guessAuthor(full);
+    const known = this.#tracker.known(key);
+    const entry = this.#informers.get(`${resource.group}/${resource.resource}`);
+    const firstBaseline = origin === 'list' && entry?.baseline && !entry.listedOnce;
+    // Content is kept only for a version that may become an unattributed event: one the tracker does not know.
     this.#recent.delete(key);
+    if (firstBaseline || (known && known.uid === reduced.metadata?.uid && known.hash === reduced.provenance.hash)) return reduced;
     this.#recent.set(key, { object: recorded, ...(guess ? { guess } : {}) });
     if (this.#recent.size > RECENT_LIMIT) this.#recent.delete(this.#recent.keys().next().value!);
-    return {
-      apiVersion: full.apiVersion, kind: full.kind,
-      metadata: {
-        name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion,
-        ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
-      },
-      provenance: { hash: contentHash(recorded), deleting: !!metadata.deletionTimestamp, origin, ...(replicas !== undefined ? { replicas } : {}) },
-    };
+    return reduced;
   }
 
   #apply(outcome: Outcome): void {
