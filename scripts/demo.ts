@@ -24,7 +24,7 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 let logistis: Awaited<ReturnType<typeof startLogistis>> | undefined;
 try {
-  logistis = await startLogistis(cp);
+  logistis = await startLogistis(cp, { provenance: true });
   console.log(`kube-apiserver ${cp.server} (started in ${(cp.timings.total / 1000).toFixed(1)} s), logistis ${logistis.url}`);
 
   const env = { PATH: `${ROOT}bin:${cp.binDir}:${process.env['PATH'] ?? ''}`, NO_COLOR: process.env['NO_COLOR'] ?? '' };
