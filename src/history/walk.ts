@@ -9,11 +9,11 @@ export function objectKeyOf(event: Pick<ChangeEvent, 'group' | 'kind' | 'namespa
 }
 
 /**
- * Whether an event changed the object: an attempt a Lock denied, or a pod exec/attach/port-forward (CONNECT),
- * is shown in the history but never becomes the object's state.
+ * Whether an event changed the object: an attempt a Lock denied, a pod exec/attach/port-forward (CONNECT), or a
+ * change the provenance watch found not applied, is shown in the history but never becomes the object's state.
  */
-export function changedState(event: Pick<ChangeEvent, 'operation' | 'deniedBy'>): boolean {
-  return !event.deniedBy && event.operation !== 'CONNECT';
+export function changedState(event: Pick<ChangeEvent, 'operation' | 'deniedBy' | 'state'>): boolean {
+  return !event.deniedBy && event.operation !== 'CONNECT' && event.state !== 'not-applied';
 }
 
 function compareTime(a: string, b: string): number {

@@ -41,3 +41,17 @@ describe('provenance in the views', () => {
     assert.equal(rows[0]![state], 'confirmed');
   });
 });
+
+describe('a not-applied change in history', () => {
+  it('never becomes the object\'s state: the next change is compared with the state before it', async () => {
+    const { previousObjects } = await import('../../../src/history/walk.ts');
+    const base = deploymentHistory()[0]!;
+    const at = (seconds: number) => new Date(Date.parse(base.time) + seconds * 1000).toISOString();
+    const history: ChangeEvent[] = [
+      { ...base, id: '1', time: at(0), operation: 'CREATE', object: { data: { a: '1' } }, state: 'confirmed' },
+      { ...base, id: '2', time: at(1), operation: 'UPDATE', object: { data: { a: 'over-quota' } }, state: 'not-applied' },
+      { ...base, id: '3', time: at(2), operation: 'UPDATE', object: { data: { a: '3' } }, state: 'confirmed' },
+    ];
+    assert.deepEqual(previousObjects(history)[2]!.previous, { data: { a: '1' } });
+  });
+});
