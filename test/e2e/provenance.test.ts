@@ -7,7 +7,10 @@ import { createServer, type Server } from 'node:https';
 import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import { createCa, createServingCert } from '../harness/certs.ts';
+import { fileURLToPath } from 'node:url';
 import type { ChangeEvent } from '../../src/event.ts';
+
+const BIN = fileURLToPath(new URL('../../bin', import.meta.url));
 
 const WINDOW = '5s';
 
@@ -73,6 +76,14 @@ describe('provenance through the real API server', () => {
     assert.match(rejected.stderr, /exceeded quota/);
     const [event] = await settled(`namespace=${ns}&name=over-quota`, 1, 'the over-quota change was never judged');
     assert.equal(event!.state, 'not-applied');
+    // kubectl blame marks it, and --confirmed-only leaves it out; kubectl get changes has the state column.
+    const blame = (args: string[]) => cp.kubectl('admin', ['blame', '-n', ns, 'configmaps', ...args], { env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, COLUMNS: '200' } });
+    const marked = (await blame([])).stdout.split('\n').find((line) => line.includes('over-quota'));
+    assert.match(marked ?? '', /not applied/, (await blame([])).stdout);
+    assert.ok(!(await blame(['--confirmed-only'])).stdout.includes('over-quota'));
+    const table = (await cp.kubectl('admin', ['get', 'changes', '-n', ns])).stdout;
+    assert.match(table, /STATE/);
+    assert.match(table.split('\n').find((line) => line.includes('ConfigMap/over-quota')) ?? '', /not-applied/);
   });
 
   it('marks a change that a second validating webhook denied as not-applied, and the allowed ones confirmed', async () => {

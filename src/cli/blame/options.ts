@@ -45,6 +45,8 @@ export interface ChangesRequest extends Common {
   allNamespaces: boolean;
   filters: ChangeFilters;
   maxHistory: number;
+  /** Only changes the provenance watch confirmed (`--confirmed-only`). */
+  confirmedOnly: boolean;
   format: 'table' | 'diff';
   output: OutputFormat;
   diff: { context: number; format: TextFormat };
@@ -143,6 +145,7 @@ function buildProgram(cmd: string, writeOut: (text: string) => void, onError: (m
     .option('--operation <op>', 'only CREATE, UPDATE or DELETE')
     .option('--since <time>', `only changes since TIME: RFC 3339 or a duration such as 2h (overview default ${DEFAULT_OVERVIEW_SINCE})`)
     .option('--until <time>', 'only changes before TIME: RFC 3339 or a duration ago')
+    .option('--confirmed-only', 'only changes the server\'s watch confirmed happened (serve --provenance); others are marked pending, not applied or unattributed')
     .option('--max-history <n>', `show at most N changes (default ${DEFAULT_MAX_HISTORY})`)
     .addOption(new Option('--no-color', 'no colour (also NO_COLOR=1); colour is only ever used on a terminal'))
     .helpOption('-h, --help', 'show this help')
@@ -175,6 +178,7 @@ interface RawFlags {
   since?: string;
   until?: string;
   maxHistory?: string;
+  confirmedOnly?: boolean;
   color: boolean;
 }
 
@@ -285,6 +289,7 @@ function toRequest(args: (string | undefined)[], flags: RawFlags, ctx: ParseCont
     flags.since !== undefined ? '--since' : '',
     flags.until !== undefined ? '--until' : '',
     flags.maxHistory !== undefined ? '--max-history' : '',
+    flags.confirmedOnly ? '--confirmed-only' : '',
   ].filter(Boolean);
   const diffFlags = [
     flags.format !== undefined ? '--format' : '',
@@ -356,6 +361,7 @@ function toRequest(args: (string | undefined)[], flags: RawFlags, ctx: ParseCont
     allNamespaces,
     filters,
     maxHistory: flags.maxHistory === undefined ? DEFAULT_MAX_HISTORY : wholeNumber('--max-history', flags.maxHistory, 1, MAX_MAX_HISTORY),
+    confirmedOnly: flags.confirmedOnly === true,
     format,
     output: output ?? 'table',
     diff: {

@@ -166,7 +166,8 @@ async function changesView(request: ChangesRequest, ctx: RunContext): Promise<vo
   const extra = request.name !== undefined ? 1 : 0;
   const doing: Doing = { what: 'changes', ...('namespace' in scope ? { namespace: scope.namespace } : {}) };
   const page = await call(ctx, doing, () => listChanges(ctx.session.api, scope, selector, request.maxHistory + extra));
-  const items = resource ? page.items.filter((c) => sameTarget(c, resource, request.name)) : page.items;
+  const targetItems = resource ? page.items.filter((c) => sameTarget(c, resource, request.name)) : page.items;
+  const items = request.confirmedOnly ? targetItems.filter((c) => c.state === 'confirmed') : targetItems;
   const shown = items.slice(0, request.maxHistory);
   const more = page.more || items.length > request.maxHistory;
 

@@ -49,8 +49,13 @@ describe('parseArguments: which view', () => {
   it('defaults of the changes view', () => {
     assert.deepEqual(parse(['deploy/web', '-n', 'shop']), {
       view: 'changes', connection: {}, color: true, type: 'deploy', name: 'web', namespace: 'shop', allNamespaces: false,
-      filters: {}, maxHistory: 50, format: 'table', output: 'table', diff: { context: 3, format: 'yaml' },
+      filters: {}, maxHistory: 50, confirmedOnly: false, format: 'table', output: 'table', diff: { context: 3, format: 'yaml' },
     });
+  });
+  it('--confirmed-only: for the history views only', () => {
+    const r = parse(['deploy/web', '--confirmed-only']);
+    assert.ok(r.view === 'changes' && r.confirmedOnly);
+    assert.throws(() => parse(['deploy/web', '--fields', '--confirmed-only']), /--confirmed-only: only for the history views/);
   });
   it('-f diff with -U and --diff-format', () => {
     const r = parse(['deploy/web', '-f', 'diff', '-U', '5', '--diff-format', 'json']);
