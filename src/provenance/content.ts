@@ -3,13 +3,18 @@
 import { createHash } from 'node:crypto';
 import { isObject, type AuthorGuess, type JsonObject } from '../event.ts';
 
+function withSortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withSortedKeys);
+  if (!isObject(value)) return value;
+  // No prototype: a key named __proto__ stays a plain key.
+  const sorted = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value).sort()) sorted[key] = withSortedKeys(value[key]);
+  return sorted;
+}
+
 /** JSON with object keys sorted, so equal objects hash equal whatever order the API server sent. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return JSON.stringify(withSortedKeys(value)) ?? 'null';
 }
 
 /** sha256 of the canonical JSON, base64url: 43 characters whatever the object's size. */

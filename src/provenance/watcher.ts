@@ -140,8 +140,12 @@ export class ProvenanceWatcher {
 
   /** For the capture pipeline: a pending event is durable. */
   recorded(event: NewChangeEvent): void {
-    const change = this.#capturedChange(event);
-    if (change) this.#apply(this.#tracker.captured(change));
+    // Hashing waits until the webhook has answered: the capture path pays only for scheduling it. A watch event
+    // that arrives first is held for the grace period, and this still explains it.
+    setImmediate(() => {
+      const change = this.#capturedChange(event);
+      if (change) this.#apply(this.#tracker.captured(change));
+    });
   }
 
   #capturedChange(event: Pick<ChangeEvent, 'requestUid' | 'operation' | 'group' | 'version' | 'resource' | 'subresource' | 'namespace' | 'name' | 'objectUid' | 'object' | 'time'>): CapturedChange | undefined {

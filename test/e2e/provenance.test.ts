@@ -78,8 +78,10 @@ describe('provenance through the real API server', () => {
     assert.equal(event!.state, 'not-applied');
     // kubectl blame marks it, and --confirmed-only leaves it out; kubectl get changes has the state column.
     const blame = (args: string[]) => cp.kubectl('admin', ['blame', '-n', ns, 'configmaps', ...args], { env: { PATH: `${BIN}:${process.env.PATH ?? ''}`, COLUMNS: '200' } });
-    const marked = (await blame([])).stdout.split('\n').find((line) => line.includes('over-quota'));
-    assert.match(marked ?? '', /not applied/, (await blame([])).stdout);
+    const lines = (await blame([])).stdout.split('\n');
+    const row = lines.findIndex((line) => line.includes('over-quota'));
+    // The mark is the operation cell's second line.
+    assert.match(lines.slice(row, row + 2).join('\n'), /CREATE +admin.*\n +not applied/, lines.join('\n'));
     assert.ok(!(await blame(['--confirmed-only'])).stdout.includes('over-quota'));
     const table = (await cp.kubectl('admin', ['get', 'changes', '-n', ns])).stdout;
     assert.match(table, /STATE/);

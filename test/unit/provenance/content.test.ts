@@ -14,6 +14,7 @@ describe('what the watch keeps of an object', () => {
   it('hashes equal objects equal whatever their key order, and different ones differently', () => {
     assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}');
     assert.equal(contentHash({ b: 1, a: 2 }), contentHash({ a: 2, b: 1 }));
+    assert.equal(canonicalJson(JSON.parse('{"__proto__":"p","constructor":"c"}')), '{"__proto__":"p","constructor":"c"}');
     assert.notEqual(contentHash({ a: [1, 2] }), contentHash({ a: [2, 1] }));
     assert.match(contentHash(watched), /^[A-Za-z0-9_-]{43}$/);
   });
