@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:https';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
+import { registerWebhook, startControlPlane, unregisterWebhook, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import { createCa, createServingCert } from '../harness/certs.ts';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,40 @@ describe('provenance through the real API server', () => {
     } finally {
       await cp.kubectl('admin', ['delete', 'validatingwebhookconfiguration', 'second-webhook', '--ignore-not-found']);
     }
+  });
+
+  it('records a change that bypassed the webhook while logistis ran as unattributed', async () => {
+    const ns = await cp.createNamespace('prov-bypass');
+    await watching(ns);
+    await cp.kubectl('admin', ['-n', ns, 'create', 'configmap', 'bypassed', '--from-literal=a=0']);
+    await settled(`namespace=${ns}&name=bypassed`, 1, 'the create was never confirmed');
+    await unregisterWebhook(cp);
+    let found: ChangeEvent | undefined;
+    try {
+      // The API server drops the webhook once its informer sees the deletion; until then changes are captured.
+      for (let value = 1; !found && value <= 30; value++) {
+        await cp.kubectl('admin', ['-n', ns, 'patch', 'configmap', 'bypassed', '--type=merge', '-p', JSON.stringify({ data: { a: String(value) } })]);
+        found = await waitFor(async () => {
+          const items = await events(`namespace=${ns}&name=bypassed`);
+          const mine = items.find((item) => (item.object['data'] as Record<string, string> | undefined)?.['a'] === String(value));
+          return mine && mine.state !== 'pending' ? mine : undefined;
+        }, { timeoutMs: 40_000, intervalMs: 500, message: `the change to ${value} was never judged` });
+        if (found.state !== 'unattributed') found = undefined;
+      }
+    } finally {
+      await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: logistis.ca.certPem });
+      let attempt = 0;
+      await waitFor(async () => {
+        attempt += 1;
+        await cp.kubectl('admin', ['-n', ns, 'create', 'configmap', `after-bypass-${attempt}`, '--from-literal=a=1']);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+        return (await events(`namespace=${ns}&user=admin&name=after-bypass-${attempt}`)).length > 0 || undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500, message: 'the webhook never came back' });
+    }
+    assert.ok(found, 'a change without a captured request became unattributed');
+    assert.equal(found.user.username, '');
+    assert.match(found.authorGuess?.manager ?? '', /^kubectl/);
+    assert.ok(found.patch.some((operation) => operation.path === '/data/a'), JSON.stringify(found.patch));
   });
 
   it('records a scale made while logistis was down as unattributed, with the field manager as a guess', async () => {
