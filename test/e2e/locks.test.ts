@@ -4,7 +4,7 @@
 // schema or reported in its status.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
+import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 import { fileURLToPath } from 'node:url';
@@ -171,6 +171,50 @@ describe('Locks through the real API server', () => {
     assert.match(denied.stderr, new RegExp(`locked by Lock "${name}": after the restart`));
     console.log(`# the Lock took effect ${Date.now() - created} ms after its creation`);
     await cp.kubectl('admin', ['delete', 'lock', name]);
+  });
+
+  it('strict Locks: while logistis is down a write in a strict namespace is refused, elsewhere it passes, and an admin can delete a Lock', async () => {
+    const prod = await cp.createNamespace('prod');
+    const other = await cp.createNamespace('other');
+    for (const ns of [prod, other]) for (const user of ['alice', 'bob']) await cp.grant(user, 'edit', ns);
+    await cp.kubectl('admin', ['label', 'namespace', prod, 'logistis.io/strict-locks=true']);
+    await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: logistis.ca.certPem, strictLocks: true });
+    try {
+      const name = `strict-${prod}`;
+      assert.equal((await createLock({ metadata: { name }, spec: { target: { namespaces: [prod] }, subjects: { groups: ['ops'] }, reason: 'strict freeze' } })).code, 0);
+      // Running: the Lock denies as before (through either entry), and spares alice.
+      const denied = await waitFor(async () => {
+        const result = await apply('bob', prod, 'c', 'v1');
+        return result.code !== 0 ? result : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 200, message: 'the Lock did not take effect' });
+      assert.match(denied.stderr, new RegExp(`admission webhook "(capture|strict-locks)\\.logistis\\.io" denied the request: locked by Lock "${name}": strict freeze`));
+      assert.equal((await apply('alice', prod, 'c', 'v2')).code, 0, 'alice is not locked');
+
+      await logistis.stop();
+      try {
+        // Down: the strict entry fails closed in prod (once the API server has read the new configuration).
+        const refused = await waitFor(async () => {
+          const result = await apply('bob', prod, 'c', 'v3');
+          return result.code !== 0 && /strict-locks\.logistis\.io/.test(result.stderr) ? result : undefined;
+        }, { timeoutMs: 20_000, intervalMs: 200, message: 'a write in the strict namespace passed while logistis was down' });
+        assert.match(refused.stderr, /failed calling webhook "strict-locks\.logistis\.io"/);
+        assert.notEqual((await apply('alice', prod, 'c', 'v4')).code, 0, 'strict: nobody but an admin writes in prod while logistis cannot check');
+        const elsewhere = await apply('bob', other, 'c', 'v1');
+        assert.equal(elsewhere.code, 0, `capture elsewhere stays fail-open: ${elsewhere.stderr}`);
+        const admin = await apply('admin', prod, 'c', 'admin');
+        assert.equal(admin.code, 0, `system:masters is never locked out: ${admin.stderr}`);
+        const deleted = await cp.kubectl('admin', ['delete', 'lock', name], { allowFailure: true });
+        assert.equal(deleted.code, 0, `an admin deletes the Lock while logistis is down: ${deleted.stderr}`);
+      } finally {
+        await logistis.start();
+      }
+      // Back, without the Lock: the strict entry allows once the Locks are loaded.
+      await waitFor(async () => (await apply('bob', prod, 'c', 'v5')).code === 0, { timeoutMs: 20_000, intervalMs: 200, message: 'bob still refused after the Lock was deleted' });
+      const live = (await cp.kubectl('admin', ['-n', prod, 'get', 'configmap', 'c', '-o', 'jsonpath={.data.value}'])).stdout;
+      assert.equal(live, 'v5');
+    } finally {
+      await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: logistis.ca.certPem });
+    }
   });
 
   it('a malformed Lock is rejected by the schema, or ignored with the reason in its status', async () => {
