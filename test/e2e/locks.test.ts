@@ -18,7 +18,8 @@ describe('Locks through the real API server', () => {
   let logistis: Logistis;
   before(async () => {
     cp = await startControlPlane({ users: [{ name: 'carol', groups: ['ops', 'break-glass'] }] });
-    logistis = await startLogistis(cp, { locks: true, aggregated: false });
+    // aggregated: kubectl blame locks reads who created each Lock from logistis' history.
+    logistis = await startLogistis(cp, { locks: true });
   });
   after(async () => {
     await logistis?.stop();
@@ -123,7 +124,8 @@ describe('Locks through the real API server', () => {
     await waitFor(async () => /locked by Lock .*plugin freeze/.test((await apply('bob', ns, 'c', 'v1')).stderr), { timeoutMs: 10_000, message: 'the plugin Lock did not apply' });
     const listed = await blame('admin', ['locks']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`plugin-${ns}\\s+ns ${ns}\\s+groups ops`));
+    assert.match(listed.stdout, new RegExp(`plugin-${ns}\\s+ns ${ns}\\s+groups ops\\s+admin\\s`), 'BY: admin created it');
+    assert.equal(listed.stderr, '');
     assert.match(listed.stdout, /plugin freeze/);
     const noReason = await blame('admin', ['lock', ns, '--group', 'ops']);
     assert.equal(noReason.code, 2);
