@@ -32,7 +32,7 @@ describe('Locks through the real API server', () => {
     cp.kubectl(user, ['apply', '-f', '-', ...extra], { input: configMap(ns, name, value), allowFailure: true });
   const createLock = (lock: object) => cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'logistis.io/v1alpha1', kind: 'Lock', ...lock }), allowFailure: true });
   const lockStatus = async (name: string) =>
-    JSON.parse((await cp.kubectl('admin', ['get', 'lock', name, '-o', 'jsonpath={.status}'])).stdout || '{}') as { phase?: string; message?: string };
+    JSON.parse((await cp.kubectl('admin', ['get', 'lock', name, '-o', 'jsonpath={.status}'])).stdout || '{}') as { phase?: string; message?: string; lastTransitionTime?: string };
   const events = async (ns: string): Promise<ChangeEvent[]> => {
     const response = await logistis.api('admin', `/api/v1/events?namespace=${ns}&limit=1000`);
     assert.equal(response.status, 200, response.body);
@@ -96,6 +96,13 @@ describe('Locks through the real API server', () => {
     await waitFor(async () => (await apply('bob', ns, 'c', 'during')).code !== 0, { timeoutMs: 5_000, message: 'the Lock did not apply' });
     await waitFor(async () => (await apply('bob', ns, 'c', 'after')).code === 0, { timeoutMs: 15_000, message: 'bob still denied after the expiry' });
     assert.ok(Date.now() >= Date.parse(expires), 'allowed only after the expiry');
+    // The status says Expired from the expiry on (a timer per Lock), not only after the next 30 s resync.
+    const expired = await waitFor(async () => {
+      const current = await lockStatus(name);
+      return current.phase === 'Expired' ? current : undefined;
+    }, { timeoutMs: 40_000, message: 'the status never said Expired' });
+    const lag = Date.parse(expired.lastTransitionTime!) - Date.parse(expires);
+    assert.ok(lag >= 0 && lag <= 5_000, `status Expired ${lag} ms after the expiry`);
   });
 
   it('never locks an admin out of deleting a Lock, even one that covers Locks', async () => {
