@@ -1,11 +1,19 @@
 // The strict Locks webhook entry: a copy of the capture entry that fails closed, asks /locks/check, and is limited
 // to labelled namespaces and to what a Lock may deny (never system:masters, never Locks, never cluster-scoped).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { parseAdmissionReview } from '../../../src/admission/review.ts';
 import { parseStrictLocksOverlay, renderWebhookConfiguration, STRICT_LOCKS_WEBHOOK_NAME } from '../../../src/deploy/webhook-config.ts';
 import { compileCel } from '../../../src/rules/cel.ts';
+import type { ValidatingWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
 import { loadFixture } from '../../support/fixtures.ts';
+import { testCertificate } from '../../support/tls.ts';
 
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
@@ -59,6 +67,18 @@ describe('the strict Locks webhook entry', () => {
       r['userInfo'] = { username: 'bob', groups: ['ops'] };
       delete r['namespace'];
     }), false, 'cluster-scoped objects are left to the capture entry');
+  });
+
+  it('logistis webhook-config --strict-locks prints both entries', async () => {
+    const { caFile } = await testCertificate(mkdtempSync(join(tmpdir(), 'logistis-strict-')));
+    const entry = fileURLToPath(new URL('../../../src/cli/logistis.ts', import.meta.url));
+    const run = (extra: string[]) => spawnSync(process.execPath, [entry, 'webhook-config', '--ca-file', caFile, '--service', 'logistis-system/logistis', ...extra], { encoding: 'utf8', timeout: 20_000 });
+    const strict = run(['--strict-locks']);
+    assert.equal(strict.status, 0, strict.stderr);
+    const webhooks = (parse(strict.stdout) as ValidatingWebhookConfiguration).webhooks;
+    assert.deepEqual(webhooks.map((webhook) => [webhook.name, webhook.failurePolicy, webhook.clientConfig.service?.path]),
+      [['capture.logistis.io', 'Ignore', '/capture'], ['strict-locks.logistis.io', 'Fail', '/locks/check']]);
+    assert.equal((parse(run([]).stdout) as ValidatingWebhookConfiguration).webhooks.length, 1);
   });
 
   it('refuses a broken overlay with a message', () => {
