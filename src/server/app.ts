@@ -14,6 +14,7 @@ import { apiRoutes } from './routes/api.ts';
 import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serve-config.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerLockCheckRoute } from './routes/lock-check.ts';
 import { aggregatedRoutes } from './routes/aggregated.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
 import type { LockWatcher } from '../locks/watcher.ts';
@@ -71,6 +72,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
     ...(config.locks ? { checkLocks: config.locks.check.bind(config.locks) } : {}),
   });
   registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
+  registerLockCheckRoute(app, config.locks, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   // Reads run beside captures, never in their way (a reader thread for the SQLite store).
   const reads = openReads(config.store);
