@@ -11,6 +11,9 @@ export const DEFAULT_CONFIGURATION_NAME = 'logistis';
 export const DEFAULT_TIMEOUT_SECONDS = 5;
 /** deploy/ sits two levels above both src/deploy/ and dist/deploy/. */
 export const WEBHOOK_TEMPLATE_URL = new URL('../../deploy/webhook/validating-webhook-configuration.yaml', import.meta.url);
+/** What turns a copy of the capture entry into the strict Locks entry; see the comment at its top. */
+export const STRICT_LOCKS_OVERLAY_URL = new URL('../../deploy/webhook/strict-locks-webhook.yaml', import.meta.url);
+export const STRICT_LOCKS_WEBHOOK_NAME = 'strict-locks.logistis.io';
 
 export interface WebhookServiceRef {
   name: string;
@@ -40,6 +43,13 @@ export interface WebhookConfigOptions {
   presets?: readonly PresetName[];
   /** The server's rules file has include rules: presets then stay in the server (an include may override them). */
   userRulesInclude?: boolean;
+  /**
+   * Add the strict Locks entry (deploy/webhook/strict-locks-webhook.yaml): failurePolicy Fail, check only, in
+   * namespaces labelled logistis.io/strict-locks=true. Default false: Locks are best effort.
+   */
+  strictLocks?: boolean;
+  /** Overlay text to use instead of the file (tests). */
+  strictLocksOverlay?: string;
 }
 
 export interface WebhookClientConfig {
@@ -74,7 +84,18 @@ export interface ValidatingWebhookConfiguration {
     sideEffects: string;
     timeoutSeconds: number;
     matchConditions: Array<{ name: string; expression: string }>;
+    namespaceSelector?: { matchLabels?: Record<string, string> };
   }>;
+}
+
+/** deploy/webhook/strict-locks-webhook.yaml, parsed. */
+export interface StrictLocksOverlay {
+  name: string;
+  path: string;
+  failurePolicy: string;
+  sideEffects: string;
+  namespaceSelector: { matchLabels: Record<string, string> };
+  matchConditions: Array<{ name: string; expression: string }>;
 }
 
 let cachedTemplate: string | undefined;
@@ -150,7 +171,45 @@ export function webhookTemplateValues(opts: WebhookConfigOptions): WebhookTempla
 export function renderWebhookConfiguration(opts: WebhookConfigOptions): RenderedWebhookConfiguration {
   let yaml = renderTemplate(opts.template ?? readWebhookTemplate(), webhookTemplateValues(opts));
   if (opts.presets) yaml = withPresets(yaml, opts.presets, opts.userRulesInclude ?? false);
+  if (opts.strictLocks) yaml = withStrictLocks(yaml, parseStrictLocksOverlay(opts.strictLocksOverlay ?? readFileSync(STRICT_LOCKS_OVERLAY_URL, 'utf8')));
   return { yaml, object: parse(yaml) as ValidatingWebhookConfiguration };
+}
+
+export function parseStrictLocksOverlay(text: string): StrictLocksOverlay {
+  const overlay = parse(text) as Partial<StrictLocksOverlay> | null;
+  for (const key of ['name', 'path', 'failurePolicy', 'sideEffects'] as const) {
+    if (typeof overlay?.[key] !== 'string') throw new Error(`strict Locks overlay: ${key} must be a string`);
+  }
+  if (!overlay?.namespaceSelector?.matchLabels || !Array.isArray(overlay.matchConditions)) {
+    throw new Error('strict Locks overlay: needs namespaceSelector.matchLabels and matchConditions');
+  }
+  return overlay as StrictLocksOverlay;
+}
+
+/** The capture entry's path swapped for `path`, in a url or a service reference. */
+function withPath(clientConfig: WebhookClientConfig, path: string): WebhookClientConfig {
+  if (clientConfig.service) return { ...clientConfig, service: { ...clientConfig.service, path } };
+  const url = new URL(clientConfig.url as string);
+  url.pathname = path;
+  return { ...clientConfig, url: url.toString() };
+}
+
+/** Appends the strict Locks entry: a copy of the capture entry (as rendered, presets included) with the overlay. */
+function withStrictLocks(yaml: string, overlay: StrictLocksOverlay): string {
+  const document = parseDocument(yaml);
+  const capture = (document.toJS() as ValidatingWebhookConfiguration).webhooks[0];
+  if (!capture) throw new Error('webhook template: no capture entry to copy for strict Locks');
+  const strict = {
+    ...capture,
+    name: overlay.name,
+    clientConfig: withPath(capture.clientConfig, overlay.path),
+    failurePolicy: overlay.failurePolicy,
+    sideEffects: overlay.sideEffects,
+    namespaceSelector: overlay.namespaceSelector,
+    matchConditions: [...capture.matchConditions, ...overlay.matchConditions],
+  };
+  document.addIn(['webhooks'], document.createNode(strict));
+  return document.toString({ lineWidth: 0 });
 }
 
 /** Adds the presets' matchConditions and CONNECT rule to the rendered template, keeping its comments. */

@@ -1,12 +1,14 @@
 // Keeps the cluster's Locks from a watch (src/kube/informers.ts) and answers, without I/O, whether one denies an
 // admission request. Writes each Lock's status (Active, Expired, Ignored and why) so `kubectl get locks` shows
-// what is enforced; that write needs update on locks/status (deploy/rbac/logistis-server.yaml).
+// what is enforced; that write needs update on locks/status (deploy/rbac/logistis-server.yaml). A timer per
+// Lock's expiry rewrites its status when it expires; the resync catches anything missed.
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../admission/review.ts';
 import { Informer, type InformerHealth, type InformerLog } from '../kube/informers.ts';
 import { LOCK_GROUP, LOCK_RESOURCE, LOCK_VERSION, parseLock, type Lock } from './lock.ts';
 import { ALLOWED, checkLocks, type LockDecision } from './match.ts';
 import { statusUpdate } from './status.ts';
+import { ExpiryTimers } from './expiry-timers.ts';
 
 type LockObject = KubernetesObject & { spec?: unknown; status?: unknown };
 
@@ -21,7 +23,7 @@ export interface LockHealth {
 export interface LockWatcherOptions {
   kubeConfig: KubeConfig;
   log: InformerLog;
-  /** Resync period (status of expired Locks is rewritten on it); default 30 s. */
+  /** Resync period (every Lock's status is checked again); default 30 s. */
   resyncMs?: number;
   now?: () => number;
 }
@@ -35,11 +37,16 @@ export class LockWatcher {
   #ignored = 0;
   /** Status writes in flight, by Lock name: one at a time per Lock. */
   readonly #writing = new Set<string>();
+  readonly #expiries: ExpiryTimers;
 
   constructor(options: LockWatcherOptions) {
     this.#api = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    this.#expiries = new ExpiryTimers((name) => {
+      const object = this.#informer.get(name);
+      if (object) this.#reconcileStatus(object);
+    }, this.#now);
     this.#informer = new Informer<LockObject>({
       kubeConfig: options.kubeConfig,
       name: 'locks',
@@ -60,6 +67,7 @@ export class LockWatcher {
   }
 
   stop(): Promise<void> {
+    this.#expiries.stop();
     return this.#informer.stop();
   }
 
@@ -89,6 +97,7 @@ export class LockWatcher {
     }
     this.#locks = locks;
     this.#ignored = ignored;
+    this.#expiries.set(new Map(locks.flatMap((lock) => (lock.expiresAt === null ? [] : [[lock.name, lock.expiresAt] as const]))));
   }
 
   #reconcileStatus(object: LockObject): void {

@@ -15,6 +15,7 @@ import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture
 import type { CaptureProvenance } from '../capture/pipeline.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serve-config.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerLockCheckRoute } from './routes/lock-check.ts';
 import { aggregatedRoutes } from './routes/aggregated.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
 import type { LockWatcher } from '../locks/watcher.ts';
@@ -75,6 +76,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
     ...(config.provenance ? { provenance: config.provenance } : {}),
   });
   registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
+  registerLockCheckRoute(app, config.locks, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   // Reads run beside captures, never in their way (a reader thread for the SQLite store).
   const reads = openReads(config.store);

@@ -185,6 +185,38 @@ describe('control-plane harness', { timeout: 120_000 }, () => {
     }
   });
 
+  test('restartApiserver() brings kube-apiserver back on the same port, etcd, certificates and tokens', async () => {
+    const own = await cp.createNamespace('restart');
+    await cp.kubectl('admin', ['-n', own, 'create', 'configmap', 'kept', '--from-literal=k=before']);
+    const { port, server } = cp;
+    const etcdPid = cp.pids.etcd;
+    const oldPid = cp.pids.apiserver;
+
+    await cp.stopApiserver();
+    assert.equal(pidAlive(oldPid), false, 'the old kube-apiserver is gone');
+    assert.equal(await portOpen(port), false, 'nothing listens while it is down');
+    const down = await cp.kubectl('admin', ['-n', own, 'get', 'configmap', 'kept', '--request-timeout=2s'], { allowFailure: true });
+    assert.notEqual(down.code, 0, 'kubectl fails while the API server is down');
+
+    const t = performance.now();
+    await cp.startApiserver();
+    console.log(`# kube-apiserver back in ${Math.round(performance.now() - t)} ms`);
+    assert.equal(cp.port, port);
+    assert.equal(cp.server, server);
+    assert.notEqual(cp.pids.apiserver, oldPid);
+    assert.ok(pidAlive(cp.pids.apiserver));
+    assert.equal(cp.pids.etcd, etcdPid, 'same etcd');
+    // The old kubeconfig (CA, token) still works, and what was stored before is still there.
+    const got = await cp.kubectl('admin', ['-n', own, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.k}']);
+    assert.equal(got.stdout, 'before');
+    await cp.grant('alice', 'edit', own);
+    await cp.kubectl('alice', ['-n', own, 'create', 'configmap', 'after']);
+
+    await cp.restartApiserver({ downMs: 200 });
+    assert.equal((await cp.request('bob', 'GET', '/readyz')).status, 200);
+    await assert.rejects(cp.startApiserver(), /already running/);
+  });
+
   test('stop() leaves no process, port or temp dir behind', async () => {
     const { pids, ports, dir } = cp;
     for (const pid of Object.values(pids)) assert.ok(pidAlive(pid), `pid ${pid} should run before stop`);

@@ -4,7 +4,7 @@
 // schema or reported in its status.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
+import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ describe('Locks through the real API server', () => {
   let logistis: Logistis;
   before(async () => {
     cp = await startControlPlane({ users: [{ name: 'carol', groups: ['ops', 'break-glass'] }] });
-    logistis = await startLogistis(cp, { locks: true, aggregated: false });
+    // aggregated: kubectl blame locks reads who created each Lock from logistis' history.
+    logistis = await startLogistis(cp, { locks: true });
   });
   after(async () => {
     await logistis?.stop();
@@ -31,7 +32,7 @@ describe('Locks through the real API server', () => {
     cp.kubectl(user, ['apply', '-f', '-', ...extra], { input: configMap(ns, name, value), allowFailure: true });
   const createLock = (lock: object) => cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'logistis.io/v1alpha1', kind: 'Lock', ...lock }), allowFailure: true });
   const lockStatus = async (name: string) =>
-    JSON.parse((await cp.kubectl('admin', ['get', 'lock', name, '-o', 'jsonpath={.status}'])).stdout || '{}') as { phase?: string; message?: string };
+    JSON.parse((await cp.kubectl('admin', ['get', 'lock', name, '-o', 'jsonpath={.status}'])).stdout || '{}') as { phase?: string; message?: string; lastTransitionTime?: string };
   const events = async (ns: string): Promise<ChangeEvent[]> => {
     const response = await logistis.api('admin', `/api/v1/events?namespace=${ns}&limit=1000`);
     assert.equal(response.status, 200, response.body);
@@ -95,6 +96,13 @@ describe('Locks through the real API server', () => {
     await waitFor(async () => (await apply('bob', ns, 'c', 'during')).code !== 0, { timeoutMs: 5_000, message: 'the Lock did not apply' });
     await waitFor(async () => (await apply('bob', ns, 'c', 'after')).code === 0, { timeoutMs: 15_000, message: 'bob still denied after the expiry' });
     assert.ok(Date.now() >= Date.parse(expires), 'allowed only after the expiry');
+    // The status says Expired from the expiry on (a timer per Lock), not only after the next 30 s resync.
+    const expired = await waitFor(async () => {
+      const current = await lockStatus(name);
+      return current.phase === 'Expired' ? current : undefined;
+    }, { timeoutMs: 40_000, message: 'the status never said Expired' });
+    const lag = Date.parse(expired.lastTransitionTime!) - Date.parse(expires);
+    assert.ok(lag >= 0 && lag <= 5_000, `status Expired ${lag} ms after the expiry`);
   });
 
   it('never locks an admin out of deleting a Lock, even one that covers Locks', async () => {
@@ -123,7 +131,8 @@ describe('Locks through the real API server', () => {
     await waitFor(async () => /locked by Lock .*plugin freeze/.test((await apply('bob', ns, 'c', 'v1')).stderr), { timeoutMs: 10_000, message: 'the plugin Lock did not apply' });
     const listed = await blame('admin', ['locks']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`plugin-${ns}\\s+ns ${ns}\\s+groups ops`));
+    assert.match(listed.stdout, new RegExp(`plugin-${ns}\\s+ns ${ns}\\s+groups ops\\s+admin\\s`), 'BY: admin created it');
+    assert.equal(listed.stderr, '');
     assert.match(listed.stdout, /plugin freeze/);
     const noReason = await blame('admin', ['lock', ns, '--group', 'ops']);
     assert.equal(noReason.code, 2);
@@ -134,6 +143,87 @@ describe('Locks through the real API server', () => {
     assert.equal((await blame('admin', ['unlock', `plugin-${ns}`])).code, 0);
     const missing = await blame('admin', ['unlock', `plugin-${ns}`]);
     assert.match(missing.stderr, /no Lock "plugin-/);
+  });
+
+  it('recovers the Lock watch after kube-apiserver restarts, and a Lock created after it takes effect within seconds', async () => {
+    type Ready = { locks: { watch: { state: string; lastSyncTime?: string; lastError?: string; restarts: number } } };
+    const watch = async () => ((await logistis.api('admin', '/readyz')).json() as Ready).locks.watch;
+    const ns = await cp.createNamespace('restart');
+    await cp.grant('bob', 'edit', ns);
+    await waitFor(async () => (await watch()).state === 'synced', { timeoutMs: 30_000, message: 'the Lock watch is not synced' });
+
+    await cp.stopApiserver();
+    const down = Date.now();
+    // While the API server is gone the watch is reported failing (capture goes on with the last known Locks).
+    const failing = await waitFor(async () => {
+      const current = await watch();
+      return current.state === 'failing' ? current : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 200, message: 'the Lock watch never reported the API server gone' });
+    assert.ok(failing.lastError, 'the failure says why');
+    await cp.startApiserver();
+
+    const recovered = await waitFor(async () => {
+      const current = await watch();
+      return current.state === 'synced' && Date.parse(current.lastSyncTime ?? '') > down ? current : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 200, message: 'the Lock watch did not recover after the restart' });
+    assert.ok(recovered.restarts >= 1);
+    assert.equal(recovered.lastError, undefined);
+
+    const name = `after-restart-${ns}`;
+    assert.equal((await apply('bob', ns, 'c', 'before')).code, 0);
+    const created = Date.now();
+    assert.equal((await createLock({ metadata: { name }, spec: { target: { namespaces: [ns] }, subjects: { users: ['bob'] }, reason: 'after the restart' } })).code, 0);
+    const denied = await waitFor(async () => {
+      const result = await apply('bob', ns, 'c', 'during');
+      return result.code !== 0 ? result : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200, message: 'a Lock created after the restart did not take effect' });
+    assert.match(denied.stderr, new RegExp(`locked by Lock "${name}": after the restart`));
+    console.log(`# the Lock took effect ${Date.now() - created} ms after its creation`);
+    await cp.kubectl('admin', ['delete', 'lock', name]);
+  });
+
+  it('strict Locks: while logistis is down a write in a strict namespace is refused, elsewhere it passes, and an admin can delete a Lock', async () => {
+    const prod = await cp.createNamespace('prod');
+    const other = await cp.createNamespace('other');
+    for (const ns of [prod, other]) for (const user of ['alice', 'bob']) await cp.grant(user, 'edit', ns);
+    await cp.kubectl('admin', ['label', 'namespace', prod, 'logistis.io/strict-locks=true']);
+    await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: logistis.ca.certPem, strictLocks: true });
+    try {
+      const name = `strict-${prod}`;
+      assert.equal((await createLock({ metadata: { name }, spec: { target: { namespaces: [prod] }, subjects: { groups: ['ops'] }, reason: 'strict freeze' } })).code, 0);
+      // Running: the Lock denies as before (through either entry), and spares alice.
+      const denied = await waitFor(async () => {
+        const result = await apply('bob', prod, 'c', 'v1');
+        return result.code !== 0 ? result : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 200, message: 'the Lock did not take effect' });
+      assert.match(denied.stderr, new RegExp(`admission webhook "(capture|strict-locks)\\.logistis\\.io" denied the request: locked by Lock "${name}": strict freeze`));
+      assert.equal((await apply('alice', prod, 'c', 'v2')).code, 0, 'alice is not locked');
+
+      await logistis.stop();
+      try {
+        // Down: the strict entry fails closed in prod (once the API server has read the new configuration).
+        const refused = await waitFor(async () => {
+          const result = await apply('bob', prod, 'c', 'v3');
+          return result.code !== 0 && /strict-locks\.logistis\.io/.test(result.stderr) ? result : undefined;
+        }, { timeoutMs: 20_000, intervalMs: 200, message: 'a write in the strict namespace passed while logistis was down' });
+        assert.match(refused.stderr, /failed calling webhook "strict-locks\.logistis\.io"/);
+        assert.notEqual((await apply('alice', prod, 'c', 'v4')).code, 0, 'strict: nobody but an admin writes in prod while logistis cannot check');
+        const elsewhere = await apply('bob', other, 'c', 'v1');
+        assert.equal(elsewhere.code, 0, `capture elsewhere stays fail-open: ${elsewhere.stderr}`);
+        const admin = await apply('admin', prod, 'c', 'admin');
+        assert.equal(admin.code, 0, `system:masters is never locked out: ${admin.stderr}`);
+        const deleted = await cp.kubectl('admin', ['delete', 'lock', name], { allowFailure: true });
+        assert.equal(deleted.code, 0, `an admin deletes the Lock while logistis is down: ${deleted.stderr}`);
+      } finally {
+        await logistis.start();
+      }
+      // Back, without the Lock: the strict entry allows once the Locks are loaded.
+      await waitFor(async () => (await apply('bob', prod, 'c', 'v5')).code === 0, { timeoutMs: 20_000, intervalMs: 200, message: 'bob still refused after the Lock was deleted' });
+      const live = (await cp.kubectl('admin', ['-n', prod, 'get', 'configmap', 'c', '-o', 'jsonpath={.data.value}'])).stdout;
+      assert.equal(live, 'v5');
+    } finally {
+      await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: logistis.ca.certPem });
+    }
   });
 
   it('a malformed Lock is rejected by the schema, or ignored with the reason in its status', async () => {

@@ -140,6 +140,18 @@ export interface ControlPlane {
   grant(subject: string, clusterRole: string, namespace?: string): Promise<void>;
   /** Fills the rules of aggregated ClusterRoles (admin/edit/view); call after adding `aggregate-to-*` roles. */
   aggregateClusterRoles(): Promise<void>;
+  /**
+   * Stops kube-apiserver (SIGTERM, then SIGKILL after 5 s) and leaves etcd running: the API is unreachable, as
+   * when a control-plane node restarts, until startApiserver(). `pids.apiserver` is 0 meanwhile.
+   */
+  stopApiserver(): Promise<void>;
+  /**
+   * Starts kube-apiserver again with the same flags: same port, same etcd, same certificates and tokens, so
+   * clients and kubeconfigs keep working. Resolves when /readyz answers 200 (bound by startTimeoutMs).
+   */
+  startApiserver(): Promise<void>;
+  /** stopApiserver(), `downMs` (default 0) with no API server, then startApiserver(). */
+  restartApiserver(opts?: { downMs?: number }): Promise<void>;
   /** Stops everything; idempotent. Removes `dir` unless kept. */
   stop(): Promise<void>;
 }
@@ -455,6 +467,9 @@ class RunningControlPlane implements ControlPlane {
   #watchdog: ChildProcess | undefined;
   #live: Live = { dir: '', keep: false, pgids: [] };
   #stopping: Promise<void> | undefined;
+  /** kube-apiserver's flags as first started, for startApiserver(). */
+  #apiserverArgs: string[] = [];
+  #startTimeoutMs = 60_000;
 
   token(user: string): string {
     const t = this.#tokens.get(user);
@@ -598,6 +613,54 @@ class RunningControlPlane implements ControlPlane {
       if (JSON.stringify(current.rules ?? []) === JSON.stringify(rules)) return;
       await this.#must('admin', 'PUT', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`, { ...current, rules });
     }));
+  }
+
+  async stopApiserver(): Promise<void> {
+    const apiserver = this.#procs.find((proc) => proc.name === 'kube-apiserver');
+    if (!apiserver) return;
+    await stopProcess(apiserver, 5000);
+    this.#procs = this.#procs.filter((proc) => proc !== apiserver);
+    this.#live.pgids = this.#live.pgids.filter((pgid) => pgid !== apiserver.pid);
+    this.pids.apiserver = 0;
+    this.#agent.destroy(); // its keep-alive sockets lead to the old process
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  async startApiserver(): Promise<void> {
+    if (this.#stopping) throw new Error('control-plane: stopped');
+    if (this.#procs.some((proc) => proc.name === 'kube-apiserver')) throw new Error('control-plane: kube-apiserver is already running');
+    const deadline = Date.now() + this.#startTimeoutMs;
+    // The old process's port can linger for a moment after it exits: retry the bind until the deadline.
+    for (;;) {
+      const apiserver = await this.#spawnApiserver();
+      try {
+        await this.#waitReady(apiserver, async () => (await this.request('admin', 'GET', '/readyz')).status === 200, Math.max(1000, deadline - Date.now()));
+        return;
+      } catch (err) {
+        await stopProcess(apiserver, 1000);
+        this.#procs = this.#procs.filter((proc) => proc !== apiserver);
+        this.pids.apiserver = 0;
+        if (Date.now() < deadline && /address already in use/.test(tail(this.apiserverLogPath, 10))) {
+          await sleep(250);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async restartApiserver(opts: { downMs?: number } = {}): Promise<void> {
+    await this.stopApiserver();
+    if (opts.downMs) await sleep(opts.downMs);
+    await this.startApiserver();
+  }
+
+  async #spawnApiserver(): Promise<Proc> {
+    const apiserver = await startProcess('kube-apiserver', join(this.binDir, 'kube-apiserver'), this.#apiserverArgs,
+      this.apiserverLogPath, join(this.dir, 'pids'), this.#live);
+    this.#procs = [...this.#procs, apiserver];
+    this.pids.apiserver = apiserver.pid;
+    return apiserver;
   }
 
   stop(): Promise<void> {
@@ -746,7 +809,7 @@ class RunningControlPlane implements ControlPlane {
       this.port = port;
       this.ports.apiserver = port;
       this.server = `https://127.0.0.1:${port}`;
-      const apiserver = await startProcess('kube-apiserver', join(this.binDir, 'kube-apiserver'), [
+      this.#apiserverArgs = [
         `--etcd-servers=${this.etcdUrl}`,
         '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
         `--cert-dir=${join(this.dir, 'apiserver-certs')}`,
@@ -771,9 +834,9 @@ class RunningControlPlane implements ControlPlane {
         '--profiling=false',
         `--v=${opts.verbosity ?? 1}`,
         ...(opts.apiserverArgs ?? []),
-      ], this.apiserverLogPath, join(this.dir, 'pids'), this.#live);
-      this.#procs = [this.#procs[0] as Proc, apiserver];
-      this.pids.apiserver = apiserver.pid;
+      ];
+      this.#startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+      const apiserver = await this.#spawnApiserver();
       try {
         await this.#waitReady(apiserver, async () => {
           const res = await this.request('admin', 'GET', '/readyz');

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { renderWebhookConfiguration } from '../../src/deploy/webhook-config.ts';
 import { CHART_DIR, MANIFESTS_FILE, ROOT, helmBinary, helmEnv, parseObjects, renderChart, renderManifests, type K8sObject } from '../../scripts/chart.ts';
 
 // Loose views of the rendered objects, for reading nested fields in assertions.
@@ -117,6 +118,27 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.deepEqual(role['rules'].map((rule: Json) => rule['resources'][0]), ['locks', 'locks/status']);
   });
 
+  it('locks.strict adds the strict Locks entry, the same as logistis webhook-config --strict-locks renders; off by default', () => {
+    const webhooks = (objects: K8sObject[]) => find(objects, 'ValidatingWebhookConfiguration')['webhooks'] as Json[];
+    assert.deepEqual(webhooks(parseObjects(renderChart({ set: ['locks.enabled=true'] }))).map((w) => w['name']), ['capture.logistis.io']);
+    const chart = webhooks(parseObjects(renderChart({ set: ['locks.enabled=true', 'locks.strict=true'] })));
+    assert.deepEqual(chart.map((w) => w['name']), ['capture.logistis.io', 'strict-locks.logistis.io']);
+    const capture = chart[0] as Json;
+    const rendered = renderWebhookConfiguration({
+      service: { name: 'logistis', namespace: capture['clientConfig']['service']['namespace'], port: capture['clientConfig']['service']['port'], path: '/capture' },
+      caBundlePem: Buffer.from(capture['clientConfig']['caBundle'], 'base64').toString('utf8'),
+      timeoutSeconds: capture['timeoutSeconds'], strictLocks: true,
+    }).object.webhooks;
+    assert.deepEqual(chart, JSON.parse(JSON.stringify(rendered)));
+    const strict = chart[1] as Json;
+    assert.equal(strict['failurePolicy'], 'Fail');
+    assert.equal(capture['failurePolicy'], 'Ignore', 'capture stays fail-open');
+    assert.equal(strict['clientConfig']['service']['path'], '/locks/check');
+    const refused = helm(['template', 'x', CHART_DIR, '--set', 'locks.strict=true']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.output, /locks\.strict needs locks\.enabled/);
+  });
+
   it('capture.rules becomes a file in the config and is named in --config', () => {
     const objects = parseObjects(renderChart({ set: ['capture.rules=ignore: []'] }));
     const data = find(objects, 'ConfigMap', 'logistis')['data'];
@@ -167,6 +189,7 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
       readFileSync(join(CHART_DIR, copy), 'utf8'), readFileSync(join(ROOT, original), 'utf8'),
       `${copy} differs from ${original}: cp ${original} deploy/helm/logistis/${copy}`);
     same('deploy/webhook/validating-webhook-configuration.yaml', 'files/validating-webhook-configuration.yaml');
+    same('deploy/webhook/strict-locks-webhook.yaml', 'files/strict-locks-webhook.yaml');
     same('deploy/apiservice/apiservice.yaml', 'files/apiservice.yaml');
     same('deploy/crd/locks.logistis.io.yaml', 'crds/locks.logistis.io.yaml');
     // The server's own roles are templates of the chart (rbac.yaml, locks-rbac.yaml); the rest are for people.

@@ -10,6 +10,7 @@ import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { EventStore } from '../../src/store/types.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
 import type { ConnectionLimits } from '../../src/config/serve-config.ts';
+import type { LockWatcher } from '../../src/locks/watcher.ts';
 
 export const TEST_REDACTION_KEY = Buffer.alloc(32, 9);
 
@@ -28,6 +29,7 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   commitTimeoutMs?: number;
   limits?: ConnectionLimits;
+  locks?: LockWatcher;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -40,6 +42,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = buildApp({
     store, metrics, logger: pino({ level: 'silent' }), maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024, commitTimeoutMs: options.commitTimeoutMs ?? 2000,
     limits: options.limits,
+    ...(options.locks ? { locks: options.locks } : {}),
     capture: { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: TEST_REDACTION_KEY, recordUnchanged: false },
   });
   await app.ready();

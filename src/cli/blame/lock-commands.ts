@@ -9,8 +9,11 @@ import { renderTable } from '../../format/table.ts';
 import { toJson, toYaml } from '../../format/yaml.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import { LOCK_API_VERSION, LOCK_GROUP, LOCK_KIND, LOCK_RESOURCE, LOCK_VERSION } from '../../locks/lock.ts';
+import type { Change } from '../../api/change.ts';
+import { listChanges } from './changes-api.ts';
 import { discoverResources, resolveType } from './discovery.ts';
 import { BlameError, usageError } from './errors.ts';
+import { explain } from './explain.ts';
 import type { KubeSession } from './kube-client.ts';
 import { parseTarget, type Connection } from './options.ts';
 
@@ -138,8 +141,48 @@ function apiError(error: unknown, doing: string): BlameError {
 
 const str = (value: unknown) => (Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : '');
 
-/** Runs one lock command; `out` gets the result lines. */
-export async function runLockCommand(request: LockCommandRequest, session: KubeSession, out: (line: string) => void, now: number): Promise<void> {
+/**
+ * Who created each Lock, by the Lock's uid: the username logistis recorded for its CREATE. The API server
+ * authenticated that user, so unlike a field in the Lock (which whoever writes it may set to anything) it cannot
+ * be forged by the Lock's author. Denied attempts created nothing and are left out. Pure.
+ */
+export function lockCreators(creates: readonly Change[]): Map<string, string> {
+  const creators = new Map<string, string>();
+  for (const change of creates) {
+    if (change.operation !== 'CREATE' || change.deniedBy !== undefined || change.target.uid === '') continue;
+    creators.set(change.target.uid, change.user.username);
+  }
+  return creators;
+}
+
+/**
+ * The `kubectl blame locks` table. `creators` is null when the history could not be read (BY shows `?`); a Lock
+ * logistis has no CREATE for (made before logistis ran, or pruned) shows `-`. Pure.
+ */
+export function renderLocksTable(items: readonly JsonObject[], creators: ReadonlyMap<string, string> | null): string[] {
+  if (items.length === 0) return ['No Locks.'];
+  const rows = items.map((item) => {
+    const spec = isObject(item['spec']) ? item['spec'] : {};
+    const target = isObject(spec['target']) ? spec['target'] : {};
+    const subjects = isObject(spec['subjects']) ? spec['subjects'] : {};
+    const status = isObject(item['status']) ? item['status'] : {};
+    const metadata = isObject(item['metadata']) ? item['metadata'] : {};
+    const what = [str(target['namespaces']) && `ns ${str(target['namespaces'])}`, str(target['names']) && `names ${str(target['names'])}`].filter(Boolean).join('; ') || 'everything';
+    const from = [str(subjects['users']) && `users ${str(subjects['users'])}`, str(subjects['groups']) && `groups ${str(subjects['groups'])}`].filter(Boolean).join('; ');
+    const by = creators === null ? '?' : (creators.get(str(metadata['uid'])) ?? '-');
+    return [str(metadata['name']), what, from, by, str(metadata['creationTimestamp']), str(spec['expires']) || '-', str(status['phase']) || '-', str(spec['reason'])];
+  });
+  const columns = ['NAME', 'WHAT', 'FROM', 'BY', 'SINCE', 'UNTIL', 'PHASE', 'WHY'].map((header) => ({ header, shrink: header === 'WHY' }));
+  return renderTable(columns, rows);
+}
+
+/** The most Lock creations read from the history for BY; more Locks than that is not a thing. */
+const MAX_LOCK_CREATES = 10_000;
+
+/** Runs one lock command; `out` gets the result lines, `note` what the user should know besides (stderr). */
+export async function runLockCommand(
+  request: LockCommandRequest, session: KubeSession, out: (line: string) => void, now: number, note: (line: string) => void = out,
+): Promise<void> {
   const api = loadKubeConfig(request.connection).makeApiClient(CustomObjectsApi);
   const ref = { group: LOCK_GROUP, version: LOCK_VERSION, plural: LOCK_RESOURCE };
   if (request.command === 'unlock') {
@@ -186,20 +229,17 @@ export async function runLockCommand(request: LockCommandRequest, session: KubeS
     for (const line of (request.output === 'json' ? toJson(doc) : toYaml(doc)).replace(/\n$/, '').split('\n')) out(line);
     return;
   }
-  const rows = items.map((item) => {
-    const spec = isObject(item['spec']) ? item['spec'] : {};
-    const target = isObject(spec['target']) ? spec['target'] : {};
-    const subjects = isObject(spec['subjects']) ? spec['subjects'] : {};
-    const status = isObject(item['status']) ? item['status'] : {};
-    const metadata = isObject(item['metadata']) ? item['metadata'] : {};
-    const what = [str(target['namespaces']) && `ns ${str(target['namespaces'])}`, str(target['names']) && `names ${str(target['names'])}`].filter(Boolean).join('; ') || 'everything';
-    const from = [str(subjects['users']) && `users ${str(subjects['users'])}`, str(subjects['groups']) && `groups ${str(subjects['groups'])}`].filter(Boolean).join('; ');
-    return [str(metadata['name']), what, from, str(metadata['creationTimestamp']), str(spec['expires']) || '-', str(status['phase']) || '-', str(spec['reason'])];
-  });
-  if (rows.length === 0) {
-    out('No Locks.');
-    return;
+  let creators: Map<string, string> | null = null;
+  if (items.length > 0) {
+    try {
+      const creates = await listChanges(session.api, { clusterScoped: true }, { group: LOCK_GROUP, kind: LOCK_KIND, operation: 'CREATE' }, MAX_LOCK_CREATES);
+      creators = lockCreators(creates.items);
+    } catch (error) {
+      // The Locks are listed all the same; BY needs logistis' history, and the note says why it is missing.
+      const explained = explain(error, { what: 'changes', namespace: '' }, session.contextName);
+      if (!(explained instanceof BlameError)) throw explained;
+      note(`note: BY (who created each Lock) is unknown: ${explained.message}`);
+    }
   }
-  const columns = ['NAME', 'WHAT', 'FROM', 'SINCE', 'UNTIL', 'PHASE', 'WHY'].map((header) => ({ header, shrink: header === 'WHY' }));
-  for (const line of renderTable(columns, rows)) out(line);
+  for (const line of renderLocksTable(items, creators)) out(line);
 }

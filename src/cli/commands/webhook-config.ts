@@ -16,6 +16,7 @@ interface Options {
   name: string;
   capturePresets: string;
   rules?: string;
+  strictLocks?: boolean;
 }
 
 function parseService(text: string): WebhookServiceRef {
@@ -34,6 +35,7 @@ export function webhookConfigCommand(): Command {
     .option('--name <name>', 'metadata.name', 'logistis')
     .option('--capture-presets <list>', 'the presets serve runs with', DEFAULT_PRESETS.join(','))
     .option('--rules <file>', 'the rules file serve runs with (include rules keep presets out of the matchConditions)')
+    .option('--strict-locks', 'add the strict Locks entry: failurePolicy Fail, only Lock checks, only in namespaces labelled logistis.io/strict-locks=true (docs/locks.md)')
     .action((options: Options) => {
       let presets;
       try {
@@ -60,6 +62,7 @@ export function webhookConfigCommand(): Command {
           ...(options.url !== undefined ? { url: options.url } : {}),
           ...(options.service !== undefined ? { service: parseService(options.service) } : {}),
           caBundlePem, timeoutSeconds: Number(options.timeoutSeconds), configurationName: options.name, presets, userRulesInclude,
+          strictLocks: options.strictLocks === true,
         });
         process.stdout.write(yaml);
       } catch (error) {

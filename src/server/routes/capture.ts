@@ -22,8 +22,9 @@ function refuse(request: FastifyRequest, reply: FastifyReply, metrics: Metrics, 
   return reply.code(status).send({ error: message });
 }
 
-export function registerCaptureRoute(app: FastifyInstance, pipeline: CapturePipeline, metrics: Metrics, callers: CaptureCallerPolicy | null): void {
-  const checkCaller = async (request: FastifyRequest, reply: FastifyReply) => {
+/** The onRequest hook of every route the API server calls as a webhook (/capture, /locks/check). */
+export function webhookCallerCheck(metrics: Metrics, callers: CaptureCallerPolicy | null) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!callers) return;
     const check = checkClientCertificate(request.raw.socket as TLSSocket, callers.authorities);
     if (!check.verified) {
@@ -36,20 +37,28 @@ export function registerCaptureRoute(app: FastifyInstance, pipeline: CapturePipe
       return refuse(request, reply, metrics, 403, 'name-not-allowed', `client certificate "${check.commonName}" is not in --capture-allowed-names`, check.commonName);
     }
   };
+}
 
+/** AdmissionReview bodies as the API server sends them, `__proto__` keys and all (see the capture route). */
+export function useAdmissionJsonParser(scope: FastifyInstance): void {
+  // Fastify's default JSON parser (secure-json-parse) refuses `__proto__` and `constructor` keys with 400, so
+  // such a change would go unrecorded; one JSON.parse, no poisoning scan: nothing downstream assigns keys
+  // with `object[key] =` (see setOwn in admission/patch.ts).
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(new HttpError(400, 'body is empty; send an AdmissionReview as JSON'), undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+export function registerCaptureRoute(app: FastifyInstance, pipeline: CapturePipeline, metrics: Metrics, callers: CaptureCallerPolicy | null): void {
+  const checkCaller = webhookCallerCheck(metrics, callers);
   void app.register(async (scope) => {
-    // Fastify's default JSON parser (secure-json-parse) refuses `__proto__` and `constructor` keys with 400, so
-    // such a change would go unrecorded; one JSON.parse, no poisoning scan: nothing downstream assigns keys
-    // with `object[key] =` (see setOwn in admission/patch.ts).
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-      if (body === '') return done(new HttpError(400, 'body is empty; send an AdmissionReview as JSON'), undefined);
-      try {
-        done(null, JSON.parse(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    useAdmissionJsonParser(scope);
     scope.post('/capture', {
       onRequest: checkCaller,
       onError: async (_request, _reply, error) => {

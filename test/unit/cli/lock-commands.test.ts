@@ -1,8 +1,12 @@
 // kubectl blame lock / unlock / locks: argument checks and the Lock object built from them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lockObject, parseLockCommand } from '../../../src/cli/blame/lock-commands.ts';
+import { lockCreators, lockObject, parseLockCommand, renderLocksTable } from '../../../src/cli/blame/lock-commands.ts';
 import { BlameError } from '../../../src/cli/blame/errors.ts';
+import type { Change } from '../../../src/api/change.ts';
+import type { JsonObject } from '../../../src/event.ts';
+import { cliFixture } from './fake-api.ts';
+import { assertGolden } from './golden.ts';
 
 const parse = (argv: string[]) => parseLockCommand(argv, () => {});
 const NOW = Date.parse('2026-06-12T10:00:00Z');
@@ -46,6 +50,24 @@ describe('kubectl blame lock', () => {
   it('unlock and locks', () => {
     assert.deepEqual(parse(['unlock', 'freeze', '--context', 'c']), { command: 'unlock', connection: { context: 'c' }, lockName: 'freeze' });
     assert.deepEqual(parse(['locks', '-o', 'yaml']), { command: 'locks', connection: {}, output: 'yaml' });
+  });
+});
+
+describe('kubectl blame locks', () => {
+  const { locks, creates } = cliFixture<{ locks: JsonObject[]; creates: Change[] }>('locks-with-creates.json');
+
+  it('BY is who created the Lock as logistis recorded it: matched by uid, denied attempts and earlier Locks of the same name left out', () => {
+    const creators = lockCreators(creates);
+    assert.equal(creators.get('7d1c6a52-0000-4000-8000-000000000001'), 'alice@example.com', 'not mallory, whose attempt was denied');
+    assert.equal(creators.get('7d1c6a52-0000-4000-8000-000000000002'), 'system:serviceaccount:ci:deployer', 'not carol, who created an earlier Lock of that name');
+    assert.equal(creators.size, 3);
+    assertGolden('locks.txt', `${renderLocksTable(locks, creators).join('\n')}\n`);
+  });
+
+  it('BY is ? when the history cannot be read, and there is a line for no Locks', () => {
+    const lines = renderLocksTable(locks, null);
+    assert.match(lines[1]!, /^freeze-prod\s+ns prod\s+groups ops\s+\?\s+2026-06-12T09:58:00Z/);
+    assert.deepEqual(renderLocksTable([], new Map()), ['No Locks.']);
   });
 });
 
