@@ -195,4 +195,17 @@ describe('provenance through the real API server', () => {
     assert.match(metrics.body, /logistis_event_states_total\{state="unattributed"\} [1-9]/);
     assert.match(metrics.body, /logistis_oldest_pending_event_seconds \d/);
   });
+
+  it('recovers its watches after kube-apiserver restarts: a change made afterwards is confirmed', async () => {
+    const ns = await cp.createNamespace('prov-restart');
+    await watching(ns);
+    await cp.kubectl('admin', ['-n', ns, 'create', 'configmap', 'before-restart', '--from-literal=a=1']);
+    await settled(`namespace=${ns}&name=before-restart`, 1, 'the change before the restart was never judged');
+    await cp.restartApiserver({ downMs: 3000 });
+    // The watches fail while the API server is gone and are restarted with back-off (at most 30 s apart).
+    await cp.kubectl('admin', ['-n', ns, 'patch', 'configmap', 'before-restart', '--type=merge', '-p', '{"data":{"a":"2"}}']);
+    const items = await settled(`namespace=${ns}&name=before-restart`, 2, `the change after the restart was never judged:\n${logistis.output()}`);
+    assert.deepEqual(items.map((item) => `${item.operation} ${item.state}`), ['UPDATE confirmed', 'CREATE confirmed']);
+    assert.match(logistis.output(), /watch re-established/);
+  });
 });
