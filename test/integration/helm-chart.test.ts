@@ -118,6 +118,18 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.deepEqual(role['rules'].map((rule: Json) => rule['resources'][0]), ['locks', 'locks/status']);
   });
 
+  it('provenance.enabled turns on --provenance with its window and RBAC to watch everything; refused over PostgreSQL', () => {
+    assert.ok(!container(find(parseObjects(renderChart()), 'StatefulSet'))['args'].includes('--provenance'));
+    const objects = parseObjects(renderChart({ set: ['provenance.enabled=true', 'provenance.window=45s'] }));
+    const args = container(find(objects, 'StatefulSet'))['args'] as string[];
+    assert.ok(args.includes('--provenance') && args.includes('--provenance-window=45s'), args.join(' '));
+    const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(':provenance')) as unknown as Json;
+    assert.deepEqual(role['rules'], [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }]);
+    const refused = helm(['template', 'logistis', CHART_DIR, '-f', HA_VALUES, '--set', 'provenance.enabled=true']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.output, /provenance.enabled needs store.type sqlite/);
+  });
+
   it('locks.strict adds the strict Locks entry, the same as logistis webhook-config --strict-locks renders; off by default', () => {
     const webhooks = (objects: K8sObject[]) => find(objects, 'ValidatingWebhookConfiguration')['webhooks'] as Json[];
     assert.deepEqual(webhooks(parseObjects(renderChart({ set: ['locks.enabled=true'] }))).map((w) => w['name']), ['capture.logistis.io']);
@@ -192,8 +204,8 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     same('deploy/webhook/strict-locks-webhook.yaml', 'files/strict-locks-webhook.yaml');
     same('deploy/apiservice/apiservice.yaml', 'files/apiservice.yaml');
     same('deploy/crd/locks.logistis.io.yaml', 'crds/locks.logistis.io.yaml');
-    // The server's own roles are templates of the chart (rbac.yaml, locks-rbac.yaml); the rest are for people.
-    const userRoles = readdirSync(join(ROOT, 'deploy/rbac')).filter((file) => !['logistis-server.yaml', 'logistis-locks.yaml'].includes(file));
+    // The server's own roles are templates of the chart (rbac.yaml, locks-rbac.yaml, provenance-rbac.yaml); the rest are for people.
+    const userRoles = readdirSync(join(ROOT, 'deploy/rbac')).filter((file) => !['logistis-server.yaml', 'logistis-locks.yaml', 'logistis-provenance.yaml'].includes(file));
     assert.deepEqual(readdirSync(join(CHART_DIR, 'files/user-roles')).sort(), userRoles.sort());
     for (const file of userRoles) same(`deploy/rbac/${file}`, `files/user-roles/${file}`);
   });
