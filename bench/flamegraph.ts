@@ -4,7 +4,9 @@
 // Samples can be cut to a time window (the bench passes each capture step's window), and V8's "(idle)" samples are
 // left out, so the widths are busy time only.
 //
-//   node bench/flamegraph.ts OUT.svg PROFILE.cpuprofile [PROFILE…] [--title T] [--from US --to US]
+//   node bench/flamegraph.ts OUT.svg PROFILE.cpuprofile [PROFILE…] [--title T] [--from US --to US] [--top N]
+//
+// --top N also prints each thread's N functions with the most self time; --stages their time by capture stage.
 //
 // --from/--to are V8 profile timestamps in µs (CLOCK_MONOTONIC on Linux, the clock of process.hrtime).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -146,8 +148,44 @@ export function threadLabel(file: string, busiestWorker: boolean): string {
   return busiestWorker ? `worker ${threadId} (SQLite writer)` : `worker ${threadId}`;
 }
 
+/** The functions with the most self time (µs) in a tree, summed over every stack they appear on. */
+export function topSelf(root: FlameNode, count: number): Array<{ name: string; micros: number }> {
+  const self = new Map<string, number>();
+  const visit = (node: FlameNode): void => {
+    const below = node.children.reduce((sum, child) => sum + child.total, 0);
+    self.set(node.name, (self.get(node.name) ?? 0) + node.total - below);
+    for (const child of node.children) visit(child);
+  };
+  for (const child of root.children) visit(child);
+  return [...self].map(([name, micros]) => ({ name, micros })).sort((a, b) => b.micros - a.micros).slice(0, count);
+}
+
+/** Capture's stages, each known by the frames that belong to it; a sample counts for the deepest frame that matches. */
+export const CAPTURE_STAGES: Array<{ stage: string; frame: RegExp }> = [
+  { stage: 'HTTP, TLS, sockets, Fastify', frame: / node:(_http|https|net|tls|_tls|internal\/(tls|http|stream|streams|net))|node_modules\/(fastify|find-my-way|avvio|@fastify|pino)|^(writeUtf8String|writeBuffer|writev|shutdown|close|onconnection)( |$)/ },
+  { stage: 'JSON.parse of the body', frame: /(src|dist)\/server\/routes\/capture\.(js|ts):(2[0-9]|3[0-9])$/ },
+  { stage: 'capture rules (presets, CEL)', frame: /(src|dist)\/rules\/|node_modules\/@bufbuild\// },
+  { stage: 'normalise, redact, patch, depth scan, event', frame: /(src|dist)\/(admission|capture)\/|node_modules\/fast-json-patch\/| node:internal\/crypto\// },
+  { stage: 'hand-off to the writer (rows, encoding, postMessage)', frame: /(src|dist)\/store\/sqlite\/(sqlite-store|protocol)\.|^postMessage( |$)/ },
+  { stage: 'SQLite append (insert, compress, commit, fsync)', frame: /(src|dist)\/store\/sqlite\/writer-worker\./ },
+  { stage: 'garbage collector', frame: /^\(garbage collector\)$/ },
+];
+
+/** µs of a thread's busy samples per stage (CAPTURE_STAGES, then "other"), by the deepest frame that names a stage. */
+export function stageTimes(thread: FlameNode, stages = CAPTURE_STAGES): Map<string, number> {
+  const times = new Map<string, number>();
+  const visit = (node: FlameNode, current: string): void => {
+    const stage = stages.find((s) => s.frame.test(node.name))?.stage ?? current;
+    const below = node.children.reduce((sum, child) => sum + child.total, 0);
+    times.set(stage, (times.get(stage) ?? 0) + node.total - below);
+    for (const child of node.children) visit(child, stage);
+  };
+  visit(thread, 'other (V8, Node internals, the rest)');
+  return times;
+}
+
 /** One flame graph of several profiles (a process's threads), cut to `window`; writes the SVG to `out`. */
-export function writeFlameGraph(out: string, files: string[], title: string, window?: Window, note = ''): { busyMs: number } {
+export function writeFlameGraph(out: string, files: string[], title: string, window?: Window, note = ''): { busyMs: number; root: FlameNode } {
   const trees = files.map((file) => ({ file, profile: JSON.parse(readFileSync(file, 'utf8')) as CpuProfile }))
     .map(({ file, profile }) => ({ file, tree: profileTree(profile, '', window) }));
   const workers = trees.filter((t) => basename(t.file).split('.')[4] !== '0');
@@ -162,17 +200,34 @@ export function writeFlameGraph(out: string, files: string[], title: string, win
   const windowText = window ? `${((window.toUs - window.fromUs) / 1e6).toFixed(1)} s window` : 'whole profile';
   const subtitle = `${windowText}; busy samples ${(root.total / 1000).toFixed(0)} ms (idle left out; a thread blocked in a system call such as fsync counts as busy)${note ? `; ${note}` : ''}`;
   writeFileSync(out, renderFlameGraph(root, title, subtitle));
-  return { busyMs: root.total / 1000 };
+  return { busyMs: root.total / 1000, root };
 }
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { title: { type: 'string', default: 'CPU flame graph' }, from: { type: 'string' }, to: { type: 'string' } },
+    options: {
+      title: { type: 'string', default: 'CPU flame graph' }, from: { type: 'string' }, to: { type: 'string' }, top: { type: 'string' },
+      stages: { type: 'boolean', default: false },
+    },
   });
   const [out, ...files] = positionals;
   if (!out || files.length === 0) throw new Error('usage: node bench/flamegraph.ts OUT.svg PROFILE.cpuprofile [PROFILE…] [--title T] [--from US --to US]');
   const window = values.from !== undefined && values.to !== undefined ? { fromUs: Number(values.from), toUs: Number(values.to) } : undefined;
-  const { busyMs } = writeFlameGraph(out, files, values.title ?? '', window);
+  const { busyMs, root } = writeFlameGraph(out, files, values.title ?? '', window);
   process.stdout.write(`wrote ${out} (${busyMs.toFixed(0)} ms of busy samples)\n`);
+  for (const thread of root.children) {
+    if (!values.stages) break;
+    process.stdout.write(`${thread.name}: ${(thread.total / 1000).toFixed(0)} ms by stage\n`);
+    for (const [stage, micros] of [...stageTimes(thread)].sort((a, b) => b[1] - a[1])) {
+      process.stdout.write(`  ${((100 * micros) / thread.total).toFixed(1).padStart(5)}%  ${stage}\n`);
+    }
+  }
+  for (const thread of root.children) {
+    if (!values.top) break;
+    process.stdout.write(`${thread.name}: ${(thread.total / 1000).toFixed(0)} ms\n`);
+    for (const { name, micros } of topSelf({ ...root, children: [thread] }, Number(values.top))) {
+      process.stdout.write(`  ${((100 * micros) / thread.total).toFixed(1).padStart(5)}%  ${name}\n`);
+    }
+  }
 }

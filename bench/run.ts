@@ -26,6 +26,7 @@ import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './q
 import { measureStorage } from './storage.ts';
 import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
 import { writeFlameGraph } from './flamegraph.ts';
+import { measureRulesCost } from './rules-eval.ts';
 import { noiseWarnings, renderReport, renderTable, type Report } from './report.ts';
 
 const PHASES = ['capture', 'query', 'storage', 'durability'] as const;
@@ -177,8 +178,14 @@ async function main(): Promise<number> {
     `${pin(loadCpu)}vegeta attack -format=json -targets=targets.jsonl -lazy -rate=RATE/1s -duration=${capture.openLoopSec}s -root-certs=tls.crt -http2=false -keepalive=true -timeout=10s -max-body=0   # RATE: ${capture.openLoopRates.join(', ')}`,
   );
 
-  // 1. Capture, and storage on the database logistis filled.
+  // 1. Capture, and storage on the database logistis filled; first the capture rules' own cost, in this process
+  // (pinned to the load core), before any server runs.
   if (only.has('capture')) {
+    try {
+      report.rules = measureRulesCost(smoke ? 100 : 3000);
+    } catch (error) {
+      report.rules = { error: `failed: ${errorText(error)}` };
+    }
     const runs: Array<[string, () => Promise<RunningTarget> | string]> = [
       ['bare', () => startBare(env)],
       ['kube-audit-rest', () => ('bin' in peer ? startPeer(env, peer as Tool) : `unavailable: ${peer.unavailable}`)],
