@@ -208,7 +208,7 @@ export function renderTable(report: Report): string {
 
   const r = report.rules;
   if (r) {
-    const label = 'capture rules, µs per review (15 recorded reviews, one process): presets + 5 CEL rules / presets only / none; the 5 CEL rules with / without the prefilter';
+    const label = 'capture rules, µs per review: presets + 5 CEL / presets / none; 5 CEL with / without prefilter';
     if (isFailed(r)) rows.push({ cells: [label, na(`rules: ${r.error}`), '—', '—', `≤ ${TARGETS.rulesShareOfCapture * 100}% of CPU per capture`, 'not measured'] });
     else {
       const perCaptureMs = cap('logistis')?.fullSpeed?.cpuMsPerCapture ?? NaN;
