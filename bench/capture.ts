@@ -60,6 +60,8 @@ export interface CaptureResult {
   fullSpeed?: Measured<ClosedLoopResult>;
   openLoops?: OpenLoopStep[] | { unavailable: string };
   peakRssBytes?: number;
+  /** When each step ran, in µs of CLOCK_MONOTONIC (V8 profile timestamps), to cut CPU profiles per step. */
+  windows?: Array<{ label: string; fromUs: number; toUs: number }>;
   error?: string;
 }
 
@@ -176,7 +178,8 @@ function perCapture(cpuSeconds: number, answered: number): number {
  * `loadBefore` is the machine's load sampled by the caller before it started the server.
  */
 export async function measureCapture(env: BenchEnv, target: RunningTarget, settings: CaptureSettings, vegeta: string | { unavailable: string }, loadBefore?: MachineLoad): Promise<CaptureResult> {
-  const out: CaptureResult = { target: target.name };
+  const out: CaptureResult = { target: target.name, windows: [] };
+  const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
   if (loadBefore) out.loadBefore = loadBefore;
   env.log(`${target.name}: warm-up ${settings.warmupSec}s`);
   await closedLoop(env, target, settings.warmupSec, settings.connections);
@@ -184,18 +187,22 @@ export async function measureCapture(env: BenchEnv, target: RunningTarget, setti
     out.openLoops = [];
     for (const rate of settings.openLoopRates) {
       env.log(`${target.name}: open loop ${rate}/s for ${settings.openLoopSec}s`);
+      const fromUs = nowUs();
       const step = await undisturbed(env, `${target.name} open loop ${rate}/s`, settings.retries,
         () => openLoop(env, target, vegeta, rate, settings.openLoopSec),
         (m) => `p99 ${m.result.latencyMs.p99.toFixed(2)} ms, p99.9 ${m.result.latencyMs.p999.toFixed(2)} ms`);
+      out.windows!.push({ label: `open loop ${rate}/s`, fromUs, toUs: nowUs() });
       out.openLoops.push({ ...step, rate });
     }
   } else {
     out.openLoops = vegeta;
   }
   env.log(`${target.name}: full speed, ${settings.connections} connections for ${settings.fullSpeedSec}s`);
+  const fullFromUs = nowUs();
   out.fullSpeed = await undisturbed(env, `${target.name} full speed`, settings.retries,
     () => closedLoop(env, target, settings.fullSpeedSec, settings.connections),
     (m) => `${Math.round(m.result.requestsPerSec)} captures/s`);
+  out.windows!.push({ label: `full speed, ${settings.connections} connections`, fromUs: fullFromUs, toUs: nowUs() });
   out.peakRssBytes = peakRssBytes(target.server.pid);
   return out;
 }

@@ -5,6 +5,7 @@ import { otherCpuPercent, DISTURBED_PERCENT, type CaptureResult, type CaptureSet
 import type { QueryResult, QuerySettings, QueryName } from './query.ts';
 import { QUERY_NAMES } from './query.ts';
 import type { StorageResult } from './storage.ts';
+import type { RulesCost } from './rules-eval.ts';
 import type { DurabilityResult, DurabilitySettings } from './durability.ts';
 import type { MixKind, TemplateInfo } from './fixtures.ts';
 
@@ -29,6 +30,8 @@ export interface Report {
   query?: QueryResult | Failed;
   storage?: StorageResult | Failed;
   durability?: DurabilityResult | Failed;
+  /** The capture rules' own cost, measured beside the capture phase (bench/rules-eval.ts). */
+  rules?: RulesCost | Failed;
   notes: string[];
 }
 
@@ -36,6 +39,8 @@ export const TARGETS = {
   throughput: 7500,
   shareOfBare: 0.5,
   cpuMsPerCaptureFullSpeed: 0.12,
+  /** Capture rules count as not measurable while they cost at most this share of the CPU per capture at full speed. */
+  rulesShareOfCapture: 0.05,
   /** Per open-loop rate: latency ceilings and CPU per capture. */
   openLoop: {
     1000: { p99Ms: 3, p999Ms: 10, cpuMsPerCapture: 0.3 },
@@ -199,6 +204,25 @@ export function renderTable(report: Report): string {
         verdictOf(logistisPeakRss(report) / 2 ** 20, TARGETS.peakRssMiB),
       ],
     });
+  }
+
+  const r = report.rules;
+  if (r) {
+    const label = 'capture rules, µs per review: presets + 5 CEL / presets / none; 5 CEL with / without prefilter';
+    if (isFailed(r)) rows.push({ cells: [label, na(`rules: ${r.error}`), '—', '—', `≤ ${TARGETS.rulesShareOfCapture * 100}% of CPU per capture`, 'not measured'] });
+    else {
+      const perCaptureMs = cap('logistis')?.fullSpeed?.cpuMsPerCapture ?? NaN;
+      const share = (r.presetsAndCel - r.noRules) / 1000 / perCaptureMs;
+      const us = (value: number): string => value.toFixed(1);
+      rows.push({
+        cells: [
+          label,
+          `${us(r.presetsAndCel)} / ${us(r.presetsOnly)} / ${us(r.noRules)}; ${us(r.celWithPrefilter)} / ${us(r.celOnly)}`,
+          '—', '—', `≤ ${TARGETS.rulesShareOfCapture * 100}% of CPU per capture`,
+          Number.isFinite(share) ? `${(share * 100).toFixed(1)}% of the full-speed CPU per capture: ${share <= TARGETS.rulesShareOfCapture ? 'met' : 'MISSED'}` : 'no full-speed run to compare with',
+        ],
+      });
+    }
   }
 
   const q = report.query;

@@ -21,10 +21,12 @@ import { ensurePeer, ensureVegeta, type Tool, type ToolResult } from './lib/tool
 import { HAVE_TASKSET } from './lib/proc.ts';
 import { machineInfo } from './lib/machine.ts';
 import { logistisArgs, logistisAvailable, snapshotApp, startBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
-import { FULL_SETTINGS, SMOKE_SETTINGS, measureCapture, sampleMachineLoad, type CaptureSettings } from './capture.ts';
+import { FULL_SETTINGS, SMOKE_SETTINGS, measureCapture, sampleMachineLoad, type CaptureResult, type CaptureSettings } from './capture.ts';
 import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './query.ts';
 import { measureStorage } from './storage.ts';
 import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
+import { writeFlameGraph } from './flamegraph.ts';
+import { measureRulesCost } from './rules-eval.ts';
 import { noiseWarnings, renderReport, renderTable, type Report } from './report.ts';
 
 const PHASES = ['capture', 'query', 'storage', 'durability'] as const;
@@ -112,6 +114,26 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' | ').slice(0, 1200);
 }
 
+const FLAME_GRAPH_DIR = join(ROOT, 'bench', 'flamegraphs');
+
+/**
+ * One flame graph per capture step from the logistis capture server's profiles (all its threads), into
+ * bench/flamegraphs/ (the smoke run's go to the temp dir).
+ */
+function renderCaptureFlameGraphs(result: CaptureResult | undefined, revision: string, date: string): void {
+  const files = existsSync(profileDir) ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f)) : [];
+  if (!result?.windows?.length || files.length === 0) return;
+  const dir = smoke ? join(tmp, 'flamegraphs') : FLAME_GRAPH_DIR;
+  mkdirSync(dir, { recursive: true });
+  for (const window of result.windows) {
+    const name = `capture-${window.label.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '').toLowerCase()}.svg`;
+    const step = window.label.startsWith('full') ? result.fullSpeed : Array.isArray(result.openLoops) ? result.openLoops.find((s) => window.label === `open loop ${s.rate}/s`) : undefined;
+    const note = step ? `server CPU ${step.cpuPercent.toFixed(0)}% of one core, ${step.cpuMsPerCapture.toFixed(3)} ms per capture` : '';
+    const { busyMs } = writeFlameGraph(join(dir, name), files, `logistis capture, ${window.label} (${revision}, ${date.slice(0, 10)})`, window, note);
+    log(`flame graph ${join(dir, name)} (${busyMs.toFixed(0)} ms of busy samples)`);
+  }
+}
+
 async function main(): Promise<number> {
   log(`temp dir ${tmp}${smoke ? ' (smoke run)' : ''}`);
   env.cert = await makeCert(tmp);
@@ -156,8 +178,14 @@ async function main(): Promise<number> {
     `${pin(loadCpu)}vegeta attack -format=json -targets=targets.jsonl -lazy -rate=RATE/1s -duration=${capture.openLoopSec}s -root-certs=tls.crt -http2=false -keepalive=true -timeout=10s -max-body=0   # RATE: ${capture.openLoopRates.join(', ')}`,
   );
 
-  // 1. Capture, and storage on the database logistis filled.
+  // 1. Capture, and storage on the database logistis filled; first the capture rules' own cost, in this process
+  // (pinned to the load core), before any server runs.
   if (only.has('capture')) {
+    try {
+      report.rules = measureRulesCost(smoke ? 100 : 3000);
+    } catch (error) {
+      report.rules = { error: `failed: ${errorText(error)}` };
+    }
     const runs: Array<[string, () => Promise<RunningTarget> | string]> = [
       ['bare', () => startBare(env)],
       ['kube-audit-rest', () => ('bin' in peer ? startPeer(env, peer as Tool) : `unavailable: ${peer.unavailable}`)],
@@ -180,6 +208,7 @@ async function main(): Promise<number> {
         log(`${name}: ${errorText(error)}`);
       }
     }
+    if (values.profile) renderCaptureFlameGraphs(report.capture['logistis'], report.revision, report.date);
     if (only.has('storage')) {
       if (report.capture['logistis']?.fullSpeed) {
         try {

@@ -4,6 +4,7 @@
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+import { celPrefilter } from './cel-prefilter.ts';
 
 export const CEL_VARIABLES = ['request', 'object', 'oldObject'] as const;
 
@@ -73,8 +74,13 @@ function unknownVariables(root: Expr): Array<{ name: string; id: bigint }> {
   return found;
 }
 
+export interface CompileCelOptions {
+  /** Check the cheap top-level `&&` terms on the JSON before running CEL (cel-prefilter.ts); off only to measure it. */
+  prefilter?: boolean;
+}
+
 /** Compiles `source`, or throws RuleCompileError naming `where` (e.g. `rule "skip-ci"`). */
-export function compileCel(source: string, where: string): CelPredicate {
+export function compileCel(source: string, where: string, options: CompileCelOptions = {}): CelPredicate {
   if (source.trim() === '') throw new RuleCompileError(`${where}: the expression is empty`);
   let parsed: ReturnType<typeof parse>;
   try {
@@ -98,7 +104,10 @@ export function compileCel(source: string, where: string): CelPredicate {
   } catch (error) {
     throw new RuleCompileError(`${where}: ${(error as Error).message}`);
   }
+  // Most rules are false for most requests, and their top-level `&&` terms usually say so from one field.
+  const mayMatch = options.prefilter === false ? undefined : celPrefilter(parsed.expr);
   return (bindings) => {
+    if (mayMatch && !mayMatch(bindings)) return false;
     const result = evaluate(bindings);
     if (typeof result === 'boolean') return result;
     if (isCelError(result)) return result;
