@@ -13,6 +13,8 @@ export interface ServeConfig {
   tlsCertFile: string;
   tlsKeyFile: string;
   store: string;
+  /** Connection settings for a postgres:// store. */
+  postgres: { poolSize: number; passwordFile?: string; tlsCaFile?: string; tlsCertFile?: string; tlsKeyFile?: string };
   maxEventsPerObject: number;
   maxAgeMs: number;
   maxBodyBytes: number;
@@ -86,7 +88,12 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'listen', description: 'HOST:PORT to serve HTTPS on', defaultValue: '0.0.0.0:8443' },
   { key: 'tlsCertFile', description: 'PEM certificate (chain); re-read when it changes' },
   { key: 'tlsKeyFile', description: 'PEM private key; re-read when it changes' },
-  { key: 'store', description: 'event store: sqlite:PATH (postgres://… is reserved)', defaultValue: 'sqlite:./data/events.db' },
+  { key: 'store', description: 'event store: sqlite:PATH, or postgres://USER@HOST:PORT/DATABASE (the PG* environment variables fill in what the URL leaves out)', defaultValue: 'sqlite:./data/events.db' },
+  { key: 'storePoolSize', description: 'PostgreSQL connections for writes, and as many again for reads', defaultValue: '10' },
+  { key: 'storePasswordFile', description: 'file holding the PostgreSQL password, re-read for each new connection' },
+  { key: 'storeTlsCaFile', description: 'PEM CA bundle to verify the PostgreSQL server; with it the connection requires TLS' },
+  { key: 'storeTlsCertFile', description: 'PEM client certificate for PostgreSQL certificate authentication' },
+  { key: 'storeTlsKeyFile', description: 'PEM private key of --store-tls-cert-file' },
   { key: 'maxEventsPerObject', description: 'keep the newest N events of each object', defaultValue: '100' },
   { key: 'maxAge', description: 'prune events older than this (e.g. 30d, 12h)', defaultValue: '30d' },
   { key: 'maxBodyBytes', description: 'largest AdmissionReview accepted (e.g. 3MiB)', defaultValue: '3MiB' },
@@ -256,6 +263,13 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     tlsCertFile,
     tlsKeyFile,
     store,
+    postgres: {
+      poolSize: positiveInteger('storePoolSize'),
+      ...(text('storePasswordFile') ? { passwordFile: text('storePasswordFile') } : {}),
+      ...(text('storeTlsCaFile') ? { tlsCaFile: text('storeTlsCaFile') } : {}),
+      ...(text('storeTlsCertFile') ? { tlsCertFile: text('storeTlsCertFile') } : {}),
+      ...(text('storeTlsKeyFile') ? { tlsKeyFile: text('storeTlsKeyFile') } : {}),
+    },
     maxEventsPerObject: positiveInteger('maxEventsPerObject'),
     maxAgeMs: duration('maxAge'),
     maxBodyBytes: maxBodyBytes!,

@@ -86,6 +86,7 @@ export async function startPostgres(): Promise<Postgres> {
   const url = (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
   const start = async () => {
+    if (child && child.exitCode === null) return;
     output = '';
     const [command, args] = asOwner(join(bin, 'postgres'), [
       '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,

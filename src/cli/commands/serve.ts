@@ -89,7 +89,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const { key: redactionKey, created } = loadOrCreateRedactionKey(config.redactionKeyFile);
   if (created) logger.info({ file: config.redactionKeyFile }, 'created a new redaction key; keep it with the store');
   const metrics = createMetrics();
-  const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs }, storeMetricsHooks(metrics));
+  const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs }, storeMetricsHooks(metrics), config.postgres);
   const resourceKinds = new ResourceKinds();
   try {
     for (const { group, resource, kind } of await store.resourceKinds()) resourceKinds.learn(group, resource, kind);

@@ -2,7 +2,8 @@
 // the URL leaves out (pg reads PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE, PGSSLMODE), a password
 // read from a file at each new connection (so a rotated secret is picked up), and TLS files.
 import { readFileSync } from 'node:fs';
-import type { PoolConfig } from 'pg';
+import pg, { type PoolConfig } from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 
 export interface PostgresOptions {
   /** postgres://… or postgresql://… */
@@ -18,6 +19,18 @@ export interface PostgresOptions {
 }
 
 export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * A pool that survives the database going away. A broken connection emits 'error' on the pool (idle) or on
+ * the client (checked out between queries); without listeners either would end the process. The pool drops it
+ * and connects anew on next use; the query that needed it fails, which readiness and the lost count report.
+ */
+export function openPool(options: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool(poolConfig(options));
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
 
 function readSetting(path: string, what: string): string {
   try {
@@ -40,6 +53,10 @@ export function poolConfig(options: PostgresOptions): PoolConfig {
   if (options.passwordFile) {
     const file = options.passwordFile;
     readSetting(file, 'password file');
+    // pg lets a connection string's fields override the rest, its empty password included: pass the URL parsed.
+    const { password: _fromUrl, ...fromUrl } = parseConnectionString(options.url);
+    delete config.connectionString;
+    Object.assign(config, Object.fromEntries(Object.entries(fromUrl).filter(([, value]) => value !== undefined && value !== null)));
     config.password = async () => readSetting(file, 'password file').replace(/\r?\n$/, '');
   }
   if (options.tlsCaFile || options.tlsCertFile || options.tlsKeyFile) {

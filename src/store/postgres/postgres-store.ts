@@ -10,7 +10,7 @@ import {
   type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../sqlite/body-dictionary.ts';
-import { describeUrl, poolConfig, type PostgresOptions } from './connection.ts';
+import { describeUrl, openPool, type PostgresOptions } from './connection.ts';
 import { POSTGRES_MIGRATIONS, SCHEMA_LOCK_KEY } from './schema.ts';
 import { PostgresReader } from './postgres-reader.ts';
 
@@ -106,10 +106,7 @@ export class PostgresEventStore implements EventStore {
     this.options = options;
     this.retention = retention;
     this.hooks = hooks;
-    this.pool = new pg.Pool(poolConfig(options));
-    // An idle connection that breaks (the server restarted) is dropped by the pool and replaced on next use;
-    // readiness reports the outage. Without a listener the error would end the process.
-    this.pool.on('error', () => undefined);
+    this.pool = openPool(options);
     this.reader = new PostgresReader(this.pool);
   }
 
