@@ -17,6 +17,8 @@ export interface ServeConfig {
   postgres: { poolSize: number; passwordFile?: string; tlsCaFile?: string; tlsCertFile?: string; tlsKeyFile?: string };
   maxEventsPerObject: number;
   maxAgeMs: number;
+  /** 0: no limit. */
+  maxStoreBytes: number;
   maxBodyBytes: number;
   auth: 'none' | 'kubernetes';
   kubeconfig: string;
@@ -96,6 +98,7 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'storeTlsKeyFile', description: 'PEM private key of --store-tls-cert-file' },
   { key: 'maxEventsPerObject', description: 'keep the newest N events of each object', defaultValue: '100' },
   { key: 'maxAge', description: 'prune events older than this (e.g. 30d, 12h)', defaultValue: '30d' },
+  { key: 'maxStoreBytes', description: 'prune the oldest events while the store takes more than this (e.g. 20GiB; 0: no limit)', defaultValue: '0' },
   { key: 'maxBodyBytes', description: 'largest AdmissionReview accepted (e.g. 3MiB)', defaultValue: '3MiB' },
   { key: 'auth', description: 'read-API authentication: kubernetes (TokenReview, front proxy, SubjectAccessReview) or none (local demo only)', defaultValue: 'kubernetes' },
   { key: 'kubeconfig', description: "logistis's own kubeconfig for TokenReview/SubjectAccessReview (default: KUBECONFIG, in-cluster, ~/.kube/config)" },
@@ -229,6 +232,13 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   const maxBody = required('maxBodyBytes');
   const maxBodyBytes = parseSize(maxBody);
   if (maxBodyBytes === null || maxBodyBytes < 1024) fail('maxBodyBytes', `must be a size of at least 1KiB such as 3MiB, got "${maxBody}"`);
+  const storeBytes = (): number => {
+    const value = required('maxStoreBytes');
+    if (value === '0') return 0;
+    const parsed = parseSize(value);
+    if (parsed === null || parsed < 1024 * 1024) return fail('maxStoreBytes', `must be 0 or a size of at least 1MiB such as 20GiB, got "${value}"`);
+    return parsed;
+  };
   const auth = required('auth');
   if (auth !== 'none' && auth !== 'kubernetes') fail('auth', `must be kubernetes or none, got "${auth}"`);
   const allowedNames = text('requestheaderAllowedNames');
@@ -272,6 +282,7 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     },
     maxEventsPerObject: positiveInteger('maxEventsPerObject'),
     maxAgeMs: duration('maxAge'),
+    maxStoreBytes: storeBytes(),
     maxBodyBytes: maxBodyBytes!,
     auth: auth as 'none' | 'kubernetes',
     kubeconfig: text('kubeconfig') ?? '',

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -206,6 +207,24 @@ for (const kind of [sqliteKind(), postgresKind()]) {
         assert.ok(names.includes('edge-new') && !names.includes('edge-old'));
         assert.ok(names.every((name) => !name.startsWith('old-')));
         assert.equal((await store.pruneByAge(now)).prunedByAge, 0);
+      });
+    });
+
+    it('prunes the oldest events while the store is over its size limit', async () => {
+      await withStore({ maxEventsPerObject: 10_000, maxAgeMs: 30 * DAY, maxStoreBytes: 3 * 1024 * 1024 }, async (store) => {
+        const now = Date.now();
+        // Bodies that do not compress: 12 days of 10 events of 40 KB, about 5 MB in all.
+        const events = Array.from({ length: 120 }, (_, i) => event(`e-${i}`, now - (12 - Math.floor(i / 10)) * DAY + i * 1000, {
+          object: { data: { noise: randomBytes(30_000).toString('base64') } },
+        }));
+        for (let day = 0; day < 12; day++) await store.append(events.slice(day * 10, day * 10 + 10));
+        const result = await store.pruneByAge(now);
+        assert.ok((result.prunedBySize ?? 0) > 0, 'something was pruned by size');
+        assert.equal(result.prunedByAge, 0);
+        const left = (await store.listEvents({}, 1000)).items.map((item) => item.name);
+        assert.ok(left.length > 0 && left.length < 120, `${left.length} events left`);
+        // The oldest went first: what is left is the newest, without a gap.
+        assert.deepEqual(left, events.slice(120 - left.length).map((item) => item.name).reverse());
       });
     });
 

@@ -383,7 +383,51 @@ export class PostgresEventStore implements EventStore {
     } catch (error) {
       throw new StoreError(`pruning failed: ${(error as Error).message}`);
     }
-    return { prunedByAge };
+    let prunedBySize = 0;
+    if (this.retention.maxStoreBytes) {
+      try {
+        prunedBySize = await this.pruneBySize(this.retention.maxStoreBytes, nowMs);
+      } catch (error) {
+        throw new StoreError(`pruning by size failed: ${(error as Error).message}`);
+      }
+    }
+    return { prunedByAge, prunedBySize };
+  }
+
+  /** Bytes the store's tables take on disk, indexes and TOAST included. */
+  async sizeBytes(): Promise<number> {
+    const { rows } = await this.pool.query<{ bytes: string }>(`
+      SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS bytes FROM pg_class c
+      WHERE c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)
+        OR c.oid IN ('request_uids'::regclass, 'activity'::regclass, 'resource_kinds'::regclass)`);
+    return Number(rows[0]!.bytes);
+  }
+
+  /**
+   * While over the limit: drop the oldest day partitions (which frees their space at once), never today's; if
+   * today alone is over, delete the oldest rows worth the excess (their space is reused once vacuumed).
+   */
+  private async pruneBySize(maxBytes: number, nowMs: number): Promise<number> {
+    let pruned = 0;
+    for (const partition of await this.partitions()) {
+      if (this.closed || partition.toMs > nowMs || (await this.sizeBytes()) <= maxBytes) break;
+      pruned += await this.dropPartition(partition);
+    }
+    const size = await this.sizeBytes();
+    if (size <= maxBytes || this.closed) return pruned;
+    const { rows } = await this.pool.query<{ events: string }>('SELECT count(*) AS events FROM events');
+    const events = Number(rows[0]!.events);
+    if (events === 0) return pruned;
+    let excess = Math.ceil(((size - maxBytes) / size) * events);
+    while (excess > 0 && !this.closed) {
+      const deleted = (await this.pool.query(
+        'DELETE FROM events WHERE (id, time_ms) IN (SELECT id, time_ms FROM events ORDER BY time_ms, id LIMIT $1)', [Math.min(excess, PRUNE_CHUNK)],
+      )).rowCount ?? 0;
+      if (deleted === 0) break;
+      pruned += deleted;
+      excess -= deleted;
+    }
+    return pruned;
   }
 
   /** Drops one partition; returns how many events it held. */

@@ -55,6 +55,8 @@ export interface WriterOptions {
 export type WriterRequest =
   | { type: 'append'; id: number; rows: string }
   | { type: 'prune-age'; id: number; beforeMs: number; chunk: number }
+  /** Deletes up to `chunk` of the oldest events if the database holds more than `maxBytes` in use. */
+  | { type: 'prune-size'; id: number; maxBytes: number; chunk: number }
   | { type: 'ping'; id: number };
 
 export type WriterResponse =
