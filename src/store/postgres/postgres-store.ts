@@ -241,12 +241,27 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** One transaction for the batch; returns how many events the per-object limit removed. */
+  /**
+   * Commits the batch; a transaction PostgreSQL aborted for a deadlock or a serialisation conflict with another
+   * replica (possible when both trim one object) is run again.
+   */
   private async commit(all: Row[]): Promise<number> {
-    // A uid twice in one batch is one event; sorted, so two replicas' batches lock the same uids in one order.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.commitOnce(all);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+      }
+    }
+  }
+
+  /** One transaction for the batch; returns how many events the per-object limit removed. */
+  private async commitOnce(all: Row[]): Promise<number> {
+    // A uid twice in one batch is one event. Events keep their arrival order (their ids follow it).
     const byUid = new Map<string, Row>();
     for (const row of all) if (!byUid.has(row.requestUid)) byUid.set(row.requestUid, row);
-    const rows = [...byUid.values()].sort((a, b) => (a.requestUid < b.requestUid ? -1 : a.requestUid > b.requestUid ? 1 : 0));
+    const rows = [...byUid.values()];
     await this.ensurePartitions([...new Set(rows.map((row) => Math.floor(row.timeMs / DAY_MS)))]);
     const bodies = await Promise.all(rows.map((row) => this.encoder.encode(Buffer.from(row.body))));
     const column = <K extends keyof Row>(key: K) => rows.map((row) => row[key]);
@@ -257,11 +272,12 @@ export class PostgresEventStore implements EventStore {
         WITH incoming AS (
           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
             $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-            $16::text[], $17::bytea[], $18::text[])
+            $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
             AS r(request_uid, time_ms, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
-              kind, resource, subresource, namespace, name, object_uid, field_manager, body, denied_by)
+              kind, resource, subresource, namespace, name, object_uid, field_manager, body, denied_by, arrival)
         ), claimed AS (
-          INSERT INTO request_uids (request_uid, time_ms) SELECT request_uid, time_ms FROM incoming
+          -- In uid order, so two replicas' batches holding the same retried uids lock them in one order.
+          INSERT INTO request_uids (request_uid, time_ms) SELECT request_uid, time_ms FROM incoming ORDER BY request_uid
           ON CONFLICT (request_uid) DO NOTHING RETURNING request_uid
         )
         INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
@@ -269,7 +285,7 @@ export class PostgresEventStore implements EventStore {
         SELECT time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
           kind, resource, subresource, namespace, name, object_uid, field_manager, body, $19, denied_by
         FROM incoming WHERE request_uid IN (SELECT request_uid FROM claimed)
-        ORDER BY request_uid
+        ORDER BY arrival
         RETURNING namespace, username, time_ms, api_group, kind, name, resource, subresource`, [
         column('requestUid'), column('timeMs'), column('operation'), column('username'), column('userUid'),
         column('userGroups'), column('userExtra'), column('group'), column('version'), column('kind'), column('resource'),
@@ -454,6 +470,18 @@ export class PostgresEventStore implements EventStore {
     } finally {
       client.release();
     }
+  }
+
+  /** The last source id a copy from `source` committed, or 0. */
+  async copyCheckpoint(source: string): Promise<number> {
+    const { rows } = await this.pool.query<{ last_id: string }>('SELECT last_id FROM copy_checkpoints WHERE source = $1', [source]);
+    return rows[0] ? Number(rows[0].last_id) : 0;
+  }
+
+  async saveCopyCheckpoint(source: string, lastId: number): Promise<void> {
+    await this.pool.query(`
+      INSERT INTO copy_checkpoints (source, last_id) VALUES ($1, $2)
+      ON CONFLICT (source) DO UPDATE SET last_id = excluded.last_id, updated_at = now()`, [source, lastId]);
   }
 
   async ping(): Promise<void> {

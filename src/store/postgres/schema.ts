@@ -70,4 +70,15 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'how far `logistis migrate` has copied each source store, so a copy resumes',
+    sql: `
+      CREATE TABLE copy_checkpoints (
+        source text PRIMARY KEY,
+        last_id bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
