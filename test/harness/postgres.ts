@@ -112,6 +112,11 @@ export async function startPostgres(): Promise<Postgres> {
     clearTimeout(timer);
   };
 
+  // A test process that ends without destroy() leaves no server behind.
+  process.once('exit', () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   await start();
   return {
     port,
