@@ -96,13 +96,14 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   });
   const kubeconfig = await serverIdentityKubeconfig(cp, dataDir, options.serverRbac);
   if (options.locks) await installLocks(cp);
-  const port = (await freePorts(1))[0]!;
   const dbPath = join(dataDir, 'events.db');
   let store = `sqlite:${dbPath}`;
   if (TEST_STORE === 'postgres') {
+    // Before the server's port is chosen, so that PostgreSQL cannot take the same free port.
     sharedPostgres ??= startPostgres();
     store = await (await sharedPostgres).createDatabase(`e2e_${process.pid}_${++databases}`);
   }
+  const port = (await freePorts(1))[0]!;
   let child: ChildProcess | null = null;
   let output = '';
 

@@ -96,6 +96,10 @@ export async function startPostgres(): Promise<Postgres> {
     const started = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     started.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     started.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    // The server never keeps the test process alive: a process that ends kills it (below).
+    started.unref();
+    (started.stdout as unknown as { unref(): void }).unref();
+    (started.stderr as unknown as { unref(): void }).unref();
     child = started;
     await waitReady(url(), started, logs);
   };
