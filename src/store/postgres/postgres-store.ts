@@ -256,7 +256,12 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** One transaction for the batch; returns how many events the per-object limit removed. */
+  /**
+   * The batch as one statement, so one round trip and atomic without BEGIN/COMMIT: claim the uids, insert the
+   * events whose uid this batch claimed, count them per hour, learn resource kinds, and trim each touched object
+   * to its newest events (the statement sees the rows before it, so it keeps the limit less what it adds).
+   * Returns how many events the per-object limit removed.
+   */
   private async commitOnce(all: Row[]): Promise<number> {
     // A uid twice in one batch is one event. Events keep their arrival order (their ids follow it).
     const byUid = new Map<string, Row>();
@@ -265,84 +270,55 @@ export class PostgresEventStore implements EventStore {
     await this.ensurePartitions([...new Set(rows.map((row) => Math.floor(row.timeMs / DAY_MS)))]);
     const bodies = await Promise.all(rows.map((row) => this.encoder.encode(Buffer.from(row.body))));
     const column = <K extends keyof Row>(key: K) => rows.map((row) => row[key]);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const inserted = (await client.query<{ namespace: string; username: string; time_ms: string; api_group: string; kind: string; name: string; resource: string; subresource: string }>(`
-        WITH incoming AS (
-          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
-            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-            $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
-            AS r(request_uid, time_ms, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
-              kind, resource, subresource, namespace, name, object_uid, field_manager, body, denied_by, arrival)
-        ), claimed AS (
-          -- In uid order, so two replicas' batches holding the same retried uids lock them in one order.
-          INSERT INTO request_uids (request_uid, time_ms) SELECT request_uid, time_ms FROM incoming ORDER BY request_uid
-          ON CONFLICT (request_uid) DO NOTHING RETURNING request_uid
-        )
+    const { rows: [result] } = await this.pool.query<{ trimmed: string }>(`
+      WITH incoming AS (
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
+          $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+          $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
+          AS r(request_uid, time_ms, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
+            kind, resource, subresource, namespace, name, object_uid, field_manager, body, denied_by, arrival)
+      ), claimed AS (
+        -- In uid order, so two replicas' batches holding the same retried uids lock them in one order.
+        INSERT INTO request_uids (request_uid, time_ms) SELECT request_uid, time_ms FROM incoming ORDER BY request_uid
+        ON CONFLICT (request_uid) DO NOTHING RETURNING request_uid
+      ), inserted AS (
         INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
           api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by)
         SELECT time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
           kind, resource, subresource, namespace, name, object_uid, field_manager, body, $19, denied_by
         FROM incoming WHERE request_uid IN (SELECT request_uid FROM claimed)
         ORDER BY arrival
-        RETURNING namespace, username, time_ms, api_group, kind, name, resource, subresource`, [
-        column('requestUid'), column('timeMs'), column('operation'), column('username'), column('userUid'),
-        column('userGroups'), column('userExtra'), column('group'), column('version'), column('kind'), column('resource'),
-        column('subresource'), column('namespace'), column('name'), column('objectUid'), column('fieldManager'), bodies,
-        column('deniedBy'), CURRENT_BODY_DICTIONARY,
-      ])).rows;
-      const activity = new Map<string, { namespace: string; username: string; hour: number; changes: number }>();
-      const objects = new Map<string, { group: string; kind: string; namespace: string; name: string }>();
-      const kinds = new Map<string, { group: string; resource: string; kind: string }>();
-      for (const row of inserted) {
-        const hour = Math.floor(Number(row.time_ms) / HOUR_MS);
-        const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;
-        const entry = activity.get(activityKey);
-        if (entry) entry.changes += 1;
-        else activity.set(activityKey, { namespace: row.namespace, username: row.username, hour, changes: 1 });
-        objects.set(`${row.api_group}\u0000${row.kind}\u0000${row.namespace}\u0000${row.name}`, { group: row.api_group, kind: row.kind, namespace: row.namespace, name: row.name });
-        if (row.subresource === '') kinds.set(`${row.api_group}\u0000${row.resource}`, { group: row.api_group, resource: row.resource, kind: row.kind });
-      }
-      // Sorted keys: concurrent replicas update shared counters in one order and never deadlock.
-      const counts = [...activity.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry);
-      if (counts.length > 0) {
-        await client.query(`
-          INSERT INTO activity (namespace, username, hour, changes)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-          ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = activity.changes + excluded.changes`,
-        [counts.map((c) => c.namespace), counts.map((c) => c.username), counts.map((c) => c.hour), counts.map((c) => c.changes)]);
-      }
-      const newKinds = [...kinds.values()];
-      if (newKinds.length > 0) {
-        await client.query(`
-          INSERT INTO resource_kinds (api_group, resource, kind)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
-        [newKinds.map((k) => k.group), newKinds.map((k) => k.resource), newKinds.map((k) => k.kind)]);
-      }
-      let trimmed = 0;
-      const touched = [...objects.values()];
-      if (touched.length > 0) {
-        // The per-object limit: each touched object keeps its newest events; a few index entries each.
-        trimmed = (await client.query(`
-          DELETE FROM events AS e USING (
-            SELECT old.id, old.time_ms FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS o(api_group, kind, namespace, name)
-            CROSS JOIN LATERAL (
-              SELECT id, time_ms FROM events
-              WHERE api_group = o.api_group AND kind = o.kind AND namespace = o.namespace AND name = o.name
-              ORDER BY id DESC OFFSET $5) AS old
-          ) AS doomed
-          WHERE e.id = doomed.id AND e.time_ms = doomed.time_ms`,
-        [touched.map((o) => o.group), touched.map((o) => o.kind), touched.map((o) => o.namespace), touched.map((o) => o.name), this.retention.maxEventsPerObject])).rowCount ?? 0;
-      }
-      await client.query('COMMIT');
-      return trimmed;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+        RETURNING namespace, username, time_ms, api_group, kind, name, resource, subresource
+      ), counted AS (
+        -- Sorted, so concurrent replicas update shared counters in one order.
+        INSERT INTO activity (namespace, username, hour, changes)
+        SELECT namespace, username, time_ms / ${HOUR_MS}, count(*) FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = activity.changes + excluded.changes
+        RETURNING 1
+      ), kinds AS (
+        INSERT INTO resource_kinds (api_group, resource, kind)
+        SELECT DISTINCT ON (api_group, resource) api_group, resource, kind FROM inserted WHERE subresource = ''
+        ON CONFLICT DO NOTHING RETURNING 1
+      ), touched AS (
+        SELECT api_group, kind, namespace, name, count(*) AS added FROM inserted GROUP BY 1, 2, 3, 4
+      ), trimmed AS (
+        DELETE FROM events AS e USING (
+          SELECT old.id, old.time_ms FROM touched AS o
+          CROSS JOIN LATERAL (
+            SELECT id, time_ms FROM events
+            WHERE api_group = o.api_group AND kind = o.kind AND namespace = o.namespace AND name = o.name
+            ORDER BY id DESC OFFSET GREATEST(0, $20 - o.added)) AS old
+        ) AS doomed
+        WHERE e.id = doomed.id AND e.time_ms = doomed.time_ms
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM trimmed) AS trimmed, (SELECT count(*) FROM counted) + (SELECT count(*) FROM kinds) AS side`, [
+      column('requestUid'), column('timeMs'), column('operation'), column('username'), column('userUid'),
+      column('userGroups'), column('userExtra'), column('group'), column('version'), column('kind'), column('resource'),
+      column('subresource'), column('namespace'), column('name'), column('objectUid'), column('fieldManager'), bodies,
+      column('deniedBy'), CURRENT_BODY_DICTIONARY, this.retention.maxEventsPerObject,
+    ]);
+    return Number(result!.trimmed);
   }
 
   listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes?: number): Promise<EventPage> {
