@@ -1,12 +1,14 @@
 // Do reads hold up captures on the PostgreSQL store? `logistis serve` on a real PostgreSQL holding N large
 // events; captures at a fixed rate over HTTPS, first alone, then while readers page through the events.
 //
-//   node bench/lib/postgres-reads.ts [--events 20000] [--rate 200] [--seconds 10] [--readers 4]
+//   node bench/lib/postgres-reads.ts [--events 20000] [--rate 200] [--seconds 10] [--readers 4] [--store sqlite]
+// (--store sqlite: the same on the embedded store, for comparison)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
 import { startPostgres } from '../../test/harness/postgres.ts';
 import { startServer, type ServerProcess } from '../../test/support/server-process.ts';
@@ -15,7 +17,7 @@ import { loadFixture, withFreshUid } from '../../test/support/fixtures.ts';
 
 const { values } = parseArgs({ options: {
   events: { type: 'string', default: '20000' }, rate: { type: 'string', default: '200' },
-  seconds: { type: 'string', default: '10' }, readers: { type: 'string', default: '4' },
+  seconds: { type: 'string', default: '10' }, readers: { type: 'string', default: '4' }, store: { type: 'string', default: 'postgres' },
 } });
 const [events, rate, seconds, readers] = [values.events, values.rate, values.seconds, values.readers].map(Number) as [number, number, number, number];
 
@@ -37,8 +39,9 @@ async function captures(server: ServerProcess): Promise<{ p50: number; p99: numb
 const dir = mkdtempSync(join(tmpdir(), 'logistis-bench-reads-'));
 const postgres = await startPostgres();
 try {
-  const url = await postgres.createDatabase('reads');
-  const store = await PostgresEventStore.open({ url }, { maxEventsPerObject: 1_000_000, maxAgeMs: 365 * 86_400_000 });
+  const retention = { maxEventsPerObject: 1_000_000, maxAgeMs: 365 * 86_400_000 };
+  const url = values.store === 'sqlite' ? `sqlite:${join(dir, 'events.db')}` : await postgres.createDatabase('reads');
+  const store = values.store === 'sqlite' ? await SqliteEventStore.open(join(dir, 'events.db'), retention) : await PostgresEventStore.open({ url }, retention);
   const now = Date.now();
   for (let loaded = 0; loaded < events; loaded += 1000) {
     await store.append(Array.from({ length: 1000 }, (_, i): NewChangeEvent => ({
@@ -66,7 +69,7 @@ try {
     reading = false;
     await Promise.all(loops);
     process.stdout.write([
-      `captures at ${rate}/s for ${seconds}s on PostgreSQL holding ${events} events (each ~3 KB of JSON):`,
+      `captures at ${rate}/s for ${seconds}s on ${values.store} holding ${events} events (each ~3 KB of JSON):`,
       `  alone:                         p50 ${alone.p50.toFixed(1)} ms, p99 ${alone.p99.toFixed(1)} ms`,
       `  with ${readers} readers of 500 events: p50 ${withReads.p50.toFixed(1)} ms, p99 ${withReads.p99.toFixed(1)} ms (${(pages / seconds).toFixed(1)} pages/s read)`,
       '',
