@@ -131,6 +131,27 @@ describe('PostgreSQL store with the real server', () => {
     }
   });
 
+  it('starts while PostgreSQL is down, not ready until it is up, then migrates and records', async () => {
+    const url = await postgres.createDatabase('late');
+    await postgres.stop();
+    let server: ServerProcess | undefined;
+    try {
+      // startServer waits for /readyz 200 (15 s); the database comes up a few seconds after the server.
+      const starting = startServer(argsFor(url), { caFile: tls.caFile });
+      await new Promise((resolveWait) => setTimeout(resolveWait, 4000));
+      await postgres.start();
+      server = await starting;
+      const review = withFreshUid(loadFixture('deployment-scale'));
+      assert.equal((await server.request('POST', '/capture', review)).status, 200);
+      assert.deepEqual((await allEvents(server)).map((event) => event.requestUid), [review.request.uid]);
+      assert.match(server.output(), /cannot reach postgres:\/\/logistis:\*\*\*@127\.0\.0\.1.*not ready/);
+      assert.ok(!server.output().includes(new URL(url).password), 'the password is never logged');
+    } finally {
+      await postgres.start();
+      await server?.kill('SIGTERM');
+    }
+  });
+
   it('two servers on one database under concurrent load lose and duplicate nothing', async () => {
     const url = await postgres.createDatabase('replicas');
     // Both start at once: the migrations run once, under the advisory lock.

@@ -77,6 +77,16 @@ function toRow(event: NewChangeEvent): Row {
   };
 }
 
+/**
+ * The database could not be reached (refused, unresolvable, timed out, starting up or shutting down), as
+ * opposed to refusing us (authentication, a missing database, a newer schema), which no retry fixes.
+ */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03'].includes(code)) return true;
+  return /timeout|Connection terminated/i.test((error as Error).message);
+}
+
 export function partitionName(day: number): string {
   const date = new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '');
   return `events_d${date}`;
@@ -101,6 +111,9 @@ export class PostgresEventStore implements EventStore {
   private committing = false;
   private flushScheduled = false;
   private closed = false;
+  /** Set while the schema is not known to be current (the database was unreachable at start): why. */
+  private notReady: string | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: PostgresOptions, retention: RetentionPolicy, hooks: PostgresStoreHooks) {
     this.options = options;
@@ -119,13 +132,32 @@ export class PostgresEventStore implements EventStore {
       throw new StoreError((error as Error).message);
     }
     try {
-      await store.migrate();
-      await store.ensurePartitionsAhead(Date.now());
+      await store.prepare();
     } catch (error) {
-      await store.pool.end().catch(() => undefined);
-      throw new StoreError(`cannot open ${describeUrl(options.url)}: ${(error as Error).message}`);
+      if (!isUnreachable(error)) {
+        await store.pool.end().catch(() => undefined);
+        throw new StoreError(`cannot open ${describeUrl(options.url)}: ${(error as Error).message}`);
+      }
+      // Unreachable, not misconfigured: serve (fail-open, not ready) and keep trying in the background.
+      store.notReady = `cannot reach ${describeUrl(options.url)}: ${(error as Error).message}`;
+      store.retryPrepare();
     }
     return store;
+  }
+
+  private async prepare(): Promise<void> {
+    await this.migrate();
+    await this.ensurePartitionsAhead(Date.now());
+  }
+
+  private retryPrepare(): void {
+    this.retryTimer = setTimeout(() => {
+      this.prepare().then(() => { this.notReady = null; }, (error: unknown) => {
+        this.notReady = `cannot reach ${describeUrl(this.options.url)}: ${(error as Error).message}`;
+        if (!this.closed) this.retryPrepare();
+      });
+    }, 2000);
+    this.retryTimer.unref();
   }
 
   private async migrate(): Promise<void> {
@@ -246,6 +278,7 @@ export class PostgresEventStore implements EventStore {
    * replica (possible when both trim one object) is run again.
    */
   private async commit(all: Row[]): Promise<number> {
+    if (this.notReady) throw new StoreError(`not ready: ${this.notReady}`);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.commitOnce(all);
@@ -462,6 +495,7 @@ export class PostgresEventStore implements EventStore {
 
   async ping(): Promise<void> {
     if (this.closed) throw new StoreError('the store is closed');
+    if (this.notReady) throw new StoreError(this.notReady);
     try {
       await this.pool.query('SELECT 1');
     } catch (error) {
@@ -476,6 +510,7 @@ export class PostgresEventStore implements EventStore {
       else await new Promise((resolveTick) => setTimeout(resolveTick, 2));
     }
     this.closed = true;
+    clearTimeout(this.retryTimer);
     await this.pool.end();
   }
 }
