@@ -438,6 +438,9 @@ export class PostgresEventStore implements EventStore {
       if (this.closed || partition.toMs > nowMs || (await this.sizeBytes()) <= maxBytes) break;
       pruned += await this.dropPartition(partition);
     }
+    const [oldest] = await this.partitions();
+    // The uids of dropped days go too: nothing of theirs is left to retry against.
+    if (oldest && pruned > 0) await this.pool.query('DELETE FROM request_uids WHERE time_ms < $1', [oldest.fromMs]);
     const size = await this.sizeBytes();
     if (size <= maxBytes || this.closed) return pruned;
     const { rows } = await this.pool.query<{ events: string }>('SELECT count(*) AS events FROM events');
