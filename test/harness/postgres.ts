@@ -2,22 +2,30 @@
 // missing), a fresh cluster from initdb in a temporary directory, listening on a free port on 127.0.0.1 only.
 // PostgreSQL refuses to run as root, so as root the cluster belongs to, and runs as, the postgres system user.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePorts } from './control-plane.ts';
+import { createCa, createServingCert } from './certs.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const USER = 'logistis';
 const PASSWORD = 'logistis-test-password';
 
+export interface PostgresOptions {
+  /** Also accept TLS, with a serving certificate for 127.0.0.1 from a CA of its own (`caPath`). */
+  tls?: boolean;
+}
+
 export interface Postgres {
   readonly port: number;
   readonly dir: string;
+  /** The CA that signed the server's certificate, with `tls`. */
+  readonly caPath?: string;
   /** postgres://logistis:…@127.0.0.1:PORT/DATABASE */
   url(database?: string): string;
   /** A database of its own for one test (CREATE DATABASE); returns its URL. */
@@ -37,6 +45,11 @@ async function postgresBin(): Promise<string> {
 }
 
 const asRoot = process.getuid?.() === 0;
+
+async function postgresOwner(): Promise<{ uid: number; gid: number }> {
+  const id = async (flag: string) => Number((await run('id', [flag, 'postgres'], { encoding: 'utf8' })).stdout.trim());
+  return { uid: await id('-u'), gid: await id('-g') };
+}
 
 /** The command, run as the postgres user when we are root; setpriv execs it, so signals reach it directly. */
 function asOwner(command: string, args: string[]): [string, string[]] {
@@ -61,16 +74,14 @@ async function waitReady(url: string, child: ChildProcess, logs: () => string): 
   }
 }
 
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<Postgres> {
   const bin = await postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'logistis-pg-'));
   const dataDir = join(dir, 'data');
   const passwordFile = join(dir, 'password');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
   if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    const uid = Number(stdout.trim());
-    const gid = Number((await run('id', ['-g', 'postgres'], { encoding: 'utf8' })).stdout.trim());
+    const { uid, gid } = await postgresOwner();
     chownSync(dir, uid, gid);
     chownSync(passwordFile, uid, gid);
   }
@@ -79,6 +90,19 @@ export async function startPostgres(): Promise<Postgres> {
     '-E', 'UTF8', '--locale=C', '--no-sync',
   ]);
   await run(initdb, initArgs, { encoding: 'utf8' });
+  const tlsArgs: string[] = [];
+  let caPath: string | undefined;
+  if (options.tls) {
+    const ca = await createCa(dir, { name: 'pg-ca', commonName: 'logistis-test-postgres-ca' });
+    const serving = await createServingCert(dir, ca, { name: 'pg-server', commonName: '127.0.0.1' });
+    chmodSync(serving.keyPath, 0o600);
+    if (asRoot) {
+      const owner = await postgresOwner();
+      for (const file of [serving.certPath, serving.keyPath]) chownSync(file, owner.uid, owner.gid);
+    }
+    caPath = ca.certPath;
+    tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${serving.certPath}`, '-c', `ssl_key_file=${serving.keyPath}`);
+  }
   const [port] = await freePorts(1) as [number];
   let child: ChildProcess | undefined;
   let output = '';
@@ -92,6 +116,7 @@ export async function startPostgres(): Promise<Postgres> {
       '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
       // Tests never survive a machine crash, so skip the fsyncs; a stopped and restarted server keeps its data.
       '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'log_min_messages=warning',
+      ...tlsArgs,
     ]);
     const started = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     started.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -125,6 +150,7 @@ export async function startPostgres(): Promise<Postgres> {
   return {
     port,
     dir,
+    ...(caPath ? { caPath } : {}),
     url,
     async createDatabase(name) {
       const client = new pg.Client({ connectionString: url() });
