@@ -171,6 +171,27 @@ describe('PostgreSQL store with the real server', () => {
     }
   });
 
+  it('a replica whose day partition another replica dropped creates it again instead of losing the batch', async () => {
+    const url = await postgres.createDatabase('dropped_day');
+    const writer = await PostgresEventStore.open({ url }, { maxEventsPerObject: 100, maxAgeMs: 30 * DAY });
+    const pruner = await PostgresEventStore.open({ url }, { maxEventsPerObject: 100, maxAgeMs: 3 * DAY });
+    try {
+      const old = Date.now() - 10 * DAY;
+      const event = (uid: string): NewChangeEvent => ({
+        time: new Date(old).toISOString(), requestUid: uid, operation: 'UPDATE', user: { username: 'alice', uid: '', groups: [], extra: {} },
+        group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', subresource: '', namespace: 'ns', name: 'cm', objectUid: '',
+        fieldManager: '', patch: [], object: {},
+      });
+      await writer.append([event('first')]);
+      assert.equal((await pruner.pruneByAge(Date.now())).prunedByAge, 1);
+      await writer.append([event('second')]);
+      assert.deepEqual((await writer.listEvents({}, 10)).items.map((item) => item.requestUid), ['second']);
+    } finally {
+      await writer.close();
+      await pruner.close();
+    }
+  });
+
   it('retention by age drops whole day partitions', async () => {
     const url = await postgres.createDatabase('retention');
     const store = await PostgresEventStore.open({ url }, { maxEventsPerObject: 100, maxAgeMs: 3 * DAY });

@@ -274,8 +274,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Commits the batch; a transaction PostgreSQL aborted for a deadlock or a serialisation conflict with another
-   * replica (possible when both trim one object) is run again.
+   * Commits the batch; a statement PostgreSQL aborted for a deadlock or a serialisation conflict with another
+   * replica (possible when both trim one object), or for a partition missing after all, is run again.
    */
   private async commit(all: Row[]): Promise<number> {
     if (this.notReady) throw new StoreError(`not ready: ${this.notReady}`);
@@ -284,7 +284,9 @@ export class PostgresEventStore implements EventStore {
         return await this.commitOnce(all);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+        // 23514: no partition for a row's time, as when another replica dropped a day this one thought it had.
+        if (code === '23514') this.partitionDays.clear();
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001' && code !== '23514')) throw error;
       }
     }
   }
