@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.install-stamp
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all build install typecheck lint test test-unit test-integration test-e2e control-plane demo bench bench-smoke clean \
+.PHONY: all build install typecheck lint test test-unit test-integration test-e2e test-e2e-postgres postgres control-plane demo bench bench-smoke clean \
 	helm image image-push deploy undeploy manifests
 
 all: build
@@ -37,15 +37,25 @@ control-plane:
 test-unit: $(NPM_STAMP)
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 "test/unit/**/*.test.ts"
 
-test-integration: build helm
+test-integration: build helm postgres
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/integration/**/*.test.ts"
 
 test-e2e: build control-plane helm
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/e2e/**/*.test.ts"
 
-# One node:test run over every suite, so CI reads a single summary.
-test: build control-plane helm typecheck lint
+# One node:test run over every suite, so CI reads a single summary; then the capture e2e suite once more with
+# the server on a real PostgreSQL (installed by scripts/install-postgres.sh when missing).
+test: build control-plane helm typecheck lint postgres
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts"
+	$(MAKE) --no-print-directory test-e2e-postgres
+
+# The e2e suites on PostgreSQL: E2E_POSTGRES lists the files (default: the capture suite).
+E2E_POSTGRES ?= test/e2e/capture.test.ts
+test-e2e-postgres: build control-plane helm postgres
+	LOGISTIS_TEST_STORE=postgres $(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 $(E2E_POSTGRES)
+
+postgres:
+	@bash scripts/install-postgres.sh >/dev/null
 
 demo: build control-plane
 	$(NODE) scripts/demo.ts $(if $(ONCE),--once,)

@@ -42,6 +42,8 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'raw' },
     targets: { type: 'string', default: 'bare,kube-audit-rest,logistis' },
     rerender: { type: 'string' },
+    // postgres: also PostgreSQL beside SQLite at the store (bench/lib/postgres.ts).
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 
@@ -245,6 +247,15 @@ async function main(): Promise<number> {
         report.durability = { error: `failed: ${errorText(error)}` };
         log(`durability: ${errorText(error)}`);
       }
+    }
+  }
+
+  if (values.store === 'postgres') {
+    const { measureStoresBeside, FULL_STORE_BENCH, SMOKE_STORE_BENCH } = await import('./lib/postgres.ts');
+    try {
+      report.notes.push(await measureStoresBeside(smoke ? SMOKE_STORE_BENCH : FULL_STORE_BENCH, log));
+    } catch (error) {
+      report.notes.push(`PostgreSQL beside SQLite: failed: ${errorText(error)}`);
     }
   }
 

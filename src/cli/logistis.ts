@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { serveCommand } from './commands/serve.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { webhookConfigCommand } from './commands/webhook-config.ts';
+import { migrateCommand } from './commands/migrate.ts';
 import { ConfigError } from '../config/serve-config.ts';
 
 const program = new Command('logistis')
@@ -13,7 +14,8 @@ const program = new Command('logistis')
   .showHelpAfterError(false)
   .addCommand(serveCommand())
   .addCommand(rulesCommand())
-  .addCommand(webhookConfigCommand());
+  .addCommand(webhookConfigCommand())
+  .addCommand(migrateCommand());
 
 try {
   await program.parseAsync(process.argv);

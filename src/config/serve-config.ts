@@ -13,8 +13,12 @@ export interface ServeConfig {
   tlsCertFile: string;
   tlsKeyFile: string;
   store: string;
+  /** Connection settings for a postgres:// store. */
+  postgres: { poolSize: number; passwordFile?: string; tlsCaFile?: string; tlsCertFile?: string; tlsKeyFile?: string };
   maxEventsPerObject: number;
   maxAgeMs: number;
+  /** 0: no limit. */
+  maxStoreBytes: number;
   maxBodyBytes: number;
   auth: 'none' | 'kubernetes';
   kubeconfig: string;
@@ -89,9 +93,15 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'listen', description: 'HOST:PORT to serve HTTPS on', defaultValue: '0.0.0.0:8443' },
   { key: 'tlsCertFile', description: 'PEM certificate (chain); re-read when it changes' },
   { key: 'tlsKeyFile', description: 'PEM private key; re-read when it changes' },
-  { key: 'store', description: 'event store: sqlite:PATH (postgres://… is reserved)', defaultValue: 'sqlite:./data/events.db' },
+  { key: 'store', description: 'event store: sqlite:PATH, or postgres://USER@HOST:PORT/DATABASE (the PG* environment variables fill in what the URL leaves out)', defaultValue: 'sqlite:./data/events.db' },
+  { key: 'storePoolSize', description: 'PostgreSQL connections for writes, and as many again for reads', defaultValue: '10' },
+  { key: 'storePasswordFile', description: 'file holding the PostgreSQL password, re-read for each new connection' },
+  { key: 'storeTlsCaFile', description: 'PEM CA bundle to verify the PostgreSQL server; with it the connection requires TLS' },
+  { key: 'storeTlsCertFile', description: 'PEM client certificate for PostgreSQL certificate authentication' },
+  { key: 'storeTlsKeyFile', description: 'PEM private key of --store-tls-cert-file' },
   { key: 'maxEventsPerObject', description: 'keep the newest N events of each object', defaultValue: '100' },
   { key: 'maxAge', description: 'prune events older than this (e.g. 30d, 12h)', defaultValue: '30d' },
+  { key: 'maxStoreBytes', description: 'prune the oldest events while the store takes more than this (e.g. 20GiB; 0: no limit)', defaultValue: '0' },
   { key: 'maxBodyBytes', description: 'largest AdmissionReview accepted (e.g. 3MiB)', defaultValue: '3MiB' },
   { key: 'auth', description: 'read-API authentication: kubernetes (TokenReview, front proxy, SubjectAccessReview) or none (local demo only)', defaultValue: 'kubernetes' },
   { key: 'kubeconfig', description: "logistis's own kubeconfig for TokenReview/SubjectAccessReview (default: KUBECONFIG, in-cluster, ~/.kube/config)" },
@@ -227,6 +237,13 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   const maxBody = required('maxBodyBytes');
   const maxBodyBytes = parseSize(maxBody);
   if (maxBodyBytes === null || maxBodyBytes < 1024) fail('maxBodyBytes', `must be a size of at least 1KiB such as 3MiB, got "${maxBody}"`);
+  const storeBytes = (): number => {
+    const value = required('maxStoreBytes');
+    if (value === '0') return 0;
+    const parsed = parseSize(value);
+    if (parsed === null || parsed < 1024 * 1024) return fail('maxStoreBytes', `must be 0 or a size of at least 1MiB such as 20GiB, got "${value}"`);
+    return parsed;
+  };
   const auth = required('auth');
   if (auth !== 'none' && auth !== 'kubernetes') fail('auth', `must be kubernetes or none, got "${auth}"`);
   const allowedNames = text('requestheaderAllowedNames');
@@ -263,8 +280,16 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     tlsCertFile,
     tlsKeyFile,
     store,
+    postgres: {
+      poolSize: positiveInteger('storePoolSize'),
+      ...(text('storePasswordFile') ? { passwordFile: text('storePasswordFile') } : {}),
+      ...(text('storeTlsCaFile') ? { tlsCaFile: text('storeTlsCaFile') } : {}),
+      ...(text('storeTlsCertFile') ? { tlsCertFile: text('storeTlsCertFile') } : {}),
+      ...(text('storeTlsKeyFile') ? { tlsKeyFile: text('storeTlsKeyFile') } : {}),
+    },
     maxEventsPerObject: positiveInteger('maxEventsPerObject'),
     maxAgeMs: duration('maxAge'),
+    maxStoreBytes: storeBytes(),
     maxBodyBytes: maxBodyBytes!,
     auth: auth as 'none' | 'kubernetes',
     kubeconfig: text('kubeconfig') ?? '',

@@ -2,10 +2,13 @@
 import { HttpError } from '../api/errors.ts';
 import { InvalidQueryError, StoreError } from '../store/types.ts';
 import type { ReadAnswer, ReadRequest } from './requests.ts';
+import type { PostgresOptions } from '../store/postgres/connection.ts';
 
 export interface ReaderOptions {
   /** The SQLite file to open read-only. */
-  path: string;
+  path?: string;
+  /** Or the PostgreSQL database to read with a pool of the thread's own. */
+  postgres?: PostgresOptions;
 }
 
 export interface ReaderMessage {

@@ -2,11 +2,18 @@
 // history, blame and serialising never run on the thread that answers captures.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteReader } from '../store/sqlite/sqlite-reader.ts';
+import { PostgresReader } from '../store/postgres/postgres-reader.ts';
+import { openPool } from '../store/postgres/connection.ts';
 import { answerRead } from './answer.ts';
 import { describeReadError, type ReaderMessage, type ReaderOptions, type ReaderReply } from './reader-protocol.ts';
 
-const { path } = workerData as ReaderOptions;
-const reader = SqliteReader.open(path);
+const options = workerData as ReaderOptions;
+
+function openReader(): SqliteReader | PostgresReader {
+  if (options.postgres) return new PostgresReader(openPool(options.postgres));
+  return SqliteReader.open(options.path!);
+}
+const reader = openReader();
 
 parentPort!.on('message', (message: ReaderMessage) => {
   answerRead(reader, message.request).then(

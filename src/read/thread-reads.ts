@@ -17,8 +17,8 @@ export class ThreadReads implements Reads {
   private nextId = 1;
   private closed = false;
 
-  constructor(path: string) {
-    this.options = { path };
+  constructor(where: string | ReaderOptions) {
+    this.options = typeof where === 'string' ? { path: where } : where;
   }
 
   /** The reader thread, started on first use and again after it stopped (a bug, out of memory). */

@@ -1,6 +1,8 @@
-// Opens the EventStore named by a `--store` value: `sqlite:PATH` (default) or, later, `postgres://…`.
+// Opens the EventStore named by a `--store` value: `sqlite:PATH` (default) or `postgres://…`.
 import { SqliteEventStore, type SqliteStoreHooks } from './sqlite/sqlite-store.ts';
-import { StoreError, type EventStore, type RetentionPolicy } from './types.ts';
+import { PostgresEventStore } from './postgres/postgres-store.ts';
+import type { PostgresOptions } from './postgres/connection.ts';
+import type { EventStore, RetentionPolicy } from './types.ts';
 
 export type { EventStore } from './types.ts';
 
@@ -20,10 +22,13 @@ export function parseStoreSpec(value: string): StoreSpec {
   throw new Error(`--store must be sqlite:PATH or postgres://…, got "${value}"`);
 }
 
-export async function openEventStore(value: string, retention: RetentionPolicy, hooks: SqliteStoreHooks = {}): Promise<EventStore> {
+/** Connection settings beside the URL, for a PostgreSQL store. */
+export type PostgresConnectionSettings = Omit<PostgresOptions, 'url'>;
+
+export async function openEventStore(
+  value: string, retention: RetentionPolicy, hooks: SqliteStoreHooks = {}, postgres: PostgresConnectionSettings = {},
+): Promise<EventStore> {
   const spec = parseStoreSpec(value);
-  if (spec.driver === 'postgres') {
-    throw new StoreError('the PostgreSQL store is not available in this version; use --store sqlite:PATH');
-  }
+  if (spec.driver === 'postgres') return PostgresEventStore.open({ ...postgres, url: spec.location }, retention, hooks);
   return SqliteEventStore.open(spec.location, retention, hooks);
 }

@@ -31,10 +31,14 @@ export type NamespaceActivity = OverviewEntry;
 export interface RetentionPolicy {
   maxEventsPerObject: number;
   maxAgeMs: number;
+  /** The most bytes the store's events may take (0 or absent: no limit); the oldest go first. */
+  maxStoreBytes?: number;
 }
 
 export interface PruneResult {
   prunedByAge: number;
+  /** Events removed because the store was over its size limit. */
+  prunedBySize?: number;
 }
 
 export interface EventStore {
@@ -51,7 +55,10 @@ export interface EventStore {
   /** One object's events, oldest first. */
   history(key: ObjectKey, filter?: Pick<EventFilter, 'sinceMs' | 'untilMs'>): Promise<ChangeEvent[]>;
   overview(sinceMs: number, topUsers?: number): Promise<NamespaceActivity[]>;
-  /** Removes events older than the retention age, in small steps that never stall captures. */
+  /**
+   * Removes events older than the retention age, then the oldest while the store is over its size limit, in
+   * small steps that never stall captures.
+   */
   pruneByAge(nowMs: number): Promise<PruneResult>;
   /** The kind of each resource seen on a main-resource event, so a restarted server knows them. */
   resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]>;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
@@ -15,6 +16,25 @@ import { applyPatch } from '../../src/admission/patch.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
 const NOISE = /managedFields|resourceVersion|\/generation|^\/status/;
+
+/** Every stored event body as the store holds it (compressed), from whichever store the server runs on. */
+async function storedBodies(logistis: Logistis): Promise<{ body: Uint8Array; body_dictionary: number }[]> {
+  if (logistis.store.startsWith('postgres')) {
+    const client = new pg.Client({ connectionString: logistis.store });
+    await client.connect();
+    try {
+      return (await client.query<{ body: Buffer; body_dictionary: number }>('SELECT body, body_dictionary FROM events')).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new DatabaseSync(logistis.dbPath, { readOnly: true });
+  try {
+    return db.prepare('SELECT body, body_dictionary FROM events').all() as { body: Uint8Array; body_dictionary: number }[];
+  } finally {
+    db.close();
+  }
+}
 
 describe('capture through the real API server', () => {
   let cp: ControlPlane;
@@ -93,9 +113,7 @@ describe('capture through the real API server', () => {
       (await logistis.api('admin', `/api/v1/history?namespace=${ns}&kind=Secret&name=db&format=diff`)).body,
       (await cp.kubectl('admin', ['get', '--raw', `/apis/audit.logistis.io/v1alpha1/namespaces/${ns}/changes`])).stdout,
     ];
-    const db = new DatabaseSync(logistis.dbPath, { readOnly: true });
-    const bodies = (db.prepare('SELECT body, body_dictionary FROM events').all() as { body: Uint8Array; body_dictionary: number }[]).map((row) => decompressBody(row.body, row.body_dictionary));
-    db.close();
+    const bodies = (await storedBodies(logistis)).map((row) => decompressBody(row.body, row.body_dictionary));
     const files = [logistis.dbPath, `${logistis.dbPath}-wal`].filter((file) => existsSync(file)).map((file) => readFileSync(file).toString('latin1'));
     for (const value of values) {
       for (const encoded of [value, Buffer.from(value).toString('base64')]) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createCa, createServingCert, type CertFiles, type CertificateAuthority } from './certs.ts';
 import { WEBHOOK_CLIENT_NAME, freePorts, registerWebhook, waitFor, type ControlPlane } from './control-plane.ts';
 import { renderApiService, APISERVICE_NAME } from '../../src/deploy/apiservice.ts';
+import { startPostgres, type Postgres } from './postgres.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LOGISTIS_NAMESPACE = 'logistis-system';
@@ -37,10 +38,21 @@ export interface LogistisOptions {
   provenance?: boolean;
 }
 
+/**
+ * LOGISTIS_TEST_STORE=postgres runs every server on a real PostgreSQL (one server per test process, a database
+ * per logistis) instead of a SQLite file.
+ */
+export const TEST_STORE = process.env['LOGISTIS_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
+let sharedPostgres: Promise<Postgres> | undefined;
+let databases = 0;
+
 export interface Logistis {
   readonly port: number;
   readonly url: string;
+  /** The SQLite file (with the SQLite store). */
   readonly dbPath: string;
+  /** The --store value the server runs with. */
+  readonly store: string;
   readonly dataDir: string;
   readonly ca: CertificateAuthority;
   readonly serving: CertFiles;
@@ -87,14 +99,21 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   const kubeconfig = await serverIdentityKubeconfig(cp, dataDir, options.serverRbac);
   if (options.locks) await installLocks(cp);
   if (options.provenance) await cp.kubectl('admin', ['apply', '-f', join(ROOT, 'deploy/rbac/logistis-provenance.yaml')]);
-  const port = (await freePorts(1))[0]!;
   const dbPath = join(dataDir, 'events.db');
+  let store = `sqlite:${dbPath}`;
+  if (TEST_STORE === 'postgres') {
+    // Before the server's port is chosen, so that PostgreSQL cannot take the same free port.
+    sharedPostgres ??= startPostgres();
+    store = await (await sharedPostgres).createDatabase(`e2e_${process.pid}_${++databases}`);
+  }
+  const port = (await freePorts(1))[0]!;
   let child: ChildProcess | null = null;
   let output = '';
 
   const args = [
     join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
-    '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', `sqlite:${dbPath}`,
+    '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', store,
+    ...(TEST_STORE === 'postgres' ? ['--redaction-key-file', join(dataDir, 'redaction.key')] : []),
     '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []), ...(options.provenance ? ['--provenance'] : []),
     ...(options.captureClientCertificate === false ? [] : ['--capture-client-ca-file', cp.webhookClientCaPath, '--capture-allowed-names', WEBHOOK_CLIENT_NAME]),
     ...(options.args ?? []),
@@ -110,7 +129,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   });
   const healthy = () => get('/readyz', {}, 2000).then((response) => response.status === 200, () => false);
   const logistis: Logistis = {
-    port, url: `https://127.0.0.1:${port}`, dbPath, dataDir, ca, serving,
+    port, url: `https://127.0.0.1:${port}`, dbPath, store, dataDir, ca, serving,
     output: () => output,
     api: (user, path) => get(path, { authorization: `Bearer ${cp.token(user)}` }, 10_000),
     async start() {

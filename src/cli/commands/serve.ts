@@ -91,7 +91,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const { key: redactionKey, created } = loadOrCreateRedactionKey(config.redactionKeyFile);
   if (created) logger.info({ file: config.redactionKeyFile }, 'created a new redaction key; keep it with the store');
   const metrics = createMetrics();
-  const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs }, storeMetricsHooks(metrics));
+  const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs, maxStoreBytes: config.maxStoreBytes }, storeMetricsHooks(metrics), config.postgres);
   const resourceKinds = new ResourceKinds();
   try {
     for (const { group, resource, kind } of await store.resourceKinds()) resourceKinds.learn(group, resource, kind);
@@ -137,10 +137,14 @@ export async function serve(config: ServeConfig): Promise<void> {
 
   const prune = async () => {
     try {
-      const { prunedByAge } = await store.pruneByAge(Date.now());
+      const { prunedByAge, prunedBySize = 0 } = await store.pruneByAge(Date.now());
       if (prunedByAge > 0) {
         metrics.eventsPruned.inc({ reason: 'age' }, prunedByAge);
         logger.info({ prunedByAge }, 'pruned events older than --max-age');
+      }
+      if (prunedBySize > 0) {
+        metrics.eventsPruned.inc({ reason: 'size' }, prunedBySize);
+        logger.info({ prunedBySize }, 'pruned the oldest events to stay within --max-store-bytes');
       }
     } catch (error) {
       metrics.storeErrors.inc({ operation: 'prune' });

@@ -59,6 +59,8 @@ export interface WriterOptions {
 export type WriterRequest =
   | { type: 'append'; id: number; rows: string }
   | { type: 'prune-age'; id: number; beforeMs: number; chunk: number }
+  /** Deletes up to `chunk` of the oldest events if the database holds more than `maxBytes` in use. */
+  | { type: 'prune-size'; id: number; maxBytes: number; chunk: number }
   | { type: 'ping'; id: number }
   | { type: 'set-states'; id: number; changes: StateChange[] }
   | { type: 'save-object-states'; id: number; states: ObjectStateRow[]; deleted: ObjectStateKey[] };

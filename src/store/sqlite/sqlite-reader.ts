@@ -65,7 +65,7 @@ function fromRow(row: SqlRow, text: string): ChangeEvent {
   };
 }
 
-function encodeCursor(id: number): string {
+export function encodeCursor(id: number): string {
   return Buffer.from(`v1:${id}`).toString('base64url');
 }
 

@@ -218,7 +218,16 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
       // Let captures queued meanwhile go first.
       await new Promise((resolveTick) => setImmediate(resolveTick));
     }
-    return { prunedByAge };
+    let prunedBySize = 0;
+    const maxBytes = this.retention.maxStoreBytes ?? 0;
+    while (maxBytes > 0 && !this.closed) {
+      const response = await this.request({ type: 'prune-size', maxBytes, chunk: PRUNE_CHUNK });
+      if (response.error) throw new StoreError(`pruning by size failed (${response.code}): ${response.error}`);
+      prunedBySize += response.pruned ?? 0;
+      if ((response.pruned ?? 0) === 0) break;
+      await new Promise((resolveTick) => setImmediate(resolveTick));
+    }
+    return { prunedByAge, prunedBySize };
   }
 
   async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {

@@ -190,6 +190,34 @@ function pruneByAge(beforeMs: number, chunk: number): number {
   }
 }
 
+const pagesInUse = db.prepare('SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count) AS pages, (SELECT page_size FROM pragma_page_size) AS size');
+const pruneOldest = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)');
+
+/** Bytes in use (pages not on the free list: deleted rows' pages are reused, so the file stops growing). */
+function bytesInUse(): number {
+  const { pages, size } = pagesInUse.get() as { pages: number; size: number };
+  return pages * size;
+}
+
+const countEvents = db.prepare('SELECT COUNT(*) AS events FROM events');
+
+function pruneBySize(maxBytes: number, chunk: number): number {
+  const used = bytesInUse();
+  if (used <= maxBytes) return 0;
+  // The oldest events worth the excess, at the average size; the store asks again until it is within the limit.
+  const { events } = countEvents.get() as { events: number };
+  const excess = Math.ceil(((used - maxBytes) / used) * events);
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const pruned = Number(pruneOldest.run(Math.min(chunk, excess)).changes);
+    db.exec('COMMIT');
+    return pruned;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
 port.on('message', (message: WriterRequest) => {
   try {
     switch (message.type) {
@@ -198,6 +226,9 @@ port.on('message', (message: WriterRequest) => {
         break;
       case 'prune-age':
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
+        break;
+      case 'prune-size':
+        send({ type: 'done', id: message.id, pruned: pruneBySize(message.maxBytes, message.chunk) });
         break;
       case 'set-states':
         send({ type: 'done', id: message.id, changed: setStates(message.changes) });

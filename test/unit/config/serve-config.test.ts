@@ -80,6 +80,16 @@ describe('serve settings', () => {
     assert.equal(fromFlag.maxEventsPerObject, 11);
   });
 
+  it('reads the PostgreSQL connection settings and the store size limit', () => {
+    const config = resolveServeConfig({
+      ...TLS, store: 'postgres://logistis@db/logistis', redactionKeyFile: '/k', storePoolSize: '3', storePasswordFile: '/run/pw',
+      storeTlsCaFile: '/ca.pem', maxStoreBytes: '20GiB',
+    }, {});
+    assert.deepEqual(config.postgres, { poolSize: 3, passwordFile: '/run/pw', tlsCaFile: '/ca.pem' });
+    assert.equal(config.maxStoreBytes, 20 * 1024 ** 3);
+    assert.equal(resolveServeConfig({ ...TLS }, {}).maxStoreBytes, 0);
+  });
+
   it('names the setting that is wrong, and where it came from', () => {
     const cases: [Record<string, string>, NodeJS.ProcessEnv, RegExp][] = [
       [{ listen: '8443' }, {}, /^--listen: must be HOST:PORT/],
@@ -93,6 +103,8 @@ describe('serve settings', () => {
       [{ logLevel: 'loud' }, {}, /^--log-level: unknown level/],
       [{ tlsCertFile: '' }, {}, /^--tls-cert-file: required/],
       [{ store: 'postgres://db/logistis' }, {}, /^--redaction-key-file: required with a PostgreSQL store/],
+      [{ maxStoreBytes: '10KiB' }, {}, /^--max-store-bytes: must be 0 or a size of at least 1MiB/],
+      [{}, { LOGISTIS_STORE_POOL_SIZE: '0' }, /^LOGISTIS_STORE_POOL_SIZE: must be a whole number of at least 1/],
     ];
     for (const [flags, env, message] of cases) {
       assert.throws(() => resolveServeConfig({ ...TLS, ...flags }, env), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(flags));

@@ -1,0 +1,216 @@
+// The PostgreSQL store's read side, over a pool of its own: the store uses one on the request thread, and the
+// reader thread opens another, so reads never queue behind captures for a connection.
+import type pg from 'pg';
+import type { ChangeEvent, ChangeOperation, ObjectKey } from '../../event.ts';
+import { creationPatch } from '../../history/patch.ts';
+import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity } from '../types.ts';
+import { decompressBody } from '../sqlite/body-dictionary.ts';
+
+const HOUR_MS = 3_600_000;
+
+interface SqlRow {
+  id: string;
+  time_ms: string;
+  request_uid: string;
+  operation: string;
+  username: string;
+  user_uid: string;
+  user_groups: string[];
+  user_extra: string;
+  api_group: string;
+  api_version: string;
+  kind: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  object_uid: string;
+  field_manager: string;
+  body: Buffer;
+  body_dictionary: number;
+  denied_by: string;
+}
+
+function fromRow(row: SqlRow, text: string): ChangeEvent {
+  const body = JSON.parse(text) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
+  return {
+    id: String(row.id),
+    time: new Date(Number(row.time_ms)).toISOString(),
+    requestUid: row.request_uid,
+    operation: row.operation as ChangeOperation,
+    user: {
+      username: row.username,
+      uid: row.user_uid,
+      groups: row.user_groups,
+      extra: JSON.parse(row.user_extra) as Record<string, string[]>,
+    },
+    group: row.api_group,
+    version: row.api_version,
+    kind: row.kind,
+    resource: row.resource,
+    subresource: row.subresource,
+    namespace: row.namespace,
+    name: row.name,
+    objectUid: row.object_uid,
+    fieldManager: row.field_manager,
+    patch: body.patch ?? creationPatch(body.object),
+    object: body.object,
+    ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
+  };
+}
+
+// The same cursor text as the SQLite store's: an id, which both stores hand out in insertion order.
+function encodeCursor(id: string): string {
+  return Buffer.from(`v1:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const match = /^v1:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new InvalidQueryError('cursor', 'cursor is not one this server issued; start again without it');
+  return match[1]!;
+}
+
+function toEvent(row: SqlRow): ChangeEvent {
+  return fromRow(row, decompressBody(row.body, row.body_dictionary));
+}
+
+const COLUMNS = `id, time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
+  kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by`;
+/** Rows fetched per round trip while filling a page, so a page of large events holds little beyond its cap. */
+const PAGE_FETCH = 200;
+
+export class PostgresReader {
+  private readonly pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  private async query<T>(sql: string, params: unknown[]): Promise<T[]> {
+    try {
+      return (await this.pool.query(sql, params)).rows as T[];
+    } catch (error) {
+      throw new StoreError(`read failed: ${(error as Error).message}`);
+    }
+  }
+
+  async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes = MAX_PAGE_BYTES): Promise<EventPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: (n: string) => string, value: unknown) => {
+      if (value === undefined) return;
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    add((n) => `namespace = ${n}`, filter.namespace);
+    add((n) => `api_group = ${n}`, filter.group);
+    add((n) => `kind = ${n}`, filter.kind);
+    add((n) => `name = ${n}`, filter.name);
+    add((n) => `username = ${n}`, filter.user);
+    add((n) => `user_groups @> jsonb_build_array(${n}::text)`, filter.userGroup);
+    add((n) => `operation = ${n}`, filter.operation);
+    add((n) => `time_ms >= ${n}`, filter.sinceMs);
+    add((n) => `time_ms < ${n}`, filter.untilMs);
+    let after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const direction = order === 'asc' ? 'ASC' : 'DESC';
+    const items: ChangeEvent[] = [];
+    let bytes = 0;
+    for (;;) {
+      const pageParams = [...params];
+      const clauses = [...where];
+      if (after !== undefined) {
+        pageParams.push(after);
+        clauses.push(`id ${order === 'asc' ? '>' : '<'} $${pageParams.length}`);
+      }
+      const want = Math.min(PAGE_FETCH, limit + 1 - items.length);
+      pageParams.push(want);
+      const rows = await this.query<SqlRow>(
+        `SELECT ${COLUMNS} FROM events ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${direction} LIMIT $${pageParams.length}`,
+        pageParams,
+      );
+      for (const row of rows) {
+        if (items.length === limit) return { items, nextCursor: encodeCursor(items[items.length - 1]!.id) };
+        const body = decompressBody(row.body, row.body_dictionary);
+        // A CREATE's patch, derived from its object, repeats the object in the answer.
+        const size = row.operation === 'CREATE' ? 2 * body.length : body.length;
+        if (items.length > 0 && bytes + size > maxBytes) return { items, nextCursor: encodeCursor(items[items.length - 1]!.id) };
+        bytes += size;
+        items.push(fromRow(row, body));
+      }
+      if (rows.length < want) return { items };
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async getEvent(id: string): Promise<ChangeEvent | null> {
+    if (!/^\d{1,19}$/.test(id)) return null;
+    const [row] = await this.query<SqlRow>(`SELECT ${COLUMNS} FROM events WHERE id = $1`, [id]);
+    return row ? toEvent(row) : null;
+  }
+
+  async objectGroups(kind: string, namespace: string, name: string): Promise<string[]> {
+    const rows = await this.query<{ api_group: string }>(
+      'SELECT DISTINCT api_group FROM events WHERE kind = $1 AND namespace = $2 AND name = $3', [kind, namespace, name],
+    );
+    return rows.map((row) => row.api_group);
+  }
+
+  async history(key: ObjectKey, filter: { sinceMs?: number; untilMs?: number } = {}): Promise<ChangeEvent[]> {
+    const params: unknown[] = [key.group, key.kind, key.namespace, key.name];
+    let sql = `SELECT ${COLUMNS} FROM events WHERE api_group = $1 AND kind = $2 AND namespace = $3 AND name = $4`;
+    if (filter.sinceMs !== undefined) { params.push(filter.sinceMs); sql += ` AND time_ms >= $${params.length}`; }
+    if (filter.untilMs !== undefined) { params.push(filter.untilMs); sql += ` AND time_ms < $${params.length}`; }
+    return (await this.query<SqlRow>(`${sql} ORDER BY id ASC`, params)).map(toEvent);
+  }
+
+  async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
+    // Whole hours come from the per-hour activity table; the partial first hour is counted exactly.
+    const firstFullHour = Math.ceil(sinceMs / HOUR_MS);
+    const counts = new Map<string, Map<string, number>>();
+    const addCount = (namespace: string, username: string, changes: number) => {
+      let users = counts.get(namespace);
+      if (!users) counts.set(namespace, (users = new Map()));
+      users.set(username, (users.get(username) ?? 0) + changes);
+    };
+    type Count = { namespace: string; username: string; changes: string };
+    for (const row of await this.query<Count>(
+      'SELECT namespace, username, SUM(changes) AS changes FROM activity WHERE hour >= $1 GROUP BY namespace, username', [firstFullHour],
+    )) addCount(row.namespace, row.username, Number(row.changes));
+    for (const row of await this.query<Count>(
+      'SELECT namespace, username, COUNT(*) AS changes FROM events WHERE time_ms >= $1 AND time_ms < $2 GROUP BY namespace, username',
+      [sinceMs, firstFullHour * HOUR_MS],
+    )) addCount(row.namespace, row.username, Number(row.changes));
+    const namespaces = [...counts.keys()];
+    type Last = { namespace: string; time_ms: string; username: string; api_group: string; kind: string; name: string; operation: ChangeOperation };
+    const lastRows = namespaces.length === 0 ? [] : await this.query<Last>(`
+      SELECT n.namespace, e.time_ms, e.username, e.api_group, e.kind, e.name, e.operation
+      FROM unnest($1::text[]) AS n(namespace)
+      CROSS JOIN LATERAL (SELECT * FROM events WHERE events.namespace = n.namespace ORDER BY id DESC LIMIT 1) AS e`, [namespaces]);
+    const last = new Map(lastRows.map((row) => [row.namespace, row]));
+    const result: NamespaceActivity[] = [];
+    for (const [namespace, users] of counts) {
+      const lastRow = last.get(namespace);
+      const ranked = [...users.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      result.push({
+        namespace,
+        changes: ranked.reduce((sum, [, changes]) => sum + changes, 0),
+        lastChange: lastRow
+          ? {
+            time: new Date(Number(lastRow.time_ms)).toISOString(), user: lastRow.username, group: lastRow.api_group,
+            kind: lastRow.kind, name: lastRow.name, operation: lastRow.operation,
+          }
+          : null,
+        topUsers: ranked.slice(0, topUsers).map(([username, changes]) => ({ username, changes })),
+      });
+    }
+    return result.sort((a, b) => (b.lastChange?.time ?? '').localeCompare(a.lastChange?.time ?? '') || a.namespace.localeCompare(b.namespace));
+  }
+
+  async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
+    return this.query('SELECT api_group AS "group", resource, kind FROM resource_kinds', []);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+}
