@@ -63,6 +63,7 @@ export function diffRows(before: string, after: string, context = 3): DiffRow[] 
 
 export function Diff({ before, after, mode, label }: { before: string; after: string; mode: 'inline' | 'split'; label: string }) {
   const rows = diffRows(before, after);
+  if (rows.every((row) => row.kind === 'same' || row.kind === 'skip')) return <p className="muted">No change to the recorded object (after normalising).</p>;
   if (mode === 'split') {
     return (
       <table className="diff split" aria-label={label}>
