@@ -113,37 +113,6 @@ describe('the dashboard at /ui/ (auth none)', () => {
     await page.close();
   });
 
-  it('timeline: filters change the list and the URL, and a new change appears without a reload', async () => {
-    const page = await context.newPage();
-    await page.goto(url('/ui/timeline'));
-    const items = page.locator('.change-list li.change');
-    await items.first().waitFor({ timeout: SHOWN });
-    assert.equal(await items.count(), SEED.length);
-    await page.getByLabel('User', { exact: true }).fill('bob');
-    await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForURL(/user=bob/);
-    await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 4, undefined, { timeout: SHOWN });
-    for (const text of await items.locator('.by').allInnerTexts()) assert.equal(text, 'by bob');
-    await page.getByLabel('Kind').fill('Deployment');
-    await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForURL(/kind=Deployment/);
-    await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 1, undefined, { timeout: SHOWN });
-    assert.match(await items.first().innerText(), /UPDATE scale[\s\S]*Deployment\.apps demo\/web[\s\S]*by bob/);
-
-    // Live: bob scales web again; the page shows it on top without a reload, and a change by alice stays out.
-    await page.getByText('Live: new changes appear at the top').waitFor({ timeout: SHOWN });
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
-    assert.equal((await server.request('POST', '/capture', withFreshUid(loadFixture('deployment-patch-label')))).status, 200);
-    assert.equal((await server.request('POST', '/capture', withFreshUid(loadFixture('deployment-scale')))).status, 200);
-    await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 2, undefined, { timeout: SHOWN });
-    assert.match(await items.first().innerText(), /UPDATE scale[\s\S]*by bob/);
-    assert.equal(await items.first().evaluate((element) => element.classList.contains('fresh')), true);
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'the page was not reloaded');
-    assert.deepEqual(await seriousViolations(page), []);
-    await shoot(page, 'timeline');
-    await page.close();
-  });
-
   it('object: history with diffs naming who changed what, blame, the object at a time, a revert manifest', async () => {
     const page = await context.newPage();
     await page.goto(url('/ui/object?namespace=demo&kind=Deployment&name=web'));
@@ -162,6 +131,8 @@ describe('the dashboard at /ui/ (auth none)', () => {
     await scale.locator('table.diff td.del', { hasText: 'replicas: 2' }).waitFor({ timeout: SHOWN });
     assert.deepEqual(await seriousViolations(page), []);
     await shoot(page, 'object-history');
+    // One screen of it, the picture in the README (docs/images/dashboard.png is a copy).
+    await page.screenshot({ path: join(ARTIFACTS, 'readme-object-history.png') });
 
     // Reverting bob's scale gives back the Deployment as it was before it: two replicas, no server-set fields.
     await scale.getByRole('button', { name: 'Revert this change' }).click();
@@ -198,6 +169,37 @@ describe('the dashboard at /ui/ (auth none)', () => {
     assert.match(await asItWas.innerText(), /^ {2}replicas: 2$/m);
     assert.match(await page.locator('#object-view').innerText(), /CREATE by alice/);
     await shoot(page, 'object-at');
+    await page.close();
+  });
+
+  it('timeline: filters change the list and the URL, and a new change appears without a reload', async () => {
+    const page = await context.newPage();
+    await page.goto(url('/ui/timeline'));
+    const items = page.locator('.change-list li.change');
+    await items.first().waitFor({ timeout: SHOWN });
+    assert.equal(await items.count(), SEED.length);
+    await page.getByLabel('User', { exact: true }).fill('bob');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/user=bob/);
+    await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 4, undefined, { timeout: SHOWN });
+    for (const text of await items.locator('.by').allInnerTexts()) assert.equal(text, 'by bob');
+    await page.getByLabel('Kind').fill('Deployment');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/kind=Deployment/);
+    await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 1, undefined, { timeout: SHOWN });
+    assert.match(await items.first().innerText(), /UPDATE scale[\s\S]*Deployment\.apps demo\/web[\s\S]*by bob/);
+
+    // Live: bob scales web again; the page shows it on top without a reload, and a change by alice stays out.
+    await page.getByText('Live: new changes appear at the top').waitFor({ timeout: SHOWN });
+    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
+    assert.equal((await server.request('POST', '/capture', withFreshUid(loadFixture('deployment-patch-label')))).status, 200);
+    assert.equal((await server.request('POST', '/capture', withFreshUid(loadFixture('deployment-scale')))).status, 200);
+    await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 2, undefined, { timeout: SHOWN });
+    assert.match(await items.first().innerText(), /UPDATE scale[\s\S]*by bob/);
+    assert.equal(await items.first().evaluate((element) => element.classList.contains('fresh')), true);
+    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'the page was not reloaded');
+    assert.deepEqual(await seriousViolations(page), []);
+    await shoot(page, 'timeline');
     await page.close();
   });
 
