@@ -5,51 +5,22 @@
 // and with --auth kubernetes a missing token gets the explained 401. Screenshots go to test-artifacts/browser/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { testCertificate, type TestCertificate } from '../support/tls.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARTIFACTS = join(ROOT, 'test-artifacts/browser');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-/** How long a page may take to show what it loads: generous, the machine is shared. */
-const SHOWN = 30_000;
+import { ARTIFACTS, SHOWN, launchChromium as launch, screenshot, seriousViolations } from '../support/browser.ts';
 
 // In the order a team would have made them: alice creates web, bob scales it, alice labels it and changes the
 // image; a config map, secrets, a pod and a custom resource around it.
 const SEED = ['crd-create', 'deployment-create', 'configmap-create', 'deployment-scale', 'deployment-patch-label', 'secret-apply-create',
   'secret-update', 'configmap-create-v1beta1', 'pod-create', 'custom-resource-create', 'secret-create-generic', 'deployment-apply-image'];
 
-function chromiumPath(): string {
-  return execFileSync('bash', [join(ROOT, 'scripts/ensure-chromium.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-}
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } });
-  });
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((node) => node.target.join(' ')).slice(0, 3).join('; ')}`);
-}
-
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await screenshot(page, name);
 }
 
 describe('the dashboard at /ui/ (auth none)', () => {
