@@ -16,7 +16,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
+COPY web/ web/
 RUN ./node_modules/.bin/tsc -p tsconfig.build.json \
+ && (cd web && ../node_modules/.bin/vite build --logLevel warn) \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && mkdir -p /out/var/lib/logistis
 
@@ -26,6 +28,8 @@ ENV NODE_ENV=production
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/dist/ dist/
+# The dashboard, served at /ui/.
+COPY --from=build /src/web/dist/ web/dist/
 # The webhook and APIService templates, read by `logistis webhook-config` and friends.
 COPY deploy/webhook/ deploy/webhook/
 COPY deploy/apiservice/ deploy/apiservice/

@@ -7,7 +7,8 @@ NPM_STAMP := node_modules/.install-stamp
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all build install typecheck lint test test-unit test-integration test-e2e test-e2e-postgres postgres control-plane demo bench bench-smoke clean \
+PHONY_UI := chromium test-browser
+.PHONY: all build install typecheck lint test test-unit test-integration test-e2e test-e2e-postgres $(PHONY_UI) postgres control-plane demo bench bench-smoke clean \
 	helm image image-push deploy undeploy manifests
 
 all: build
@@ -23,10 +24,22 @@ dist/.build-stamp: $(NPM_STAMP) $(SRC) tsconfig.json tsconfig.build.json
 	rm -rf dist && npx tsc -p tsconfig.build.json
 	@touch $@
 
-build: dist/.build-stamp
+WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts
+
+# The dashboard (web/): built by Vite into web/dist, served by `logistis serve` at /ui/.
+web/dist/.build-stamp: $(NPM_STAMP) $(WEB_SRC) $(shell find src/api -name '*.ts')
+	cd web && npx vite build --logLevel warn
+	@touch $@
+
+build: dist/.build-stamp web/dist/.build-stamp
+
+# Debian's Chromium for the browser tests (test/browser), installed from apt when missing.
+chromium:
+	@bash scripts/ensure-chromium.sh
 
 typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p tsconfig.json
+	npx tsc --noEmit -p web/tsconfig.json
 
 lint: $(NPM_STAMP)
 	npx eslint .
@@ -40,14 +53,13 @@ test-unit: $(NPM_STAMP)
 test-integration: build helm postgres
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/integration/**/*.test.ts"
 
-test-e2e: build control-plane helm
+test-e2e: build control-plane helm postgres
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/e2e/**/*.test.ts"
 
-# One node:test run over every suite, so CI reads a single summary; then the capture e2e suite once more with
-# the server on a real PostgreSQL (installed by scripts/install-postgres.sh when missing).
-test: build control-plane helm typecheck lint postgres
-	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts"
-	$(MAKE) --no-print-directory test-e2e-postgres
+# One node:test run over every suite, so CI reads a single summary. test/e2e/capture-postgres.test.ts runs the
+# capture suite once more on a real PostgreSQL (installed by scripts/install-postgres.sh when missing).
+test: build control-plane helm chromium typecheck lint postgres
+	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts" "test/browser/**/*.test.ts"
 
 # The e2e suites on PostgreSQL: E2E_POSTGRES lists the files (default: the capture suite).
 E2E_POSTGRES ?= test/e2e/capture.test.ts
@@ -56,6 +68,9 @@ test-e2e-postgres: build control-plane helm postgres
 
 postgres:
 	@bash scripts/install-postgres.sh >/dev/null
+
+test-browser: build chromium
+	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/browser/**/*.test.ts"
 
 demo: build control-plane
 	$(NODE) scripts/demo.ts $(if $(ONCE),--once,)
@@ -116,4 +131,4 @@ manifests:
 	@node_modules/.bin/node scripts/render-manifests.ts
 
 clean:
-	rm -rf dist node_modules/.install-stamp
+	rm -rf dist web/dist node_modules/.install-stamp

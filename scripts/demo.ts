@@ -63,6 +63,15 @@ try {
   await run('alice', ['blame', 'deploy/web', '-n', 'demo', '-f', 'diff', '-U', '1']);
   await run('admin', ['blame']);
 
+  say('the web dashboard');
+  const tokenOf = (user: string) => `kubectl --context ${user} config view --raw --minify -o jsonpath='{.users[0].user.token}'`;
+  console.log(`
+  ${logistis.url}/ui/   (self-signed certificate: accept it once in the browser)
+  Sign in with a Kubernetes bearer token; print one with:
+    KUBECONFIG=${cp.kubeconfigPath} ${tokenOf('admin')}   # everything
+    KUBECONFIG=${cp.kubeconfigPath} ${tokenOf('alice')}   # namespace demo only: the overview answers 403
+  Deep links: ${logistis.url}/ui/object?namespace=demo&kind=Deployment&name=web&view=blame`);
+
   if (once) {
     say('done (ONCE=1): stopping everything');
     await stop(0);

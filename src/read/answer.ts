@@ -4,6 +4,7 @@ import { GROUP_VERSION, API_GROUP, toChange, type ChangeList } from '../api/chan
 import { HttpError } from '../api/errors.ts';
 import type { HistoryAnswer, HistoryPatchEntry } from '../api/history.ts';
 import type { BlameAnswer } from '../api/blame.ts';
+import { summariseActivity } from './activity.ts';
 import type { Overview, OverviewResource } from '../api/overview.ts';
 import { blameObject } from '../blame/field-blame.ts';
 import type { ObjectKey } from '../event.ts';
@@ -86,6 +87,8 @@ export async function answerRead(reader: EventReader, request: ReadRequest): Pro
       const overview: Overview = { since: new Date(request.sinceMs).toISOString(), namespaces: await reader.overview(request.sinceMs, request.topUsers) };
       return json(request.resource ? ({ apiVersion: GROUP_VERSION, kind: 'Overview', ...overview } satisfies OverviewResource) : overview);
     }
+    case 'activity':
+      return json(await summariseActivity(reader, request));
   }
   throw new HttpError(400, 'unknown read');
 }

@@ -1,5 +1,6 @@
 // What a reader may ask, already parsed and checked at the HTTP edge, and what it gets back. Plain data: a
 // request crosses to the reader thread as it is, and an answer comes back as the text to send.
+import type { ActivityGrouping } from '../api/activity.ts';
 import type { HistoryFormat } from '../api/history.ts';
 import type { IncludeObject } from '../format/change-table.ts';
 import type { EventFilter } from '../store/types.ts';
@@ -29,7 +30,9 @@ export type ReadRequest =
   | { kind: 'history'; object: ObjectQuery; sinceMs?: number; untilMs?: number; format: HistoryFormat }
   | { kind: 'blame'; object: ObjectQuery }
   /** `resource`: as the aggregated API's Overview object (apiVersion, kind). */
-  | { kind: 'overview'; sinceMs: number; topUsers: number; resource: boolean };
+  | { kind: 'overview'; sinceMs: number; topUsers: number; resource: boolean }
+  /** The dashboard's overview: changes per time bucket, top objects and users, denials. */
+  | { kind: 'activity'; sinceMs: number; untilMs: number; by: ActivityGrouping; buckets: number; top: number };
 
 export interface ReadAnswer {
   /** The body, ready to send. */

@@ -17,6 +17,9 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serv
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLockCheckRoute } from './routes/lock-check.ts';
 import { aggregatedRoutes } from './routes/aggregated.ts';
+import { liveRoutes } from './routes/live.ts';
+import { uiDataRoutes } from './routes/ui-data.ts';
+import { uiRoutes } from './routes/ui.ts';
 import { OPEN_READ_ACCESS, type ReadAccess } from './auth/read-access.ts';
 import type { LockWatcher } from '../locks/watcher.ts';
 
@@ -83,6 +86,10 @@ export function buildApp(config: AppConfig): FastifyInstance {
   app.addHook('onClose', () => reads.close());
   void app.register(apiRoutes, { reads, access });
   void app.register(aggregatedRoutes, { reads, access });
+  // The dashboard (/ui/) and what it reads beyond /api/v1: the same reads and access checks.
+  void app.register(uiDataRoutes, { reads, access });
+  void app.register(liveRoutes, { reads, access });
+  void app.register(uiRoutes);
   registerHealthRoutes(app, config.store, config.metrics, access, config.locks);
   return app;
 }

@@ -14,9 +14,11 @@ export interface ReadAccess {
   check(request: FastifyRequest, attributes: ReadAttributes): Promise<RequestUser | null>;
   /** The same for a non-resource URL such as /metrics (`get` on the path), the convention of Kubernetes components. */
   checkNonResource(request: FastifyRequest, path: string): Promise<RequestUser | null>;
+  /** Who the caller is, without an access check (the dashboard's sign-in); null with auth none, else throws 401. */
+  authenticate(request: FastifyRequest): Promise<RequestUser | null>;
 }
 
-export const OPEN_READ_ACCESS: ReadAccess = { mode: 'none', check: async () => null, checkNonResource: async () => null };
+export const OPEN_READ_ACCESS: ReadAccess = { mode: 'none', check: async () => null, checkNonResource: async () => null, authenticate: async () => null };
 
 export interface KubernetesReadAccessOptions {
   tokens: TokenReviewer;
@@ -62,6 +64,7 @@ export function kubernetesReadAccess(options: KubernetesReadAccessOptions): Read
   };
   return {
     mode: 'kubernetes',
+    authenticate,
     async check(request, attributes) {
       const user = await authenticate(request);
       const decision = await callApiServer(() => options.access.review(user, attributes), 'check access');

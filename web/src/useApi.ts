@@ -1,0 +1,24 @@
+import { useEffect, useState } from 'react';
+import { getJson } from './api.ts';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: Error | null;
+  loading: boolean;
+}
+
+/** GETs `path` (null: nothing yet) and again whenever it changes; an older answer never overwrites a newer one. */
+export function useApi<T>(path: string | null): Loaded<T> {
+  const [state, setState] = useState<Loaded<T>>({ data: null, error: null, loading: path !== null });
+  useEffect(() => {
+    if (path === null) return;
+    const abort = new AbortController();
+    setState((previous) => ({ ...previous, loading: true, error: null }));
+    getJson<T>(path, abort.signal).then(
+      (data) => setState({ data, error: null, loading: false }),
+      (error: Error) => { if (!abort.signal.aborted) setState({ data: null, error, loading: false }); },
+    );
+    return () => abort.abort();
+  }, [path]);
+  return state;
+}
