@@ -6,8 +6,7 @@
 // with its ban on such paths turned off; the result is copied back to plain objects with defined (never
 // assigned) properties.
 import fastJsonPatch from 'fast-json-patch';
-import type { JsonObject } from '../event.ts';
-import type { PatchOperation } from './operation.ts';
+import type { JsonObject, PatchOperation } from '../event.ts';
 
 /** Operations that turn `before` into `after`; `{}` stands for "no object" (before CREATE, after DELETE). */
 export function computePatch(before: JsonObject, after: JsonObject): PatchOperation[] {
