@@ -29,6 +29,14 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Sets a key as an own property. `object[key] = value` with key `__proto__` would replace the prototype
+ * instead (and drop the key); Kubernetes allows that key in data, labels, annotations and specs.
+ */
+export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 export interface ChangeEvent {
   id: string;
   /** RFC 3339 with milliseconds, the time the webhook received the request. */
