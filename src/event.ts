@@ -1,7 +1,16 @@
 // The recorded change, as the store keeps it and the API returns it. Shared by capture, store, API and CLI.
-import type { PatchOperation } from './history/operation.ts';
 
-export type { PatchOperation };
+/**
+ * The project's own RFC 6902 operation: what events store and every reader walks. No library type leaks through
+ * it, so the patch library (src/history/) can change without touching the event format.
+ */
+export type PatchOperation =
+  | { op: 'add'; path: string; value: unknown }
+  | { op: 'remove'; path: string }
+  | { op: 'replace'; path: string; value: unknown }
+  | { op: 'move'; path: string; from: string }
+  | { op: 'copy'; path: string; from: string }
+  | { op: 'test'; path: string; value: unknown };
 
 /** CONNECT: `kubectl exec`, `attach` or `port-forward` on a pod, recorded when the exec capture preset is on. */
 export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -18,6 +27,14 @@ export type JsonObject = { [key: string]: unknown };
 /** A JSON object: not null, not an array. */
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sets a key as an own property. `object[key] = value` with key `__proto__` would replace the prototype
+ * instead (and drop the key); Kubernetes allows that key in data, labels, annotations and specs.
+ */
+export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /**

@@ -1,9 +1,8 @@
 // Kinds that are questions about credentials, never stored, and the few credential fields that other kinds
 // carry, replaced by a marker before anything is stored or logged. Secrets have their own redaction
 // (redact.ts); this is the rest of the list, kept short and documented in the README's security section. Pure.
-import { isObject, type JsonObject } from '../event.ts';
+import { isObject, setOwn, type JsonObject } from '../event.ts';
 import type { AdmissionRequest, GroupVersionKind } from './review.ts';
-import { setOwn } from './patch.ts';
 
 /**
  * authentication.k8s.io (TokenReview, TokenRequest, SelfSubjectReview) and authorization.k8s.io

@@ -1,7 +1,7 @@
 // Objects nested deeper than we can safely walk. The API server accepts JSON up to 10,000 levels deep, while
 // patch computing, serialising and the read side recurse: beyond MAX_OBJECT_DEPTH the change is still recorded
 // (who, what object, when, every shallower field), with each too-deep value replaced by a marker. Pure.
-import { setOwn } from './patch.ts';
+import { setOwn } from '../event.ts';
 
 export const MAX_OBJECT_DEPTH = 1000;
 export const TRUNCATED_MARKER = `redacted:nested-deeper-than-${MAX_OBJECT_DEPTH}-levels`;

@@ -4,8 +4,7 @@
 // fingerprints (reading one namespace's history says nothing about another's values), while each change of
 // one Secret still shows. Pure.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import { isObject, type JsonObject } from '../event.ts';
-import { setOwn } from './patch.ts';
+import { isObject, setOwn, type JsonObject } from '../event.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';

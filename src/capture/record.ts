@@ -3,7 +3,7 @@ import type { AdmissionRequest, GroupVersionKind } from '../admission/review.ts'
 import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
 import { isSecret, redactSecret, type SecretIdentity } from '../admission/redact.ts';
 import { isCredentialReview, redactCredentialFields } from '../admission/credentials.ts';
-import { computePatch } from '../admission/patch.ts';
+import { computePatch } from '../history/patch.ts';
 import { limitDepth } from '../admission/depth.ts';
 import type { ChangeOperation, JsonObject, NewChangeEvent } from '../event.ts';
 

@@ -5,7 +5,6 @@ import { displayPointer, parsePointer, valueAt } from '../history/pointer.ts';
 import { noColours, type Colours } from './colour.ts';
 import { printable, truncate } from './text.ts';
 import { TOP_LEVEL_ORDER } from './yaml.ts';
-import { describeConnect } from '../rules/connect.ts';
 
 export interface DescribeOptions {
   colours?: Colours;
@@ -123,4 +122,23 @@ export function describePatch(
 export function describeChange(event: ChangeEvent, previousObject: JsonObject | undefined, options: DescribeOptions = {}): string[] {
   if (event.operation === 'CONNECT') return [describeConnect(event.subresource, event.object)];
   return describePatch(event.patch, previousObject, { ...options, operation: event.operation });
+}
+
+/** One line for tables: `exec [sh -c date] in web`, `attach to web`, `port-forward 8080,9090`. */
+function describeConnect(subresource: string, options: JsonObject): string {
+  const container = typeof options['container'] === 'string' && options['container'] ? ` in ${options['container']}` : '';
+  switch (subresource) {
+    case 'exec': {
+      const command = Array.isArray(options['command']) ? options['command'].map(String) : [];
+      return `exec ${JSON.stringify(command)}${container}${options['tty'] === true ? ' (tty)' : ''}`;
+    }
+    case 'attach':
+      return `attach${container ? ` to${container.slice(3)}` : ''}`;
+    case 'portforward': {
+      const ports = Array.isArray(options['ports']) ? options['ports'].map(String).join(',') : '';
+      return `port-forward${ports ? ` ${ports}` : ''}`;
+    }
+    default:
+      return `connect ${subresource}`;
+  }
 }

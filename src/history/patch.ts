@@ -6,8 +6,7 @@
 // with its ban on such paths turned off; the result is copied back to plain objects with defined (never
 // assigned) properties.
 import fastJsonPatch from 'fast-json-patch';
-import type { JsonObject } from '../event.ts';
-import type { PatchOperation } from './operation.ts';
+import { setOwn, type JsonObject, type PatchOperation } from '../event.ts';
 
 /** Operations that turn `before` into `after`; `{}` stands for "no object" (before CREATE, after DELETE). */
 export function computePatch(before: JsonObject, after: JsonObject): PatchOperation[] {
@@ -39,7 +38,7 @@ function attached(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    Object.defineProperty(copy, key, { value: attached((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+    setOwn(copy, key, attached((value as Record<string, unknown>)[key]));
   }
   return copy;
 }

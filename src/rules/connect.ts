@@ -40,22 +40,3 @@ export function connectEvent(request: AdmissionRequest, now: Date): NewChangeEve
     object,
   };
 }
-
-/** One line for tables: `exec [sh -c date] in web`, `attach to web`, `port-forward 8080,9090`. */
-export function describeConnect(subresource: string, options: JsonObject): string {
-  const container = typeof options['container'] === 'string' && options['container'] ? ` in ${options['container']}` : '';
-  switch (subresource) {
-    case 'exec': {
-      const command = Array.isArray(options['command']) ? options['command'].map(String) : [];
-      return `exec ${JSON.stringify(command)}${container}${options['tty'] === true ? ' (tty)' : ''}`;
-    }
-    case 'attach':
-      return `attach${container ? ` to${container.slice(3)}` : ''}`;
-    case 'portforward': {
-      const ports = Array.isArray(options['ports']) ? options['ports'].map(String).join(',') : '';
-      return `port-forward${ports ? ` ${ports}` : ''}`;
-    }
-    default:
-      return `connect ${subresource}`;
-  }
-}

@@ -7,7 +7,7 @@ import type { CaptureSettings } from '../capture/record.ts';
 import type { ResourceKinds } from '../capture/kinds.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import type { EventStore } from '../store/types.ts';
-import { installErrorHandler } from './errors.ts';
+import { installErrorHandler, SCHEMA_VALIDATION } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { openReads } from '../read/index.ts';
 import { apiRoutes } from './routes/api.ts';
@@ -62,6 +62,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     return503OnClosing: true,
+    ajv: { customOptions: SCHEMA_VALIDATION },
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,

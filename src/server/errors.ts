@@ -1,10 +1,43 @@
-// The one place that turns any error into a JSON answer (a Kubernetes Status under /apis/).
-import type { FastifyError, FastifyInstance } from 'fastify';
+// The one place that turns any error into a JSON answer (a Kubernetes Status under /apis/), the refusals of the
+// route schemas included: they are worded like every other message, the parameter first, then what was wrong.
+import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { AdmissionInputError } from '../admission/review.ts';
 import { HttpError } from '../api/errors.ts';
 import { InvalidQueryError, StoreError } from '../store/types.ts';
 
 export { HttpError };
+
+/**
+ * How route schemas are checked (Ajv options; Fastify's defaults otherwise). Unknown parameters are refused, not
+ * silently removed, so a typo never widens a query; refusals carry the value and the schema they failed, for
+ * the message.
+ */
+export const SCHEMA_VALIDATION = { removeAdditional: false, verbose: true } as const;
+
+/** A schema refusal as Ajv reports it with `verbose`. */
+interface SchemaRefusal extends FastifySchemaValidationError {
+  data?: unknown;
+  parentSchema?: { type?: string; minimum?: number; maximum?: number; enum?: unknown[]; properties?: Record<string, unknown> };
+}
+
+/** `limit: must be a whole number from 1 to 1000, got "x"`: one refusal, worded for the caller. */
+function describeRefusal(refusal: SchemaRefusal): string {
+  const { keyword, params, data, parentSchema: schema = {} } = refusal;
+  const name = refusal.instancePath.split('/').filter(Boolean).join('.');
+  if (keyword === 'additionalProperties') {
+    const known = Object.keys(schema.properties ?? {});
+    return `${String(params['additionalProperty'])}: unknown parameter; ${known.length > 0 ? `known: ${known.join(', ')}` : 'this endpoint takes none'}`;
+  }
+  if (keyword === 'required') return `${String(params['missingProperty'])}: required`;
+  if (Array.isArray(data)) return `${name}: give it once, not ${data.length} times`;
+  const got = `got "${String(data)}"`;
+  if (schema.type === 'integer' && ['type', 'minimum', 'maximum'].includes(keyword)) {
+    return `${name}: must be a whole number from ${schema.minimum} to ${schema.maximum}, ${got}`;
+  }
+  if (keyword === 'enum') return `${name}: must be one of ${(schema.enum ?? []).join(', ')}, ${got}`;
+  if (keyword === 'minLength') return `${name}: must not be empty`;
+  return `${name}: ${refusal.message ?? 'is not valid'}`;
+}
 
 function describe(error: FastifyError | Error): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.statusCode, message: error.message };
@@ -21,8 +54,10 @@ function describe(error: FastifyError | Error): { status: number; message: strin
       return { status: 400, message: 'body is empty; send an AdmissionReview as JSON' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, message: 'Content-Length does not match the body' };
-    case 'FST_ERR_VALIDATION':
-      return { status: 400, message: error.message };
+    case 'FST_ERR_VALIDATION': {
+      const [first] = (error as FastifyError).validation ?? [];
+      return { status: 400, message: first ? describeRefusal(first) : error.message };
+    }
   }
   if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return { status: 400, message: `malformed JSON: ${error.message}` };

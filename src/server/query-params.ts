@@ -1,6 +1,11 @@
-// Read-API query parameters: every one validated at the edge, every error names the parameter. Each read's
-// parser turns a query string into the ReadRequest the handlers take, or throws a 400 that says what was wrong.
+// Read-API query strings. Each route declares its schema here (Fastify validates it before the handler runs:
+// the parameter names, each given once, whole numbers and their range, choices; an unknown name is refused, so a
+// typo never widens a query). What a schema cannot say is checked by the pure step from a validated query to the
+// ReadRequest the handlers take: times as RFC 3339 or a duration, operations in any case, field selectors, since
+// before until. Messages name the parameter first; errors.ts words the schema's own refusals the same way.
+import { Type, type Static, type TSchema } from 'typebox';
 import { HttpError } from '../api/errors.ts';
+import { ACTIVITY_GROUPINGS } from '../api/activity.ts';
 import { HISTORY_FORMATS } from '../api/history.ts';
 import { parseTimeOrAgo } from '../config/units.ts';
 import type { ChangeOperation } from '../event.ts';
@@ -8,144 +13,116 @@ import type { IncludeObject } from '../format/change-table.ts';
 import type { ObjectQuery, ReadRequest } from '../read/requests.ts';
 import type { EventFilter } from '../store/types.ts';
 
-export type Query = Record<string, string | string[] | undefined>;
-
 /** The span of a JavaScript Date: ±100,000,000 days around 1970. */
 const LATEST_TIME_MS = 8.64e15;
 const DAY_MS = 86_400_000;
 
-export class QueryReader {
-  private readonly query: Query;
-  private readonly known = new Set<string>();
-  private readonly now: number;
-
-  constructor(query: unknown, now: number) {
-    this.query = (query ?? {}) as Query;
-    this.now = now;
-  }
-
-  string(name: string): string | undefined {
-    this.known.add(name);
-    if (!Object.hasOwn(this.query, name)) return undefined;
-    const value = this.query[name];
-    if (Array.isArray(value)) throw new HttpError(400, `${name}: give it once, not ${value.length} times`);
-    return value;
-  }
-
-  required(name: string): string {
-    const value = this.string(name);
-    if (value === undefined || value === '') throw new HttpError(400, `${name}: required`);
-    return value;
-  }
-
-  time(name: string): number | undefined {
-    const value = this.string(name);
-    if (value === undefined) return undefined;
-    const parsed = parseTimeOrAgo(value, this.now);
-    if (parsed === null) throw new HttpError(400, `${name}: "${value}" is neither RFC 3339 (2026-01-02T15:04:05Z) nor a duration such as 2h or 7d`);
-    if (!(Math.abs(parsed) <= LATEST_TIME_MS)) throw new HttpError(400, `${name}: "${value}" is out of range; give a time after 1970 or a shorter duration`);
-    return parsed;
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const value = this.string(name);
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new HttpError(400, `${name}: must be a whole number from ${min} to ${max}, got "${value}"`);
-    }
-    return Number(value);
-  }
-
-  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
-    const value = this.string(name);
-    if (value === undefined) return fallback;
-    if (!choices.includes(value as T)) throw new HttpError(400, `${name}: must be one of ${choices.join(', ')}, got "${value}"`);
-    return value as T;
-  }
-
-  operation(): ChangeOperation | undefined {
-    const value = this.string('operation');
-    if (value === undefined) return undefined;
-    const upper = value.toUpperCase();
-    if (upper !== 'CREATE' && upper !== 'UPDATE' && upper !== 'DELETE' && upper !== 'CONNECT') {
-      throw new HttpError(400, `operation: must be CREATE, UPDATE, DELETE or CONNECT, got "${value}"`);
-    }
-    return upper;
-  }
-
-  eventFilter(): EventFilter {
-    const filter: EventFilter = {
-      namespace: this.string('namespace'),
-      group: this.string('group'),
-      kind: this.string('kind'),
-      name: this.string('name'),
-      user: this.string('user'),
-      userGroup: this.string('userGroup'),
-      operation: this.operation(),
-      sinceMs: this.time('since'),
-      untilMs: this.time('until'),
-    };
-    if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs >= filter.untilMs) {
-      throw new HttpError(400, 'since: must be before until');
-    }
-    return filter;
-  }
-
-  /** Call after reading every parameter: a typo must not silently widen a query. */
-  rejectUnknown(): void {
-    for (const name of Object.keys(this.query)) {
-      if (!this.known.has(name)) throw new HttpError(400, `${name}: unknown parameter; known: ${[...this.known].join(', ')}`);
-    }
-  }
-}
+const text = () => Type.Optional(Type.String());
+const choice = <T extends string>(values: readonly T[]) => Type.Optional(Type.Enum([...values]));
+const wholeNumber = (minimum: number, maximum: number) => Type.Optional(Type.Integer({ minimum, maximum }));
+const query = <P extends Record<string, TSchema>>(properties: P) => Type.Object(properties, { additionalProperties: false });
 
 const ORDERS = ['desc', 'asc'] as const;
 
+const FILTER = {
+  namespace: text(), group: text(), kind: text(), name: text(), user: text(), userGroup: text(), operation: text(), since: text(), until: text(),
+};
+const OBJECT = { namespace: text(), kind: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }), group: text() };
+
+/** Parameters kubectl sends with every list that a history of changes has no use for. */
+const IGNORED_LIST_PARAMETERS = {
+  resourceVersion: text(), resourceVersionMatch: text(), timeoutSeconds: text(), allowWatchBookmarks: text(), sendInitialEvents: text(), pretty: text(),
+};
+
 /** `GET /api/v1/events`. */
-export function parseEventsQuery(query: unknown, now: number): ReadRequest & { kind: 'events' } {
-  const reader = new QueryReader(query, now);
-  const filter = reader.eventFilter();
-  const limit = reader.integer('limit', 100, 1, 1000);
-  const cursor = reader.string('cursor');
-  const order = reader.choice('order', ORDERS, 'desc');
-  reader.rejectUnknown();
-  return { kind: 'events', list: { filter, limit, order, ...(cursor ? { continue: cursor } : {}) } };
-}
-
-function objectQuery(reader: QueryReader): ObjectQuery {
-  const namespace = reader.string('namespace') ?? '';
-  const kind = reader.required('kind');
-  const name = reader.required('name');
-  const group = reader.string('group');
-  return { namespace, kind, name, ...(group !== undefined ? { group } : {}) };
-}
-
+export const EventsQuery = query({ ...FILTER, limit: wholeNumber(1, 1000), cursor: text(), order: choice(ORDERS) });
 /** `GET /api/v1/blame`. */
-export function parseBlameQuery(query: unknown, now: number): ReadRequest & { kind: 'blame' } {
-  const reader = new QueryReader(query, now);
-  const object = objectQuery(reader);
-  reader.rejectUnknown();
-  return { kind: 'blame', object };
-}
-
+export const BlameQuery = query(OBJECT);
 /** `GET /api/v1/history`. */
-export function parseHistoryQuery(query: unknown, now: number): ReadRequest & { kind: 'history' } {
-  const reader = new QueryReader(query, now);
-  const object = objectQuery(reader);
-  const sinceMs = reader.time('since');
-  const untilMs = reader.time('until');
-  const format = reader.choice('format', HISTORY_FORMATS, 'json');
-  reader.rejectUnknown();
-  return { kind: 'history', object, sinceMs, untilMs, format };
+export const HistoryQuery = query({ ...OBJECT, since: text(), until: text(), format: choice(HISTORY_FORMATS) });
+/** `GET …/overview` (`since`, default 24h; `topUsers`). */
+export const OverviewQuery = query({ since: text(), topUsers: wholeNumber(1, 20) });
+/** The aggregated API's list of `changes`. */
+export const ChangesQuery = query({
+  ...FILTER,
+  clusterScoped: choice(['false', 'true']),
+  fieldSelector: text(),
+  labelSelector: text(),
+  watch: text(),
+  limit: wholeNumber(0, 1000),
+  continue: text(),
+  order: choice(ORDERS),
+  includeObject: choice<IncludeObject>(['None', 'Metadata', 'Object']),
+  ...IGNORED_LIST_PARAMETERS,
+});
+/** One change by name: no parameters but the ones kubectl always sends. */
+export const ChangeQuery = query({});
+/** `GET /api/v1/events/live`: the filters of `/api/v1/events` without a time range (it streams from now on). */
+export const LiveQuery = query({ namespace: text(), group: text(), kind: text(), name: text(), user: text(), userGroup: text(), operation: text() });
+/** `GET /api/v1/activity` (`since` default 24h, `until` default now). */
+export const ActivityQuery = query({ since: text(), until: text(), by: choice(ACTIVITY_GROUPINGS), buckets: wholeNumber(1, 200), top: wholeNumber(1, 50) });
+
+function time(name: string, value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseTimeOrAgo(value, now);
+  if (parsed === null) throw new HttpError(400, `${name}: "${value}" is neither RFC 3339 (2026-01-02T15:04:05Z) nor a duration such as 2h or 7d`);
+  if (!(Math.abs(parsed) <= LATEST_TIME_MS)) throw new HttpError(400, `${name}: "${value}" is out of range; give a time after 1970 or a shorter duration`);
+  return parsed;
 }
 
-/** `GET …/overview` (`since`, default 24h; `topUsers`). */
-export function parseOverviewQuery(query: unknown, now: number, resource: boolean): ReadRequest & { kind: 'overview' } {
-  const reader = new QueryReader(query, now);
-  const sinceMs = reader.time('since') ?? now - DAY_MS;
-  const topUsers = reader.integer('topUsers', 3, 1, 20);
-  reader.rejectUnknown();
-  return { kind: 'overview', sinceMs, topUsers, resource };
+function operation(value: string | undefined): ChangeOperation | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase();
+  if (upper !== 'CREATE' && upper !== 'UPDATE' && upper !== 'DELETE' && upper !== 'CONNECT') {
+    throw new HttpError(400, `operation: must be CREATE, UPDATE, DELETE or CONNECT, got "${value}"`);
+  }
+  return upper;
+}
+
+function eventFilter(q: Static<typeof EventsQuery> | Static<typeof ChangesQuery>, now: number): EventFilter {
+  const filter: EventFilter = {
+    namespace: q.namespace, group: q.group, kind: q.kind, name: q.name, user: q.user, userGroup: q.userGroup,
+    operation: operation(q.operation), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now),
+  };
+  if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs >= filter.untilMs) {
+    throw new HttpError(400, 'since: must be before until');
+  }
+  return filter;
+}
+
+function objectQuery(q: Static<typeof BlameQuery>): ObjectQuery {
+  return { namespace: q.namespace ?? '', kind: q.kind, name: q.name, ...(q.group !== undefined ? { group: q.group } : {}) };
+}
+
+export function eventsRequest(q: Static<typeof EventsQuery>, now: number): ReadRequest & { kind: 'events' } {
+  const filter = eventFilter(q, now);
+  return { kind: 'events', list: { filter, limit: q.limit ?? 100, order: q.order ?? 'desc', ...(q.cursor ? { continue: q.cursor } : {}) } };
+}
+
+export function blameRequest(q: Static<typeof BlameQuery>): ReadRequest & { kind: 'blame' } {
+  return { kind: 'blame', object: objectQuery(q) };
+}
+
+export function historyRequest(q: Static<typeof HistoryQuery>, now: number): ReadRequest & { kind: 'history' } {
+  return { kind: 'history', object: objectQuery(q), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now), format: q.format ?? 'json' };
+}
+
+/** The live stream's filter: empty values mean no filter, as in a form left blank. */
+export function liveFilter(q: Static<typeof LiveQuery>): Omit<EventFilter, 'sinceMs' | 'untilMs'> {
+  const filter = { ...q, operation: operation(q.operation) };
+  return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+export function activityRequest(q: Static<typeof ActivityQuery>, now: number): ReadRequest & { kind: 'activity' } {
+  const sinceMs = time('since', q.since, now) ?? now - DAY_MS;
+  const untilMs = time('until', q.until, now) ?? now;
+  if (sinceMs >= untilMs) throw new HttpError(400, 'since: must be before until');
+  return { kind: 'activity', sinceMs, untilMs, by: q.by ?? 'namespace', buckets: q.buckets ?? 24, top: q.top ?? 10 };
+}
+
+/** `resource`: answered as the aggregated API's Overview object. */
+export function overviewRequest(q: Static<typeof OverviewQuery>, now: number, resource: boolean): ReadRequest & { kind: 'overview' } {
+  return { kind: 'overview', sinceMs: time('since', q.since, now) ?? now - DAY_MS, topUsers: q.topUsers ?? 3, resource };
 }
 
 /** fieldSelector keys `kubectl get changes --field-selector` understands, mapped to store filters. */
@@ -175,35 +152,18 @@ export function applyFieldSelector(selector: string | undefined, filter: EventFi
   }
 }
 
-/** Parameters kubectl sends with every list that a history of changes has no use for. */
-const IGNORED_LIST_PARAMETERS = ['resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks', 'sendInitialEvents', 'pretty'];
-
 /** The aggregated API's list of `changes`, in a namespace (from the path) or across all. */
-export function parseChangesQuery(query: unknown, now: number, namespace: string | undefined, table: boolean): ReadRequest & { kind: 'changes' } {
-  const reader = new QueryReader(query, now);
-  const filter = reader.eventFilter();
-  const clusterScoped = reader.choice('clusterScoped', ['false', 'true'], 'false') === 'true';
+export function changesRequest(q: Static<typeof ChangesQuery>, now: number, namespace: string | undefined, table: boolean): ReadRequest & { kind: 'changes' } {
+  const filter = eventFilter(q, now);
   if (namespace !== undefined) filter.namespace = namespace;
-  else if (clusterScoped) filter.namespace = '';
-  applyFieldSelector(reader.string('fieldSelector'), filter);
-  const labelSelector = reader.string('labelSelector');
-  if (labelSelector) throw new HttpError(400, 'labelSelector: changes have no labels; filter with fieldSelector or kind, name, user, operation');
-  if (reader.string('watch') === 'true') throw new HttpError(405, 'watch: changes cannot be watched yet; list them again');
-  const limit = reader.integer('limit', 500, 0, 1000) || 500;
-  const continueToken = reader.string('continue');
-  const order = reader.choice('order', ORDERS, 'desc');
-  const includeObject = reader.choice<IncludeObject>('includeObject', ['None', 'Metadata', 'Object'], 'Metadata');
-  for (const ignored of IGNORED_LIST_PARAMETERS) reader.string(ignored);
-  reader.rejectUnknown();
-  return {
-    kind: 'changes', list: { filter, limit, order, ...(continueToken ? { continue: continueToken } : {}) }, now,
-    ...(table ? { table: includeObject } : {}),
-  };
+  else if (q.clusterScoped === 'true') filter.namespace = '';
+  applyFieldSelector(q.fieldSelector, filter);
+  if (q.labelSelector) throw new HttpError(400, 'labelSelector: changes have no labels; filter with fieldSelector or kind, name, user, operation');
+  if (q.watch === 'true') throw new HttpError(405, 'watch: changes cannot be watched yet; list them again');
+  const list = { filter, limit: q.limit || 500, order: q.order ?? 'desc', ...(q.continue ? { continue: q.continue } : {}) };
+  return { kind: 'changes', list, now, ...(table ? { table: q.includeObject ?? 'Metadata' } : {}) };
 }
 
-/** One change by name: no parameters but the ones kubectl always sends. */
-export function parseChangeQuery(query: unknown, now: number, id: string, namespace: string | undefined, table: boolean): ReadRequest & { kind: 'change' } {
-  const reader = new QueryReader(query, now);
-  reader.rejectUnknown();
+export function changeRequest(id: string, namespace: string | undefined, table: boolean, now: number): ReadRequest & { kind: 'change' } {
   return { kind: 'change', id, table, now, ...(namespace !== undefined ? { namespace } : {}) };
 }

@@ -12,7 +12,7 @@ import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import { WEBHOOK_CLIENT_NAME } from '../harness/control-plane.ts';
 import { createCa, createClientCert } from '../harness/certs.ts';
 import { request as httpsRequest } from 'node:https';
-import { applyPatch } from '../../src/admission/patch.ts';
+import { applyPatch } from '../../src/history/patch.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
 const NOISE = /managedFields|resourceVersion|\/generation|^\/status/;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
-import { applyPatch } from '../../src/admission/patch.ts';
+import { applyPatch } from '../../src/history/patch.ts';
 import { StoreError, type EventStore } from '../../src/store/types.ts';
 
 async function eventCount(t: TestApp): Promise<number> {

@@ -9,7 +9,6 @@ import { overviewView } from './views/overview.ts';
 import { revertView } from './views/revert.ts';
 
 export type { Output, RunContext } from './views/context.ts';
-export { withoutLastRow } from './views/changes.ts';
 
 export async function runBlame(request: BlameRequest, ctx: RunContext): Promise<void> {
   switch (request.view) {

@@ -1,5 +1,6 @@
 // `logistis serve`: the webhook and read API over HTTPS.
 import { Command } from 'commander';
+import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
 import { loadKubeConfig } from '../../kube/config.ts';
 import { OPEN_READ_ACCESS, kubernetesReadAccess, type ReadAccess } from '../../server/auth/read-access.ts';
@@ -155,29 +156,19 @@ export async function serve(config: ServeConfig): Promise<void> {
   pruneTimer.unref();
   setImmediate(prune);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
+  // On SIGTERM, SIGINT (and other ending signals) or a crash: finish requests and pending writes, then exit (0 after
+  // a signal, 1 after a crash or a failed close). A second signal exits at once. No time limit: Kubernetes' grace
+  // period is the limit.
+  closeWithGrace({ delay: null, logger: { error: (message: unknown) => logger.error({ err: message }, 'shutdown: exiting') } }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'unexpected error; shutting down');
     logger.info({ signal }, 'shutting down: finishing requests and pending writes');
     clearInterval(pruneTimer);
     stopWatching();
-    try {
-      metricsServer?.close();
-      await locks?.stop();
-      await provenance?.stop();
-      await app.close();
-      await store.close();
-      logger.info('stopped cleanly');
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: { message: (error as Error).message } }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    metricsServer?.close();
+    await locks?.stop();
+    await provenance?.stop();
+    await app.close();
+    await store.close();
+    logger.info('stopped cleanly');
+  });
 }

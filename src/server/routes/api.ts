@@ -1,32 +1,35 @@
-// The read API under /api/v1: thin aliases over the read handlers (events with filters and cursor paging,
-// one object's history and blame, the overview), for scripts and the dashboard.
+// The read API under /api/v1, for scripts and the dashboard: thin aliases over the read handlers (events with
+// filters and cursor paging, one object's history and blame, the overview), each route declared with its schema.
 import type { FastifyPluginAsync } from 'fastify';
-import { parseBlameQuery, parseEventsQuery, parseHistoryQuery, parseOverviewQuery } from '../query-params.ts';
-import { sendAnswer, type ReadRoutesOptions } from './read-plugin.ts';
+import {
+  BlameQuery, blameRequest, EventsQuery, eventsRequest, HistoryQuery, historyRequest, OverviewQuery, overviewRequest,
+} from '../query-params.ts';
+import { serveRead, type ReadRoutesOptions } from './read-plugin.ts';
 
-export const apiRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, { reads, access }) => {
-  app.get('/api/v1/events', async (request, reply) => {
-    const read = parseEventsQuery(request.query, Date.now());
-    await access.check(request, { verb: 'list', namespace: read.list.filter.namespace ?? '' });
-    return sendAnswer(reply, await reads.answer(read));
+export const apiRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, options) => {
+  serveRead(app, options, {
+    urls: ['/api/v1/events'],
+    querystring: EventsQuery,
+    read: (query) => eventsRequest(query, Date.now()),
+    needs: (read) => ({ verb: 'list', namespace: read.list.filter.namespace ?? '' }),
   });
-
-  app.get('/api/v1/blame', async (request, reply) => {
-    const read = parseBlameQuery(request.query, Date.now());
-    await access.check(request, { verb: 'list', namespace: read.object.namespace });
-    return sendAnswer(reply, await reads.answer(read));
+  serveRead(app, options, {
+    urls: ['/api/v1/blame'],
+    querystring: BlameQuery,
+    read: (query) => blameRequest(query),
+    needs: (read) => ({ verb: 'list', namespace: read.object.namespace }),
   });
-
-  app.get('/api/v1/history', async (request, reply) => {
-    const read = parseHistoryQuery(request.query, Date.now());
-    await access.check(request, { verb: 'list', namespace: read.object.namespace });
-    return sendAnswer(reply, await reads.answer(read));
+  serveRead(app, options, {
+    urls: ['/api/v1/history'],
+    querystring: HistoryQuery,
+    read: (query) => historyRequest(query, Date.now()),
+    needs: (read) => ({ verb: 'list', namespace: read.object.namespace }),
   });
-
   // The cluster overview needs read access across all namespaces.
-  app.get('/api/v1/overview', async (request, reply) => {
-    const read = parseOverviewQuery(request.query, Date.now(), false);
-    await access.check(request, { verb: 'list', namespace: '' });
-    return sendAnswer(reply, await reads.answer(read));
+  serveRead(app, options, {
+    urls: ['/api/v1/overview'],
+    querystring: OverviewQuery,
+    read: (query) => overviewRequest(query, Date.now(), false),
+    needs: () => ({ verb: 'list', namespace: '' }),
   });
 };

@@ -43,7 +43,7 @@ export function webhookCallerCheck(metrics: Metrics, callers: CaptureCallerPolic
 export function useAdmissionJsonParser(scope: FastifyInstance): void {
   // Fastify's default JSON parser (secure-json-parse) refuses `__proto__` and `constructor` keys with 400, so
   // such a change would go unrecorded; one JSON.parse, no poisoning scan: nothing downstream assigns keys
-  // with `object[key] =` (see setOwn in admission/patch.ts).
+  // with `object[key] =` (see setOwn in event.ts).
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if (body === '') return done(new HttpError(400, 'body is empty; send an AdmissionReview as JSON'), undefined);

@@ -6,7 +6,8 @@ import type { ServerResponse } from 'node:http';
 import type { ChangeEvent } from '../../event.ts';
 import type { EventPage, EventFilter } from '../../store/types.ts';
 import type { Reads } from '../../read/requests.ts';
-import { QueryReader } from '../query-params.ts';
+import { liveFilter, LiveQuery } from '../query-params.ts';
+import type { Static } from 'typebox';
 import type { ReadRoutesOptions } from './read-plugin.ts';
 
 const POLL_MS = 1000;
@@ -24,16 +25,6 @@ export function matchesLiveFilter(event: ChangeEvent, filter: LiveFilter): boole
     && (filter.user === undefined || event.user.username === filter.user)
     && (filter.userGroup === undefined || event.user.groups.includes(filter.userGroup))
     && (filter.operation === undefined || event.operation === filter.operation);
-}
-
-export function parseLiveQuery(query: unknown, now: number): LiveFilter {
-  const reader = new QueryReader(query, now);
-  const filter: LiveFilter = {
-    namespace: reader.string('namespace'), group: reader.string('group'), kind: reader.string('kind'), name: reader.string('name'),
-    user: reader.string('user'), userGroup: reader.string('userGroup'), operation: reader.operation(),
-  };
-  reader.rejectUnknown();
-  return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined && value !== '')) as LiveFilter;
 }
 
 interface Listener {
@@ -113,8 +104,8 @@ export const liveRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, { r
   const poller = new LivePoller(reads, (error) => app.log.error({ err: error }, 'live updates: reading the newest events failed'));
   app.addHook('onClose', async () => poller.close());
 
-  app.get('/api/v1/events/live', async (request, reply) => {
-    const filter = parseLiveQuery(request.query, Date.now());
+  app.get('/api/v1/events/live', { schema: { querystring: LiveQuery } }, async (request, reply) => {
+    const filter: LiveFilter = liveFilter(request.query as Static<typeof LiveQuery>);
     await access.check(request, { verb: 'list', namespace: filter.namespace ?? '' });
     const response = reply.raw;
     const listener: Listener = { filter, response };

@@ -1,24 +1,8 @@
 // What the dashboard asks beyond the read API: who the caller is (the sign-in) and the overview's activity.
 import type { FastifyPluginAsync } from 'fastify';
-import { ACTIVITY_GROUPINGS } from '../../api/activity.ts';
-import { HttpError } from '../../api/errors.ts';
-import { QueryReader } from '../query-params.ts';
+import type { Static } from 'typebox';
+import { activityRequest, ActivityQuery } from '../query-params.ts';
 import { sendAnswer, type ReadRoutesOptions } from './read-plugin.ts';
-
-const DAY_MS = 86_400_000;
-
-/** `GET /api/v1/activity` (`since` default 24h, `until` default now, `by`, `buckets`, `top`). */
-export function parseActivityQuery(query: unknown, now: number) {
-  const reader = new QueryReader(query, now);
-  const sinceMs = reader.time('since') ?? now - DAY_MS;
-  const untilMs = reader.time('until') ?? now;
-  const by = reader.choice('by', ACTIVITY_GROUPINGS, 'namespace');
-  const buckets = reader.integer('buckets', 24, 1, 200);
-  const top = reader.integer('top', 10, 1, 50);
-  reader.rejectUnknown();
-  if (sinceMs >= untilMs) throw new HttpError(400, 'since: must be before until');
-  return { kind: 'activity' as const, sinceMs, untilMs, by, buckets, top };
-}
 
 export const uiDataRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, { reads, access }) => {
   app.get('/api/v1/session', async (request) => {
@@ -27,8 +11,8 @@ export const uiDataRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, {
   });
 
   // Counts across every namespace: the same access as the cluster overview.
-  app.get('/api/v1/activity', async (request, reply) => {
-    const read = parseActivityQuery(request.query, Date.now());
+  app.get('/api/v1/activity', { schema: { querystring: ActivityQuery } }, async (request, reply) => {
+    const read = activityRequest(request.query as Static<typeof ActivityQuery>, Date.now());
     await access.check(request, { verb: 'list', namespace: '' });
     return sendAnswer(reply, await reads.answer(read));
   });

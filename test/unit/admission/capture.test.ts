@@ -4,7 +4,7 @@ import { AdmissionInputError, buildAdmissionResponse, parseAdmissionReview } fro
 import { DEFAULT_NORMALISE_OPTIONS, normaliseObject } from '../../../src/admission/normalise.ts';
 import { isSecret, redactSecret } from '../../../src/admission/redact.ts';
 import { REDACTED_CREDENTIAL, redactCredentialFields } from '../../../src/admission/credentials.ts';
-import { applyPatch } from '../../../src/admission/patch.ts';
+import { applyPatch } from '../../../src/history/patch.ts';
 import { decideCapture, type CaptureSettings } from '../../../src/capture/record.ts';
 import type { JsonObject } from '../../../src/event.ts';
 import { fixtureNames, loadFixture } from '../../support/fixtures.ts';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { AdmissionInputError, parseAdmissionReview } from '../../../src/admission/review.ts';
 import { decideCapture } from '../../../src/capture/record.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../../src/admission/normalise.ts';
-import { applyPatch } from '../../../src/admission/patch.ts';
+import { applyPatch } from '../../../src/history/patch.ts';
 import { loadFixture } from '../../support/fixtures.ts';
 
 const RUNS = { numRuns: 300, seed: 20261202 };

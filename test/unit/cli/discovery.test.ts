@@ -7,7 +7,7 @@ import {
   resourcesFromLegacy, type ApiResource,
 } from '../../../src/cli/blame/discovery.ts';
 import { BlameError } from '../../../src/cli/blame/errors.ts';
-import { cliFixture, FakeCluster } from './fake-api.ts';
+import { cliFixture, TestCluster } from './cluster.ts';
 
 function recorded(): ApiResource[] {
   const core = cliFixture('discovery-api.aggregated.json');
@@ -102,19 +102,19 @@ describe('legacy discovery (/api/v1, /apis, /apis/{group}/{version})', () => {
     assert.ok(!gvs.includes('autoscaling/v1'));
   });
   it('resolves the same from a server without aggregated discovery', async () => {
-    const fake = new FakeCluster({ legacyDiscovery: true });
-    const found = await discoverResources(fake.api());
+    const cluster = new TestCluster({ legacyDiscovery: true });
+    const found = await discoverResources(cluster.api());
     assert.equal(qualifiedName(resolveType('deploy', found)), 'deployments.apps');
     assert.equal(qualifiedName(resolveType('wd', found)), 'widgets.example.com');
     assert.equal(resolveType('cm', found).kind, 'ConfigMap');
-    // Groups the fake has no document for (like an unavailable aggregated API) are left out, not fatal.
-    assert.ok(fake.requests.some((r) => r.path === '/apis/apps/v1'));
+    // Groups the cluster has no document for (like an unavailable aggregated API) are left out, not fatal.
+    assert.ok(cluster.requests.some((r) => r.path === '/apis/apps/v1'));
   });
   it('asks for aggregated discovery first: two requests in all', async () => {
-    const fake = new FakeCluster();
-    const found = await discoverResources(fake.api());
-    assert.equal(fake.requests.length, 2);
-    assert.match(fake.requests[0]!.accept, /g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList/);
+    const cluster = new TestCluster();
+    const found = await discoverResources(cluster.api());
+    assert.equal(cluster.requests.length, 2);
+    assert.match(cluster.requests[0]!.accept, /g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList/);
     assert.equal(found.length, resources.length);
   });
 });

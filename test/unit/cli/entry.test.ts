@@ -1,5 +1,5 @@
 // The real entry point as a process: exit codes, where output goes, and a real HTTPS round trip with a
-// kubeconfig (CA, bearer token, the context's namespace) to a fake API server on 127.0.0.1.
+// kubeconfig (CA, bearer token, the context's namespace) to an API server on 127.0.0.1 whose logistis is the real app (./cluster.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { testCertificate } from '../../support/tls.ts';
 import { deploymentHistory, deploymentLive, miscHistory, secretHistory } from '../format/golden.ts';
-import { FakeCluster } from './fake-api.ts';
+import { startLogistis, TestCluster, type Logistis } from './cluster.ts';
 
 const ENTRY = fileURLToPath(new URL('../../../src/cli/kubectl-blame.ts', import.meta.url));
 const TOKEN = 'token-of-alice';
@@ -37,24 +37,23 @@ describe('kubectl-blame as a process', () => {
   let dir: string;
   let kubeconfig: string;
   let badToken: string;
-  let fake: FakeCluster;
+  let cluster: TestCluster;
+  let logistis: Logistis;
 
   before(async () => {
     const tls = await testCertificate();
     dir = tls.dir;
-    fake = new FakeCluster({
-      events: [...deploymentHistory(), ...secretHistory(), ...miscHistory()],
-      objects: { '/apis/apps/v1/namespaces/shop/deployments/web': deploymentLive() },
-    });
-    const listening = await fake.listen({ cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }, TOKEN);
+    logistis = await startLogistis([...deploymentHistory(), ...secretHistory(), ...miscHistory()]);
+    cluster = new TestCluster({ objects: { '/apis/apps/v1/namespaces/shop/deployments/web': deploymentLive() } }, logistis.app);
+    const listening = await cluster.listen({ cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }, TOKEN);
     server = listening.server;
     const config = (token: string) => stringify({
       apiVersion: 'v1', kind: 'Config', 'current-context': 'alice',
-      clusters: [{ name: 'fake', cluster: { server: listening.url, 'certificate-authority-data': readFileSync(tls.caFile).toString('base64') } }],
+      clusters: [{ name: 'test', cluster: { server: listening.url, 'certificate-authority-data': readFileSync(tls.caFile).toString('base64') } }],
       users: [{ name: 'alice', user: { token } }],
       contexts: [
-        { name: 'alice', context: { cluster: 'fake', user: 'alice', namespace: 'shop' } },
-        { name: 'elsewhere', context: { cluster: 'fake', user: 'alice', namespace: 'empty' } },
+        { name: 'alice', context: { cluster: 'test', user: 'alice', namespace: 'shop' } },
+        { name: 'elsewhere', context: { cluster: 'test', user: 'alice', namespace: 'empty' } },
       ],
     });
     kubeconfig = join(dir, 'kubeconfig');
@@ -63,8 +62,9 @@ describe('kubectl-blame as a process', () => {
     writeFileSync(badToken, config('wrong'));
   });
 
-  after(() => {
+  after(async () => {
     server?.close();
+    await logistis?.app.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -95,7 +95,7 @@ describe('kubectl-blame as a process', () => {
     // Not a terminal: no colour, 120 columns.
     assert.ok(!r.stdout.includes('\u001b['));
     assert.ok(lines.every((l) => l.length <= 120));
-    const sent = fake.requests.filter((q) => q.path.endsWith('/changes')).at(-1)!;
+    const sent = cluster.requests.filter((q) => q.path.endsWith('/changes')).at(-1)!;
     assert.equal(sent.path, '/apis/audit.logistis.io/v1alpha1/namespaces/shop/changes');
   });
   it('--kubeconfig and --context, and COLUMNS', async () => {
@@ -125,7 +125,7 @@ describe('kubectl-blame as a process', () => {
     assert.match(r.stderr, /Check the context "alice" with: kubectl cluster-info\n$/);
   });
   it('--revert of a creation: nothing on stdout (a pipe to kubectl apply gets nothing), the delete command on stderr', async () => {
-    const r = await run(['deploy/web', '--revert', '1001'], { KUBECONFIG: kubeconfig });
+    const r = await run(['deploy/web', '--revert', logistis.ids.get('1001')!], { KUBECONFIG: kubeconfig });
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /kubectl delete deployments.apps web -n shop\n$/);

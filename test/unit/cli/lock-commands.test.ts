@@ -5,7 +5,7 @@ import { lockCreators, lockObject, parseLockCommand, renderLocksTable } from '..
 import { BlameError } from '../../../src/cli/blame/errors.ts';
 import type { Change } from '../../../src/api/change.ts';
 import type { JsonObject } from '../../../src/event.ts';
-import { cliFixture } from './fake-api.ts';
+import { cliFixture } from './cluster.ts';
 import { assertGolden } from './golden.ts';
 
 const parse = (argv: string[]) => parseLockCommand(argv, () => {});

@@ -1,26 +1,44 @@
-// Every view end to end against a fake API server (recorded discovery, the format fixtures as recorded changes),
-// from the command line to the lines printed: golden files with colour off, and the requests sent.
+// Every view end to end against a cluster whose logistis is real (the app and its read handlers over a SQLite
+// store holding the format fixtures' events; discovery and live objects recorded), from the command line to the
+// lines printed: golden files with colour off, and the requests sent. The store numbers the fixtures' events as
+// it records them, oldest first; id() says which number a fixture event got.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { BlameError } from '../../../src/cli/blame/errors.ts';
 import { parseArguments } from '../../../src/cli/blame/options.ts';
-import { runBlame, withoutLastRow } from '../../../src/cli/blame/run.ts';
+import { runBlame } from '../../../src/cli/blame/run.ts';
+import { withoutLastRow } from '../../../src/cli/blame/views/changes.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { displayWidth } from '../../../src/format/text.ts';
-import type { Overview } from '../../../src/api/overview.ts';
-import { deploymentHistory, deploymentLive, fixture, miscHistory, NOW, secretHistory, stripAnsi } from '../format/golden.ts';
-import { CHANGES, FakeCluster, status, type FakeOptions, type Request } from './fake-api.ts';
+import { deploymentHistory, deploymentLive, miscHistory, NOW, secretHistory, stripAnsi } from '../format/golden.ts';
+import { CHANGES, startLogistis, status, TestCluster, type ClusterOptions, type Logistis, type Request } from './cluster.ts';
 import { assertGolden } from './golden.ts';
 
 const LIVE_WEB = '/apis/apps/v1/namespaces/shop/deployments/web';
+const RECORDED = [...deploymentHistory(), ...secretHistory(), ...miscHistory()];
+const NOTHING: ChangeEvent[] = [];
 
-function everything(extra: FakeOptions = {}): FakeOptions {
-  return {
-    events: [...deploymentHistory(), ...secretHistory(), ...miscHistory()],
-    objects: { [LIVE_WEB]: deploymentLive() },
-    overview: fixture<Overview>('overview.json'),
-    ...extra,
-  };
+interface Setup extends ClusterOptions {
+  events?: readonly ChangeEvent[];
+}
+
+function everything(extra: Setup = {}): Setup {
+  return { events: RECORDED, objects: { [LIVE_WEB]: deploymentLive() }, ...extra };
+}
+
+/** One logistis (app and store) per set of events, shared by the tests that read it. */
+const stores = new Map<readonly ChangeEvent[], Promise<Logistis>>();
+function logistisWith(events: readonly ChangeEvent[]): Promise<Logistis> {
+  if (!stores.has(events)) stores.set(events, startLogistis(events));
+  return stores.get(events)!;
+}
+after(async () => {
+  for (const logistis of stores.values()) await (await logistis).app.close();
+});
+/** The ID the store gave a fixture event (the fixtures number theirs 1001 to 1009). */
+const recordedIds = (await logistisWith(RECORDED)).ids;
+function id(fixtureId: string): string {
+  return recordedIds.get(fixtureId)!;
 }
 
 interface Result {
@@ -30,8 +48,9 @@ interface Result {
   requests: Request[];
 }
 
-async function blame(argv: string[], options: FakeOptions = everything(), terminal: { width?: number; colour?: boolean } = {}): Promise<Result> {
-  const fake = new FakeCluster(options);
+async function blame(argv: string[], setup: Setup = everything(), terminal: { width?: number; colour?: boolean } = {}): Promise<Result> {
+  const { events = NOTHING, ...options } = setup;
+  const cluster = new TestCluster(options, (await logistisWith(events)).app);
   const out: string[] = [];
   const err: string[] = [];
   const now = Date.parse(NOW);
@@ -39,7 +58,7 @@ async function blame(argv: string[], options: FakeOptions = everything(), termin
     const request = parseArguments(argv, { env: {}, now, writeOut: (t) => out.push(t) });
     assert.ok(request);
     await runBlame(request, {
-      session: fake.session('shop'),
+      session: cluster.session('shop'),
       now,
       colour: terminal.colour ?? false,
       width: terminal.width ?? 120,
@@ -47,9 +66,9 @@ async function blame(argv: string[], options: FakeOptions = everything(), termin
     });
   } catch (error) {
     if (!(error instanceof BlameError)) throw error;
-    return { stdout: out.join('\n'), stderr: err.join('\n'), error, requests: fake.requests };
+    return { stdout: out.join('\n'), stderr: err.join('\n'), error, requests: cluster.requests };
   }
-  return { stdout: out.length ? `${out.join('\n')}\n` : '', stderr: err.join('\n'), requests: fake.requests };
+  return { stdout: out.length ? `${out.join('\n')}\n` : '', stderr: err.join('\n'), requests: cluster.requests };
 }
 
 /** The list requests sent to the changes API. */
@@ -73,7 +92,7 @@ describe('kubectl blame (the overview)', () => {
     assert.match(r.stdout, /^apiVersion: audit.logistis.io\/v1alpha1\nkind: Overview\nsince: /);
   });
   it('nothing recorded: says so on stderr', async () => {
-    const r = await blame([], { overview: { since: '2025-06-11T12:00:00.000Z', namespaces: [] } });
+    const r = await blame([], { events: NOTHING });
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, 'No changes recorded since 2025-06-11T12:00:00Z (1d ago).');
   });
@@ -105,7 +124,9 @@ describe('kubectl blame -n NS / -A', () => {
   it('--max-history pages through and says there is more', async () => {
     const r = await blame(['-A', '--max-history', '3'], everything({ pageSize: 2 }));
     assert.equal(r.stdout.trimEnd().split('\n').filter((l) => /^\S/.test(l)).length, 4, 'header and three changes');
-    assert.deepEqual(listQueries(r.requests).map((q) => [q.query.limit, q.query.continue]), [['3', undefined], ['1', '2']]);
+    const [first, second, ...rest] = listQueries(r.requests);
+    assert.deepEqual([first!.query.limit, first!.query.continue, second!.query.limit, rest.length], ['3', undefined, '1', 0]);
+    assert.ok(second!.query.continue, 'the second page asks to continue with the token of the first');
     assert.equal(r.stderr, 'note: showing the newest 3 changes; more match: --max-history N shows more');
   });
   it('-o json prints a ChangeList of Change objects', async () => {
@@ -113,7 +134,7 @@ describe('kubectl blame -n NS / -A', () => {
     const list = JSON.parse(r.stdout) as { apiVersion: string; kind: string; items: { kind: string; metadata: { name: string } }[] };
     assert.equal(list.kind, 'ChangeList');
     assert.equal(list.apiVersion, 'audit.logistis.io/v1alpha1');
-    assert.deepEqual(list.items.map((c) => [c.kind, c.metadata.name]), [['Change', '1004'], ['Change', '1008']]);
+    assert.deepEqual(list.items.map((c) => [c.kind, c.metadata.name]), [['Change', id('1004')], ['Change', id('1008')]]);
   });
   it('nothing matches: says so, exit 0', async () => {
     const r = await blame(['-n', 'empty']);
@@ -202,8 +223,8 @@ describe('kubectl blame TYPE NAME -f diff', () => {
   it('with --max-history N it reads one change more, so the oldest shown still diffs against its predecessor', async () => {
     const r = await blame(['deploy/web', '-f', 'diff', '--max-history', '1', '-U', '0']);
     assert.equal(listQueries(r.requests)[0]!.query.limit, '2');
-    assert.match(r.stdout, /change: 1004/);
-    assert.ok(!r.stdout.includes('change: 1003'));
+    assert.match(r.stdout, new RegExp(`change: ${id('1004')}$`, 'm'));
+    assert.ok(!r.stdout.includes(`change: ${id('1003')}`));
     assert.ok(!r.stdout.includes('not in the history'));
     assert.equal(r.stderr, 'note: showing the newest change; more match: --max-history N shows more');
   });
@@ -225,7 +246,7 @@ describe('kubectl blame TYPE NAME --fields', () => {
   it('deleted: the object as it was deleted', async () => {
     const r = await blame(['cm/feature-flags', '--fields']);
     assert.match(r.stdout, /^bob +20h │ kind: ConfigMap$/m);
-    assert.match(r.stderr, /no longer exists; shown as it was when alice \(DELETE, .*change 1008\) deleted it/);
+    assert.match(r.stderr, new RegExp(`no longer exists; shown as it was when alice \\(DELETE, .*change ${id('1008')}\\) deleted it`));
   });
   it('a Secret: never the live values', async () => {
     const secretValue = Buffer.from('hunter2').toString('base64');
@@ -240,7 +261,7 @@ describe('kubectl blame TYPE NAME --fields', () => {
     const r = await blame(['deploy/web', '--fields', '-o', 'json']);
     const doc = JSON.parse(r.stdout) as { lines: { text: string; path: string; author: { username: string; eventId?: string } | null }[] };
     const replicas = doc.lines.find((l) => l.path === '/spec/replicas')!;
-    assert.deepEqual([replicas.text, replicas.author?.username, replicas.author?.eventId], ['  replicas: 3', 'bob', '1002']);
+    assert.deepEqual([replicas.text, replicas.author?.username, replicas.author?.eventId], ['  replicas: 3', 'bob', id('1002')]);
   });
   it('neither history nor object: not found', async () => {
     assert.match((await blame(['deploy/gone', '--fields'])).error!.message, /not found, and logistis has recorded no change to it/);
@@ -263,33 +284,33 @@ describe('kubectl blame TYPE NAME --at', () => {
 
 describe('kubectl blame [TYPE NAME] --revert ID', () => {
   it('golden: the manifest from before bob\'s change, and a note of the later changes it undoes', async () => {
-    const r = await blame(['deploy/web', '--revert', '1002']);
-    assertGolden('deploy-web-revert-1002.txt', r.stdout);
+    const r = await blame(['deploy/web', '--revert', id('1002')]);
+    assertGolden('deploy-web-revert-bob.txt', r.stdout);
     assert.equal(r.stderr, [
       'note: this manifest also undoes 2 later changes:',
-      '  alice (UPDATE, 2025-06-12T11:25:00.000Z, change 1003)',
-      '  system:serviceaccount:ci:deployer (UPDATE, 2025-06-12T11:59:48.000Z, change 1004)',
+      `  alice (UPDATE, 2025-06-12T11:25:00.000Z, change ${id('1003')})`,
+      `  system:serviceaccount:ci:deployer (UPDATE, 2025-06-12T11:59:48.000Z, change ${id('1004')})`,
     ].join('\n'));
   });
   it('by ID alone: finds the change in the namespace, then its object\'s history', async () => {
-    const r = await blame(['--revert', '1002', '-n', 'shop']);
-    assert.equal(r.stdout, (await blame(['deploy/web', '--revert', '1002'])).stdout);
-    assert.equal(r.requests[0]!.path, `${CHANGES}/namespaces/shop/changes/1002`);
+    const r = await blame(['--revert', id('1002'), '-n', 'shop']);
+    assert.equal(r.stdout, (await blame(['deploy/web', '--revert', id('1002')])).stdout);
+    assert.equal(r.requests[0]!.path, `${CHANGES}/namespaces/shop/changes/${id('1002')}`);
     assert.deepEqual(listQueries(r.requests)[0]!.query, { limit: '1000', group: 'apps', kind: 'Deployment', name: 'web', order: 'asc' });
   });
   it('an unknown ID', async () => {
     assert.match((await blame(['--revert', '77', '-n', 'shop'])).error!.message, /^no change "77" in namespace "shop"/);
   });
   it('a creation: the delete command, and nothing on stdout', async () => {
-    const r = await blame(['deploy/web', '--revert', '1001']);
+    const r = await blame(['deploy/web', '--revert', id('1001')]);
     assert.equal(r.stdout, '');
     assert.match(r.error!.message, /reverting it means deleting it\.\nNothing to apply; if that is what you want, run:\n {2}kubectl delete deployments.apps web -n shop$/);
   });
   it('a Secret: refused', async () => {
-    assert.match((await blame(['secret/db-credentials', '--revert', '1006'])).error!.message, /is a Secret: logistis recorded its values only as fingerprints/);
+    assert.match((await blame(['secret/db-credentials', '--revert', id('1006')])).error!.message, /is a Secret: logistis recorded its values only as fingerprints/);
   });
   it('a deletion: the object back', async () => {
-    const r = await blame(['cm/feature-flags', '--revert', '1008', '-o', 'json']);
+    const r = await blame(['cm/feature-flags', '--revert', id('1008'), '-o', 'json']);
     const manifest = JSON.parse(r.stdout) as { kind: string; metadata: Record<string, unknown> };
     assert.equal(manifest.kind, 'ConfigMap');
     assert.deepEqual(Object.keys(manifest.metadata).sort(), ['name', 'namespace']);
@@ -298,7 +319,8 @@ describe('kubectl blame [TYPE NAME] --revert ID', () => {
     const events: ChangeEvent[] = deploymentHistory();
     const bob = events.find((e) => e.id === '1002')!;
     Object.assign(bob, { subresource: 'scale', object: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'shop' }, spec: { replicas: 3 } } });
-    const r = await blame(['deploy/web', '--revert', '1003', '-o', 'json'], { events });
+    const { ids } = await logistisWith(events);
+    const r = await blame(['deploy/web', '--revert', ids.get('1003')!, '-o', 'json'], { events });
     const manifest = JSON.parse(r.stdout) as { kind: string; spec: { replicas: number; template: unknown } };
     assert.equal(manifest.kind, 'Deployment');
     assert.equal(manifest.spec.replicas, 3);
@@ -309,7 +331,7 @@ describe('kubectl blame [TYPE NAME] --revert ID', () => {
 describe('failures of the API, explained', () => {
   it('logistis not installed', async () => {
     const r = await blame(['-n', 'shop'], { events: [] });
-    assert.equal(r.error, undefined, 'the fake serves changes');
+    assert.equal(r.error, undefined, 'logistis answers with no changes');
     const missing = await blame(['-n', 'shop'], { failures: { [CHANGES]: status(404, 'NotFound', 'the server could not find the requested resource') } });
     assert.match(missing.error!.message, /^logistis is not installed in this cluster/);
     assert.match(missing.error!.message, /kubectl get apiservice v1alpha1.audit.logistis.io$/);

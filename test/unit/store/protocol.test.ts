@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRows, encodeRows, type EventRow } from '../../../src/store/sqlite/protocol.ts';
-import { creationPatch, computePatch, applyPatch } from '../../../src/admission/patch.ts';
+import { creationPatch, computePatch, applyPatch } from '../../../src/history/patch.ts';
 
 describe('rows crossing to the writer thread', () => {
   it('survive the round trip, whatever characters the values hold', () => {

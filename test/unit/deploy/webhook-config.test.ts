@@ -1,0 +1,38 @@
+// Rendering the webhook registration from deploy/webhook (pure: template and settings in, object and YAML out).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { renderWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
+
+describe('webhook configuration rendering', () => {
+  const caBundlePem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+  test('renders the template by URL', () => {
+    const { object, yaml } = renderWebhookConfiguration({ url: 'https://127.0.0.1:9443/capture', caBundlePem });
+    const hook = object.webhooks[0];
+    assert.ok(hook);
+    assert.equal(object.metadata.name, 'logistis');
+    assert.equal(hook.name, 'capture.logistis.io');
+    assert.deepEqual(hook.clientConfig, { url: 'https://127.0.0.1:9443/capture', caBundle: Buffer.from(caBundlePem).toString('base64') });
+    assert.equal(hook.failurePolicy, 'Ignore');
+    assert.equal(hook.sideEffects, 'NoneOnDryRun');
+    assert.equal(hook.timeoutSeconds, 5);
+    assert.deepEqual(hook.admissionReviewVersions, ['v1', 'v1beta1']);
+    assert.doesNotMatch(yaml.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n'), /\{\{/);
+  });
+
+  test('renders a service reference with defaults', () => {
+    const { object } = renderWebhookConfiguration({ service: { name: 'logistis', namespace: 'logistis-system' }, caBundlePem, timeoutSeconds: 2, configurationName: 'x' });
+    assert.deepEqual(object.webhooks[0]?.clientConfig.service, { name: 'logistis', namespace: 'logistis-system', port: 443, path: '/capture' });
+    assert.equal(object.webhooks[0]?.timeoutSeconds, 2);
+    assert.equal(object.metadata.name, 'x');
+  });
+
+  test('rejects bad input with a message that says what to fix', () => {
+    assert.throws(() => renderWebhookConfiguration({ caBundlePem }), /exactly one of url or service/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'http://127.0.0.1/capture', caBundlePem }), /must use https/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://127.0.0.1/capture', caBundlePem, timeoutSeconds: 31 }), /1 to 30/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://127.0.0.1/capture', caBundlePem: 'x' }), /PEM/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{ .Values.nope | toJson }}' }), /no value for \.Values\.nope/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{ include "x" . }}' }), /only .* placeholders/);
+  });
+});
