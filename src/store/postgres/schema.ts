@@ -81,4 +81,26 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'provenance: each event\'s state and when it changed, the author guess of unattributed changes, the watched objects\' last known content hashes',
+    // As SQLite migration 5; state '' = recorded without --provenance. The partial index is created on the parent,
+    // so every day partition, present and future, has it.
+    sql: `
+      ALTER TABLE events ADD COLUMN state text NOT NULL DEFAULT '';
+      ALTER TABLE events ADD COLUMN state_changed_ms bigint NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN author_guess text NOT NULL DEFAULT '';
+      CREATE INDEX events_pending ON events (time_ms) WHERE state = 'pending';
+      CREATE TABLE object_states (
+        resource text NOT NULL,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        object_uid text NOT NULL,
+        content_hash text NOT NULL,
+        resource_version text NOT NULL,
+        seen_ms bigint NOT NULL,
+        PRIMARY KEY (resource, namespace, name)
+      );
+    `,
+  },
 ];
