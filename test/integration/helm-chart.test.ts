@@ -94,9 +94,9 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.ok(args.includes('--store-password-file=/etc/logistis/postgres/password') && args.includes('--store-tls-ca-file=/etc/logistis/postgres-tls/ca.crt'), args.join(' '));
     assert.ok(!args.some((arg) => arg.startsWith('--store-tls-cert-file')), 'no client certificate unless asked for');
     const volumes = deployment['spec']['template']['spec']['volumes'] as Json[];
-    const password = volumes.find((v) => v['name'] === 'postgres-password')['secret'];
+    const password = volumes.find((v) => v['name'] === 'postgres-password')!['secret'];
     assert.deepEqual([password['secretName'], password['items']], ['logistis-postgres', [{ key: 'password', path: 'password' }]]);
-    assert.equal(volumes.find((v) => v['name'] === 'postgres-tls')['secret']['secretName'], 'logistis-postgres-tls');
+    assert.equal(volumes.find((v) => v['name'] === 'postgres-tls')!['secret']['secretName'], 'logistis-postgres-tls');
     assert.deepEqual(server['volumeMounts'].filter((m: Json) => m['name'].startsWith('postgres-')).map((m: Json) => m['mountPath']),
       ['/etc/logistis/postgres', '/etc/logistis/postgres-tls']);
     const withCertificate = container(find(parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['store.postgres.tlsClientCertificate=true'] })), 'Deployment'));
