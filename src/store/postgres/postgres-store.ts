@@ -390,7 +390,7 @@ export class PostgresEventStore implements EventStore, ProvenanceStore {
 
   /**
    * As on SQLite: pending moves to confirmed or not-applied, and a late confirmation still overrides not-applied.
-   * Each event is found through its request uid's time (request_uids), so only its day partition is searched.
+   * The events are found through the small partial index events_undecided, not by scanning every partition.
    */
   async setEventStates(changes: EventStateChange[]): Promise<number> {
     if (changes.length === 0) return 0;
@@ -407,9 +407,8 @@ export class PostgresEventStore implements EventStore, ProvenanceStore {
       const result = await this.pool.query(`
         UPDATE events AS e SET state = c.state, state_changed_ms = c.at_ms
         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS c(request_uid, state, at_ms)
-        JOIN request_uids AS r ON r.request_uid = c.request_uid
-        WHERE e.time_ms = r.time_ms AND e.request_uid = c.request_uid
-          AND (e.state = 'pending' OR (e.state = 'not-applied' AND c.state = 'confirmed'))`,
+        WHERE e.request_uid = c.request_uid AND e.state IN ('pending', 'not-applied')
+          AND (e.state = 'pending' OR c.state = 'confirmed')`,
       [chosen.map((change) => change.requestUid), chosen.map((change) => change.state), chosen.map((change) => change.atMs)]);
       return result.rowCount ?? 0;
     } catch (error) {
