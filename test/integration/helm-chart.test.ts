@@ -89,6 +89,19 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.ok(!server['volumeMounts'].some((m: Json) => m['name'] === 'data'));
     assert.equal(find(objects, 'NetworkPolicy')['spec']['ingress'][0]['ports'][0]['port'], 'https');
     assert.equal(find(objects, 'PodDisruptionBudget')['spec']['maxUnavailable'], 1);
+    assert.equal(deployment['spec']['strategy']['type'], 'RollingUpdate');
+    const args = server['args'] as string[];
+    assert.ok(args.includes('--store-password-file=/etc/logistis/postgres/password') && args.includes('--store-tls-ca-file=/etc/logistis/postgres-tls/ca.crt'), args.join(' '));
+    assert.ok(!args.some((arg) => arg.startsWith('--store-tls-cert-file')), 'no client certificate unless asked for');
+    const volumes = deployment['spec']['template']['spec']['volumes'] as Json[];
+    const password = volumes.find((v) => v['name'] === 'postgres-password')!['secret'];
+    assert.deepEqual([password['secretName'], password['items']], ['logistis-postgres', [{ key: 'password', path: 'password' }]]);
+    assert.equal(volumes.find((v) => v['name'] === 'postgres-tls')!['secret']['secretName'], 'logistis-postgres-tls');
+    assert.deepEqual(server['volumeMounts'].filter((m: Json) => m['name'].startsWith('postgres-')).map((m: Json) => m['mountPath']),
+      ['/etc/logistis/postgres', '/etc/logistis/postgres-tls']);
+    const withCertificate = container(find(parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['store.postgres.tlsClientCertificate=true'] })), 'Deployment'));
+    assert.ok(withCertificate['args'].includes('--store-tls-cert-file=/etc/logistis/postgres-tls/tls.crt')
+      && withCertificate['args'].includes('--store-tls-key-file=/etc/logistis/postgres-tls/tls.key'));
   });
 
   it('values reach the webhook, the retention settings and the server config', () => {
@@ -118,7 +131,7 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.deepEqual(role['rules'].map((rule: Json) => rule['resources'][0]), ['locks', 'locks/status']);
   });
 
-  it('provenance.enabled turns on --provenance with its window and RBAC to watch everything; refused over PostgreSQL', () => {
+  it('provenance.enabled turns on --provenance with its window and RBAC to watch everything; over PostgreSQL with one replica only', () => {
     assert.ok(!container(find(parseObjects(renderChart()), 'StatefulSet'))['args'].includes('--provenance'));
     const objects = parseObjects(renderChart({ set: ['provenance.enabled=true', 'provenance.window=45s'] }));
     const args = container(find(objects, 'StatefulSet'))['args'] as string[];
@@ -127,7 +140,11 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.deepEqual(role['rules'], [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }]);
     const refused = helm(['template', 'logistis', CHART_DIR, '-f', HA_VALUES, '--set', 'provenance.enabled=true']);
     assert.notEqual(refused.status, 0);
-    assert.match(refused.output, /provenance.enabled needs store.type sqlite/);
+    assert.match(refused.output, /provenance.enabled with store.type postgres needs replicaCount 1/);
+    const alone = find(parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['provenance.enabled=true', 'replicaCount=1'] })), 'Deployment');
+    assert.equal(alone['spec']['replicas'], 1);
+    assert.deepEqual(alone['spec']['strategy'], { type: 'Recreate' }, 'the old server stops before the new one watches');
+    assert.ok(container(alone)['args'].includes('--provenance'));
   });
 
   it('locks.strict adds the strict Locks entry, the same as logistis webhook-config --strict-locks renders; off by default', () => {

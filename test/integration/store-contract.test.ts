@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
-import { InvalidQueryError, type EventStore, type RetentionPolicy } from '../../src/store/types.ts';
+import {
+  InvalidQueryError, isProvenanceStore, type EventStore, type ObjectState, type ProvenanceStore, type RetentionPolicy,
+} from '../../src/store/types.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
 import { startPostgres, type Postgres } from '../harness/postgres.ts';
 
@@ -68,6 +70,10 @@ for (const kind of [sqliteKind(), postgresKind()]) {
       }
     };
     const defaults = { maxEventsPerObject: 100, maxAgeMs: 30 * DAY };
+    const withProvenanceStore = (body: (store: EventStore & ProvenanceStore) => Promise<void>) => withStore(defaults, async (store) => {
+      assert.ok(isProvenanceStore(store), `${kind.name} keeps event states`);
+      await body(store);
+    });
 
     it('appends and reads an event back as it was given, by list and by id', async () => {
       await withStore(defaults, async (store) => {
@@ -225,6 +231,96 @@ for (const kind of [sqliteKind(), postgresKind()]) {
         assert.ok(left.length > 0 && left.length < 120, `${left.length} events left`);
         // The oldest went first: what is left is the newest, without a gap.
         assert.deepEqual(left, events.slice(120 - left.length).map((item) => item.name).reverse());
+      });
+    });
+
+    it('moves events out of pending once, lets a late watch confirm a not-applied one, and finds pending ones by age', async () => {
+      await withProvenanceStore(async (store) => {
+        const now = Date.now();
+        // Days apart, so on PostgreSQL they sit in different day partitions.
+        await store.append([
+          event('a', now - 2 * DAY, { requestUid: 'old', state: 'pending' }), event('a', now - 1000, { requestUid: 'new', state: 'pending' }),
+          event('a', now - 3 * DAY, { requestUid: 'untracked' }), event('a', now - 50_000, { requestUid: 'late', state: 'pending' }),
+          event('a', now - 40_000, { requestUid: 'twice', state: 'pending' }),
+        ]);
+        assert.deepEqual((await store.pendingEvents(now - 30_000, 10)).map((item) => item.requestUid), ['old', 'late', 'twice']);
+        assert.deepEqual((await store.pendingEvents(now - 30_000, 1)).map((item) => item.requestUid), ['old']);
+        assert.equal(await store.oldestPendingTime(), now - 2 * DAY);
+        const [pending] = await store.pendingEvents(now - DAY, 1);
+        assert.equal(pending!.state, 'pending');
+        assert.equal(pending!.stateChangedAt, new Date(now - 2 * DAY).toISOString(), 'a pending event\'s state dates from its capture');
+        const decisions = [
+          { requestUid: 'old', state: 'confirmed', atMs: now }, { requestUid: 'late', state: 'not-applied', atMs: now },
+          { requestUid: 'untracked', state: 'confirmed', atMs: now }, { requestUid: 'unknown', state: 'confirmed', atMs: now },
+        ] as const;
+        assert.equal(await store.setEventStates([...decisions]), 2, 'an event recorded without provenance stays without a state');
+        assert.equal(await store.setEventStates([...decisions]), 0, 'the same decisions again change nothing');
+        assert.equal(await store.setEventStates([{ requestUid: 'old', state: 'not-applied', atMs: now + 1 }]), 0, 'confirmed is final');
+        assert.equal(await store.setEventStates([{ requestUid: 'late', state: 'confirmed', atMs: now + 2 }]), 1, 'a late watch confirms');
+        // Within one call, applied in order: not-applied, then a confirmation that overrides it.
+        assert.ok(await store.setEventStates([
+          { requestUid: 'twice', state: 'not-applied', atMs: now + 3 }, { requestUid: 'twice', state: 'confirmed', atMs: now + 4 },
+          { requestUid: 'twice', state: 'not-applied', atMs: now + 5 },
+        ]) >= 1);
+        assert.equal(await store.setEventStates([]), 0);
+        const items = (await store.listEvents({}, 10, undefined, 'asc')).items;
+        assert.deepEqual(items.map((item) => [item.requestUid, item.state ?? '-', item.stateChangedAt ?? '-']), [
+          ['old', 'confirmed', new Date(now).toISOString()], ['new', 'pending', new Date(now - 1000).toISOString()], ['untracked', '-', '-'],
+          ['late', 'confirmed', new Date(now + 2).toISOString()], ['twice', 'confirmed', new Date(now + 4).toISOString()],
+        ]);
+        const untracked = items[2]!;
+        assert.ok(!('state' in untracked) && !('stateChangedAt' in untracked) && !('authorGuess' in untracked));
+        assert.deepEqual(await store.getEvent(items[0]!.id), items[0]);
+        assert.deepEqual((await store.pendingEvents(now + 1, 10)).map((item) => item.requestUid), ['new']);
+        assert.equal(await store.setEventStates([{ requestUid: 'new', state: 'confirmed', atMs: now }]), 1);
+        assert.equal(await store.oldestPendingTime(), null);
+        assert.deepEqual(await store.pendingEvents(now + 1, 10), []);
+      });
+    });
+
+    it('stores an unattributed change with its author guess, once per request uid, and reads it back everywhere', async () => {
+      await withProvenanceStore(async (store) => {
+        const now = Date.now();
+        const guess = { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2026-12-03T06:00:00Z' };
+        const unattributed = event('cm', now, {
+          requestUid: 'watch:obj-cm:42:MODIFIED', state: 'unattributed', authorGuess: guess,
+          user: { username: '', uid: '', groups: [], extra: {} }, fieldManager: '',
+        });
+        await store.append([unattributed]);
+        await store.append([{ ...unattributed, time: new Date(now + 5).toISOString() }]);
+        const { items } = await store.listEvents({}, 10);
+        assert.equal(items.length, 1);
+        const { id, stateChangedAt, ...stored } = items[0]!;
+        assert.deepEqual(stored, unattributed);
+        assert.equal(stateChangedAt, new Date(now).toISOString());
+        assert.deepEqual(await store.getEvent(id), items[0]);
+        assert.deepEqual(await store.history({ group: '', kind: 'ConfigMap', namespace: 'ns', name: 'cm' }), items);
+        assert.deepEqual(await store.pendingEvents(now + 10, 10), [], 'unattributed is not pending');
+        assert.equal(await store.setEventStates([{ requestUid: unattributed.requestUid, state: 'confirmed', atMs: now + 1 }]), 0, 'unattributed is final');
+      });
+    });
+
+    it('saves, replaces and deletes the watched objects\' states, per resource, idempotently', async () => {
+      await withProvenanceStore(async (store) => {
+        const state = (resource: string, name: string, hash: string, namespace = 'ns'): ObjectState => ({
+          resource, namespace, name, uid: `uid-${name}`, hash, resourceVersion: `rv-${hash}`, seenMs: Date.parse('2026-12-03T07:00:00Z'),
+        });
+        const sorted = (states: ObjectState[]) => [...states].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+        assert.deepEqual(await store.objectStates('apps/deployments'), []);
+        await store.saveObjectStates([], []);
+        await store.saveObjectStates([state('apps/deployments', 'a', 'h1'), state('apps/deployments', 'b', 'h2'), state('/configmaps', 'a', 'h9'),
+          state('apps/deployments', 'a', 'h1', '')], []);
+        assert.deepEqual(sorted(await store.objectStates('apps/deployments')),
+          [state('apps/deployments', 'a', 'h1', ''), state('apps/deployments', 'a', 'h1'), state('apps/deployments', 'b', 'h2')]);
+        assert.deepEqual(await store.objectStates('/configmaps'), [state('/configmaps', 'a', 'h9')]);
+        const update = [state('apps/deployments', 'a', 'h3')];
+        const deletes = [{ resource: 'apps/deployments', namespace: 'ns', name: 'b' }, { resource: 'apps/deployments', namespace: 'ns', name: 'never-saved' }];
+        await store.saveObjectStates(update, deletes);
+        await store.saveObjectStates(update, deletes);
+        assert.deepEqual(sorted(await store.objectStates('apps/deployments')), [state('apps/deployments', 'a', 'h1', ''), state('apps/deployments', 'a', 'h3')]);
+        assert.deepEqual(await store.objectStates('/configmaps'), [state('/configmaps', 'a', 'h9')], 'another resource\'s object of the same name stays');
+        await store.saveObjectStates([], [{ resource: '/configmaps', namespace: 'ns', name: 'a' }]);
+        assert.deepEqual(await store.objectStates('/configmaps'), []);
       });
     });
 

@@ -110,7 +110,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const locks = config.locks ? new LockWatcher({ kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), log: logger }) : undefined;
   locks?.start();
   const captureSettings = { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') };
-  if (config.provenance && !isProvenanceStore(store)) throw new ConfigError('--provenance: this store does not keep event states yet; use --store sqlite:PATH');
+  if (config.provenance && !isProvenanceStore(store)) throw new ConfigError('--provenance: this store does not keep event states');
   const provenance = config.provenance && isProvenanceStore(store)
     ? new ProvenanceWatcher({
       kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), store, settings: captureSettings, rules, log: logger,

@@ -1,9 +1,11 @@
 // The PostgreSQL store's read side, over a pool of its own: the store uses one on the request thread, and the
 // reader thread opens another, so reads never queue behind captures for a connection.
 import type pg from 'pg';
-import type { ChangeEvent, ChangeOperation, ObjectKey } from '../../event.ts';
+import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { creationPatch } from '../../history/patch.ts';
-import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity } from '../types.ts';
+import {
+  InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState,
+} from '../types.ts';
 import { decompressBody } from '../sqlite/body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
@@ -29,6 +31,9 @@ interface SqlRow {
   body: Buffer;
   body_dictionary: number;
   denied_by: string;
+  state: string;
+  state_changed_ms: string;
+  author_guess: string;
 }
 
 function fromRow(row: SqlRow, text: string): ChangeEvent {
@@ -56,6 +61,8 @@ function fromRow(row: SqlRow, text: string): ChangeEvent {
     patch: body.patch ?? creationPatch(body.object),
     object: body.object,
     ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
+    ...(row.state ? { state: row.state as EventState, stateChangedAt: new Date(Number(row.state_changed_ms)).toISOString() } : {}),
+    ...(row.author_guess ? { authorGuess: JSON.parse(row.author_guess) as AuthorGuess } : {}),
   };
 }
 
@@ -75,7 +82,8 @@ function toEvent(row: SqlRow): ChangeEvent {
 }
 
 const COLUMNS = `id, time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
-  kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by`;
+  kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by,
+  state, state_changed_ms, author_guess`;
 /** Rows fetched per round trip while filling a page, so a page of large events holds little beyond its cap. */
 const PAGE_FETCH = 200;
 
@@ -208,6 +216,27 @@ export class PostgresReader {
 
   async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
     return this.query('SELECT api_group AS "group", resource, kind FROM resource_kinds', []);
+  }
+
+  async pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]> {
+    return (await this.query<SqlRow>(
+      `SELECT ${COLUMNS} FROM events WHERE state = 'pending' AND time_ms < $1 ORDER BY time_ms LIMIT $2`, [beforeMs, limit],
+    )).map(toEvent);
+  }
+
+  async oldestPendingTime(): Promise<number | null> {
+    const [row] = await this.query<{ oldest: string | null }>("SELECT MIN(time_ms) AS oldest FROM events WHERE state = 'pending'", []);
+    return row?.oldest == null ? null : Number(row.oldest);
+  }
+
+  async objectStates(resource: string): Promise<ObjectState[]> {
+    type StateRow = { resource: string; namespace: string; name: string; object_uid: string; content_hash: string; resource_version: string; seen_ms: string };
+    return (await this.query<StateRow>(
+      'SELECT resource, namespace, name, object_uid, content_hash, resource_version, seen_ms FROM object_states WHERE resource = $1', [resource],
+    )).map((row) => ({
+      resource: row.resource, namespace: row.namespace, name: row.name, uid: row.object_uid, hash: row.content_hash,
+      resourceVersion: row.resource_version, seenMs: Number(row.seen_ms),
+    }));
   }
 
   async ping(): Promise<void> {

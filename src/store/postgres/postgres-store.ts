@@ -7,7 +7,8 @@ import { Encoder } from '@toondepauw/node-zstd';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
   StoreError,
-  type EventFilter, type EventPage, type EventStore, type NamespaceActivity, type PruneResult, type RetentionPolicy,
+  type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
+  type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../sqlite/body-dictionary.ts';
 import { describeUrl, openPool, type PostgresOptions } from './connection.ts';
@@ -44,6 +45,8 @@ interface Row {
   objectUid: string;
   fieldManager: string;
   deniedBy: string;
+  state: string;
+  authorGuess: string;
   body: string;
 }
 
@@ -72,6 +75,8 @@ function toRow(event: NewChangeEvent): Row {
     objectUid: event.objectUid,
     fieldManager: event.fieldManager,
     deniedBy: event.deniedBy ?? '',
+    state: event.state ?? '',
+    authorGuess: event.authorGuess ? JSON.stringify(event.authorGuess) : '',
     // As on SQLite: a CREATE's patch is derivable from its object.
     body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
   };
@@ -98,7 +103,7 @@ interface Partition {
   toMs: number;
 }
 
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, ProvenanceStore {
   readonly options: PostgresOptions;
   private readonly pool: pg.Pool;
   private readonly reader: PostgresReader;
@@ -309,18 +314,21 @@ export class PostgresEventStore implements EventStore {
       WITH incoming AS (
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-          $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
+          $16::text[], $17::bytea[], $18::text[], $21::text[], $22::text[]) WITH ORDINALITY
           AS r(request_uid, time_ms, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
-            kind, resource, subresource, namespace, name, object_uid, field_manager, body, denied_by, arrival)
+            kind, resource, subresource, namespace, name, object_uid, field_manager, body, denied_by, state, author_guess,
+            arrival)
       ), claimed AS (
         -- In uid order, so two replicas' batches holding the same retried uids lock them in one order.
         INSERT INTO request_uids (request_uid, time_ms) SELECT request_uid, time_ms FROM incoming ORDER BY request_uid
         ON CONFLICT (request_uid) DO NOTHING RETURNING request_uid
       ), inserted AS (
         INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
-          api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by)
+          api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by,
+          state, state_changed_ms, author_guess)
         SELECT time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
-          kind, resource, subresource, namespace, name, object_uid, field_manager, body, $19, denied_by
+          kind, resource, subresource, namespace, name, object_uid, field_manager, body, $19, denied_by,
+          state, CASE WHEN state = '' THEN 0 ELSE time_ms END, author_guess
         FROM incoming WHERE request_uid IN (SELECT request_uid FROM claimed)
         ORDER BY arrival
         RETURNING namespace, username, time_ms, api_group, kind, name, resource, subresource
@@ -351,7 +359,7 @@ export class PostgresEventStore implements EventStore {
       column('requestUid'), column('timeMs'), column('operation'), column('username'), column('userUid'),
       column('userGroups'), column('userExtra'), column('group'), column('version'), column('kind'), column('resource'),
       column('subresource'), column('namespace'), column('name'), column('objectUid'), column('fieldManager'), bodies,
-      column('deniedBy'), CURRENT_BODY_DICTIONARY, this.retention.maxEventsPerObject,
+      column('deniedBy'), CURRENT_BODY_DICTIONARY, this.retention.maxEventsPerObject, column('state'), column('authorGuess'),
     ]);
     return Number(result!.trimmed);
   }
@@ -378,6 +386,81 @@ export class PostgresEventStore implements EventStore {
 
   resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
     return this.reading().resourceKinds();
+  }
+
+  /**
+   * As on SQLite: pending moves to confirmed or not-applied, and a late confirmation still overrides not-applied.
+   * The events are found through the small partial index events_undecided, not by scanning every partition.
+   */
+  async setEventStates(changes: EventStateChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    if (this.closed) throw new StoreError('the store is closed');
+    // One statement updates a row once: per uid, the change that applied one after another would leave behind
+    // (the first confirmation, else the first not-applied).
+    const decisive = new Map<string, EventStateChange>();
+    for (const change of changes) {
+      const known = decisive.get(change.requestUid);
+      if (!known || (known.state !== 'confirmed' && change.state === 'confirmed')) decisive.set(change.requestUid, change);
+    }
+    const chosen = [...decisive.values()];
+    try {
+      const result = await this.pool.query(`
+        UPDATE events AS e SET state = c.state, state_changed_ms = c.at_ms
+        FROM unnest($1::text[], $2::text[], $3::bigint[]) AS c(request_uid, state, at_ms)
+        WHERE e.request_uid = c.request_uid AND e.state IN ('pending', 'not-applied')
+          AND (e.state = 'pending' OR c.state = 'confirmed')`,
+      [chosen.map((change) => change.requestUid), chosen.map((change) => change.state), chosen.map((change) => change.atMs)]);
+      return result.rowCount ?? 0;
+    } catch (error) {
+      throw new StoreError(`state update failed: ${(error as Error).message}`);
+    }
+  }
+
+  pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]> {
+    return this.reading().pendingEvents(beforeMs, limit);
+  }
+
+  oldestPendingTime(): Promise<number | null> {
+    return this.reading().oldestPendingTime();
+  }
+
+  async saveObjectStates(states: ObjectState[], deleted: ObjectStateKey[]): Promise<void> {
+    if (states.length === 0 && deleted.length === 0) return;
+    if (this.closed) throw new StoreError('the store is closed');
+    // An upsert may touch a row once per statement: the last state given for a key wins.
+    const byKey = new Map(states.map((state) => [`${state.resource}\u0000${state.namespace}\u0000${state.name}`, state]));
+    // In key order, so two writers (one server per store is the rule, but a rollout overlaps) lock rows in one order.
+    const upserts = [...byKey.keys()].sort().map((key) => byKey.get(key)!);
+    const field = <K extends keyof ObjectState>(list: ObjectState[], key: K) => list.map((state) => state[key]);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (upserts.length > 0) {
+        await client.query(`
+          INSERT INTO object_states (resource, namespace, name, object_uid, content_hash, resource_version, seen_ms)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+          ON CONFLICT (resource, namespace, name) DO UPDATE SET object_uid = excluded.object_uid,
+            content_hash = excluded.content_hash, resource_version = excluded.resource_version, seen_ms = excluded.seen_ms`,
+        [field(upserts, 'resource'), field(upserts, 'namespace'), field(upserts, 'name'), field(upserts, 'uid'), field(upserts, 'hash'),
+          field(upserts, 'resourceVersion'), field(upserts, 'seenMs')]);
+      }
+      if (deleted.length > 0) {
+        await client.query(`
+          DELETE FROM object_states AS o USING unnest($1::text[], $2::text[], $3::text[]) AS d(resource, namespace, name)
+          WHERE o.resource = d.resource AND o.namespace = d.namespace AND o.name = d.name`,
+        [deleted.map((key) => key.resource), deleted.map((key) => key.namespace), deleted.map((key) => key.name)]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new StoreError(`saving object states failed: ${(error as Error).message}`);
+    } finally {
+      client.release();
+    }
+  }
+
+  objectStates(resource: string): Promise<ObjectState[]> {
+    return this.reading().objectStates(resource);
   }
 
   private reading(): PostgresReader {
@@ -426,7 +509,7 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.pool.query<{ bytes: string }>(`
       SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS bytes FROM pg_class c
       WHERE c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)
-        OR c.oid IN ('request_uids'::regclass, 'activity'::regclass, 'resource_kinds'::regclass)`);
+        OR c.oid IN ('request_uids'::regclass, 'activity'::regclass, 'resource_kinds'::regclass, 'object_states'::regclass)`);
     return Number(rows[0]!.bytes);
   }
 

@@ -81,4 +81,28 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'provenance: each event\'s state and when it changed, the author guess of unattributed changes, the watched objects\' last known content hashes',
+    // As SQLite migration 5; state '' = recorded without --provenance. Indexes on the parent reach every day
+    // partition, present and future. events_undecided finds by request uid the few events a state change may
+    // still move (events has no request uid index; pending ones are short-lived, not-applied ones rare).
+    sql: `
+      ALTER TABLE events ADD COLUMN state text NOT NULL DEFAULT '';
+      ALTER TABLE events ADD COLUMN state_changed_ms bigint NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN author_guess text NOT NULL DEFAULT '';
+      CREATE INDEX events_pending ON events (time_ms) WHERE state = 'pending';
+      CREATE INDEX events_undecided ON events (request_uid) WHERE state IN ('pending', 'not-applied');
+      CREATE TABLE object_states (
+        resource text NOT NULL,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        object_uid text NOT NULL,
+        content_hash text NOT NULL,
+        resource_version text NOT NULL,
+        seen_ms bigint NOT NULL,
+        PRIMARY KEY (resource, namespace, name)
+      );
+    `,
+  },
 ];
