@@ -198,12 +198,19 @@ export class ProvenanceTracker {
     return outcome;
   }
 
-  /** Judges what waited long enough: pending changes past the window, unexplained changes past the grace. */
-  tick(nowMs: number): Outcome {
+  /**
+   * Judges what waited long enough: pending changes past the window, unexplained changes past the grace.
+   * `watchedSince` gives, per `group/resource`, since when its watch has been current, or undefined while it is
+   * not: a change is judged only after a whole window under a current watch, so a watch that was down (the API
+   * server restarting) never turns real changes into not-applied ones.
+   */
+  tick(nowMs: number, watchedSince: (resource: string) => number | undefined = () => 0): Outcome {
     const outcome = emptyOutcome();
     for (const [key, changes] of this.#pending) {
+      const since = watchedSince(resourceOfKey(key));
+      if (since === undefined) continue;
       const remaining = changes.filter((change) => {
-        if (nowMs - change.capturedMs < this.windowMs) return true;
+        if (nowMs - Math.max(change.capturedMs, since) < this.windowMs) return true;
         outcome.notApplied.push(change.requestUid);
         return false;
       });

@@ -109,7 +109,7 @@ export class ProvenanceWatcher {
       this.#options.log.warn({ err: { message: (error as Error).message } }, 'provenance: cannot load pending events; they stay pending');
     }
     await this.#discover();
-    const tick = setInterval(() => this.#apply(this.#tracker.tick(this.#now())), 1000);
+    const tick = setInterval(() => this.#apply(this.#tracker.tick(this.#now(), (resource) => this.#watchedSince(resource))), 1000);
     const flush = setInterval(() => void this.#flush(), 1000);
     const rediscover = setInterval(() => void this.#discover(), this.#options.discoveryIntervalMs ?? 60_000);
     this.#timers = [tick, flush, rediscover];
@@ -117,6 +117,15 @@ export class ProvenanceWatcher {
   }
 
   readonly #pendingFromStore: ChangeEvent[] = [];
+
+  /** Since when the watch of a resource has been current (undefined while it is not); 0 when it is not watched. */
+  #watchedSince(resource: string): number | undefined {
+    const entry = this.#informers.get(resource);
+    if (!entry) return 0;
+    const health = entry.informer.health();
+    if (health.state !== 'synced' || !health.lastSyncTime) return undefined;
+    return Date.parse(health.lastSyncTime);
+  }
 
   async stop(): Promise<void> {
     this.#running = false;

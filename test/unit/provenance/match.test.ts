@@ -18,6 +18,8 @@ interface Step {
   listed?: string[];
   resource?: string;
   tick?: boolean;
+  /** For a tick: since when the watch is current (null: it is down); absent: always current. */
+  watchedSince?: number | null;
   expectNow?: Expected;
 }
 
@@ -54,7 +56,8 @@ describe('provenance matching', () => {
         } else if (step.listed) {
           outcome = tracker.listed(step.resource ?? '', new Set(step.listed), step.at);
         } else {
-          outcome = tracker.tick(step.at);
+          const since = step.watchedSince;
+          outcome = since === undefined ? tracker.tick(step.at) : tracker.tick(step.at, () => since ?? undefined);
         }
         if (step.expectNow) assert.deepEqual(summary(outcome), step.expectNow, `at ${step.at}`);
         total.confirmed.push(...outcome.confirmed);
