@@ -4,6 +4,8 @@
 // with exponential back-off until the API server answers, and it resumes from its last resourceVersion (or lists
 // again when that is too old). Every resync period each cached object is delivered again as an update, so
 // handlers that depend on time (a Lock's expiry) are re-evaluated. health() says whether the cache is current.
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 
 export type InformerState = 'starting' | 'synced' | 'failing' | 'stopped';
@@ -65,6 +67,50 @@ function describe(error: unknown): string {
     return status !== undefined ? `${error.message} (${String(status)})` : error.message;
   }
   return String(error);
+}
+
+/** An error answer of the API server, with its status code for logs and health. */
+export class KubeListError extends Error {
+  override name = 'KubeListError';
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
+const LIST_TIMEOUT_MS = 60_000;
+
+/**
+ * GET a list as the API server sends it. The typed clients turn timestamps into Dates and drop fields their
+ * models do not know, so a listed object would not read as the same content as the watch's raw JSON of it.
+ */
+export async function listRaw<T extends KubernetesObject>(kubeConfig: KubeConfig, path: string): Promise<KubernetesListObject<T>> {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(server.replace(/\/+$/, '') + path);
+  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  await kubeConfig.applyToHTTPSOptions(options);
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const request = send(url, options, (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    request.setTimeout(LIST_TIMEOUT_MS, () => request.destroy(new Error(`no answer to GET ${path} within ${LIST_TIMEOUT_MS / 1000} s`)));
+    request.on('error', reject);
+    request.end();
+  });
+  if (status !== 200) {
+    let message = text.slice(0, 200);
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch { /* not a Status: keep the text */ }
+    throw new KubeListError(status, `GET ${path}: ${message}`);
+  }
+  return JSON.parse(text) as KubernetesListObject<T>;
 }
 
 /** A Watch that tells us when the watch request was accepted: by then the ListWatch has applied its list. */

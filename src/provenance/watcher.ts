@@ -2,8 +2,8 @@
 // exclude outright) through src/kube/informers.ts, keeping per object only a reduced copy with the hash of its
 // recorded form. Feeds the tracker (match.ts) and writes what it decides: event states, unattributed events,
 // the objects' last known hashes (so a restarted server sees what changed while it was down), and metrics.
-import { KubernetesObjectApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { Informer, type InformerHealth, type InformerLog } from '../kube/informers.ts';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Informer, listRaw, type InformerHealth, type InformerLog } from '../kube/informers.ts';
 import { recordedObject, type CaptureSettings } from '../capture/record.ts';
 import { computePatch } from '../history/patch.ts';
 import { changedState, materializeHistory } from '../history/walk.ts';
@@ -81,7 +81,6 @@ function stateOf(resource: WatchedResource, object: ReducedObject): WatchedState
 export class ProvenanceWatcher {
   readonly #options: ProvenanceWatcherOptions;
   readonly #tracker: ProvenanceTracker;
-  readonly #api: KubernetesObjectApi;
   readonly #now: () => number;
   /** Informers by `group/resource`. */
   readonly #informers = new Map<string, { resource: WatchedResource; informer: Informer<ReducedObject>; baseline: boolean; listedOnce: boolean }>();
@@ -96,7 +95,6 @@ export class ProvenanceWatcher {
   constructor(options: ProvenanceWatcherOptions) {
     this.#options = options;
     this.#tracker = new ProvenanceTracker({ windowMs: options.windowMs, graceMs: options.graceMs });
-    this.#api = options.kubeConfig.makeApiClient(KubernetesObjectApi);
     this.#now = options.now ?? Date.now;
   }
 
@@ -196,7 +194,7 @@ export class ProvenanceWatcher {
       })));
       const informer = new Informer<ReducedObject>({
         kubeConfig: this.#options.kubeConfig, name: `provenance:${id}`, path: resource.path, resyncMs: 0, log: this.#options.log,
-        list: async () => (await this.#api.list(resource.apiVersion, resource.kind)) as KubernetesListObject<ReducedObject>,
+        list: () => listRaw<ReducedObject>(this.#options.kubeConfig, resource.path),
         reduce: (object, origin) => this.#reduce(resource, object, origin),
       });
       // No state stored for this resource: its first list is the baseline, not a change.

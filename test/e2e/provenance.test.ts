@@ -200,9 +200,7 @@ describe('provenance through the real API server', () => {
     assert.match(metrics.body, /logistis_oldest_pending_event_seconds \d/);
   });
 
-  // Known bug, open in issue 14: about one run in two the change made right after the restart (while the API
-  // server still answers 403 to the watch) ends not-applied. It runs as todo so its result stays in the report.
-  it('recovers its watches after kube-apiserver restarts: a change made afterwards is confirmed', { todo: 'a change made while the watch is re-established can end not-applied (issue 14)' }, async () => {
+  it('recovers its watches after kube-apiserver restarts: a change made afterwards is confirmed', async () => {
     const ns = await cp.createNamespace('prov-restart');
     await watching(ns);
     await cp.kubectl('admin', ['-n', ns, 'create', 'configmap', 'before-restart', '--from-literal=a=1']);
