@@ -84,6 +84,11 @@ describe('route schemas, as the app applies them', () => {
       [`${CHANGES}/12?x=1`, /^x: unknown parameter; this endpoint takes none$/],
       [`${CHANGES}?includeObject=All`, /^includeObject: must be one of None, Metadata, Object, got "All"$/],
       [`${CHANGES}?__proto__=x`, /^__proto__: unknown parameter/],
+      ['/api/v1/events/live?nmespace=demo', /^nmespace: unknown parameter/],
+      ['/api/v1/events/live?operation=PATCH', /^operation: must be/],
+      ['/api/v1/activity?by=kind', /^by: must be one of namespace, user/],
+      ['/api/v1/activity?buckets=500', /^buckets: must be a whole number from 1 to 200/],
+      ['/api/v1/activity?since=1h&until=2h', /^since: must be before until/],
     ];
     for (const [url, message] of cases) {
       const answer = await refusal(url);
