@@ -3,6 +3,7 @@
 import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ServerProcess } from './proc.ts';
+import { SERVE_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import type { CertFiles } from './tls.ts';
 import type { Tool } from './tools.ts';
 
@@ -77,6 +78,8 @@ export async function startBare(env: BenchEnv): Promise<RunningTarget> {
 
 export function logistisArgs(env: BenchEnv, port: number, dbPath: string): string[] {
   return [
+    // As the image runs it (its ENTRYPOINT has the same flags).
+    ...SERVE_NODE_FLAGS,
     ...env.logistisNodeFlags,
     logistisEntry(env.appRoot), 'serve',
     '--listen', `127.0.0.1:${port}`,

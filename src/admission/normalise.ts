@@ -123,7 +123,20 @@ function without(node: unknown, segments: Array<string | number>, depth: number)
   return copy;
 }
 
+// The no-op-updates preset and the event both normalise an UPDATE's objects (the same parsed objects, the same
+// options): the second call finds the first's result here instead of copying both objects again. Keyed weakly by
+// the input, so an entry lives as long as its request. Callers never modify a result.
+const normalised = new WeakMap<JsonObject, { options: NormaliseOptions; result: JsonObject }>();
+
 export function normaliseObject(object: JsonObject, options: NormaliseOptions = DEFAULT_NORMALISE_OPTIONS): JsonObject {
+  const known = normalised.get(object);
+  if (known?.options === options) return known.result;
+  const result = normaliseUncached(object, options);
+  normalised.set(object, { options, result });
+  return result;
+}
+
+function normaliseUncached(object: JsonObject, options: NormaliseOptions): JsonObject {
   let result: JsonObject = { ...object };
   if (options.dropStatus) delete result['status'];
   const metadata = result['metadata'];

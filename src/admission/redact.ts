@@ -63,6 +63,9 @@ function redactSecretBody(secret: JsonObject, key: KeyObject): JsonObject {
 }
 
 function redactLastApplied(text: string, key: KeyObject): string {
+  // Folded (the default, normalise.ts) or otherwise not a JSON object: fingerprint it without a JSON.parse that
+  // would throw, since building that exception cost more than the rest of the Secret's redaction.
+  if (!text.trimStart().startsWith('{')) return fingerprint(Buffer.from(text), key);
   try {
     const parsed: unknown = JSON.parse(text);
     if (!isObject(parsed)) return fingerprint(Buffer.from(text), key);

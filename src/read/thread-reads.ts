@@ -1,7 +1,7 @@
 // Reads answered on a reader thread with its own read-only SQLite connection. The request thread only parses
 // the query, checks access and sends the text that comes back.
 import { Worker } from 'node:worker_threads';
-import { StoreError } from '../store/types.ts';
+import { STORE_WORKER_LIMITS, StoreError } from '../store/types.ts';
 import { readErrorOf, type ReaderMessage, type ReaderOptions, type ReaderReply } from './reader-protocol.ts';
 import type { ReadAnswer, ReadRequest, Reads } from './requests.ts';
 
@@ -26,7 +26,7 @@ export class ThreadReads implements Reads {
     if (this.worker) return this.worker;
     const here = import.meta.url;
     const url = new URL(here.endsWith('.ts') ? './reader-thread.ts' : './reader-thread.js', here);
-    const worker = new Worker(url, { workerData: this.options });
+    const worker = new Worker(url, { workerData: this.options, resourceLimits: STORE_WORKER_LIMITS });
     worker.on('message', (reply: ReaderReply) => {
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);

@@ -127,3 +127,10 @@ export class InvalidQueryError extends Error {
     this.parameter = parameter;
   }
 }
+
+/**
+ * The store's worker threads (the SQLite writer, the reader): a young generation of 16 MiB instead of V8's default
+ * of up to 64 MiB each; they allocate little per event, and each isolate's young generation counts in the
+ * server's resident memory (bench/analysis.md).
+ */
+export const STORE_WORKER_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;

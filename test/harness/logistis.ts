@@ -10,6 +10,7 @@ import { createCa, createServingCert, type CertFiles, type CertificateAuthority 
 import { WEBHOOK_CLIENT_NAME, freePorts, registerWebhook, waitFor, type ControlPlane } from './control-plane.ts';
 import { renderApiService, APISERVICE_NAME } from '../../src/deploy/apiservice.ts';
 import { startPostgres, type Postgres } from './postgres.ts';
+import { SERVE_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LOGISTIS_NAMESPACE = 'logistis-system';
@@ -111,7 +112,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   let output = '';
 
   const args = [
-    join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
+    ...SERVE_NODE_FLAGS, join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', store,
     ...(TEST_STORE === 'postgres' ? ['--redaction-key-file', join(dataDir, 'redaction.key')] : []),
     '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []), ...(options.provenance ? ['--provenance'] : []),

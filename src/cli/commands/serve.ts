@@ -2,9 +2,7 @@
 import { Command } from 'commander';
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
-import { loadKubeConfig } from '../../kube/config.ts';
 import { OPEN_READ_ACCESS, kubernetesReadAccess, type ReadAccess } from '../../server/auth/read-access.ts';
-import { KubernetesAccessReviewer, KubernetesTokenReviewer, loadFrontProxySettings } from '../../server/auth/kubernetes.ts';
 import type { FrontProxySettings } from '../../server/auth/types.ts';
 import type { Server } from 'node:https';
 import { buildApp } from '../../server/app.ts';
@@ -16,8 +14,7 @@ import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
-import { LockWatcher } from '../../locks/watcher.ts';
-import { ProvenanceWatcher } from '../../provenance/watcher.ts';
+import type { LockWatcher } from '../../locks/watcher.ts';
 import { isProvenanceStore } from '../../store/types.ts';
 import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
 import { RuleCompileError } from '../../rules/cel.ts';
@@ -38,12 +35,20 @@ export function serveCommand(): Command {
   return command;
 }
 
+// The Kubernetes client and what uses it load only when a setting needs the API server (--auth kubernetes,
+// --locks, --provenance): the client alone adds about 55 MiB to the process (bench/analysis.md).
+async function loadKubeConfigOf(config: ServeConfig) {
+  const { loadKubeConfig } = await import('../../kube/config.ts');
+  return loadKubeConfig({ kubeconfig: config.kubeconfig || undefined });
+}
+
 async function setUpReadAccess(config: ServeConfig, logger: Logger): Promise<{ readAccess: ReadAccess; clientCa?: string }> {
   if (config.auth === 'none') {
     logger.warn('--auth none: the read API answers anyone who can reach this port, with no Kubernetes RBAC. Use it only for a local demo.');
     return { readAccess: OPEN_READ_ACCESS };
   }
-  const kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig || undefined });
+  const { KubernetesAccessReviewer, KubernetesTokenReviewer, loadFrontProxySettings } = await import('../../server/auth/kubernetes.ts');
+  const kubeConfig = await loadKubeConfigOf(config);
   let frontProxy: FrontProxySettings | null = null;
   try {
     frontProxy = await loadFrontProxySettings(kubeConfig, config.requestheaderClientCaFile || undefined, config.requestheaderAllowedNames);
@@ -107,13 +112,17 @@ export async function serve(config: ServeConfig): Promise<void> {
     // theirs, bearer-token readers have none. Which CA signed it is checked per purpose (auth/client-certificate.ts).
     ? { ...tls, ca: clientCas, requestCert: true, rejectUnauthorized: false }
     : tls;
-  const locks = config.locks ? new LockWatcher({ kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), log: logger }) : undefined;
+  let locks: LockWatcher | undefined;
+  if (config.locks) {
+    const { LockWatcher } = await import('../../locks/watcher.ts');
+    locks = new LockWatcher({ kubeConfig: await loadKubeConfigOf(config), log: logger });
+  }
   locks?.start();
   const captureSettings = { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') };
   if (config.provenance && !isProvenanceStore(store)) throw new ConfigError('--provenance: this store does not keep event states');
   const provenance = config.provenance && isProvenanceStore(store)
-    ? new ProvenanceWatcher({
-      kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig || undefined }), store, settings: captureSettings, rules, log: logger,
+    ? new (await import('../../provenance/watcher.ts')).ProvenanceWatcher({
+      kubeConfig: await loadKubeConfigOf(config), store, settings: captureSettings, rules, log: logger,
       metrics, windowMs: config.provenanceWindowMs,
     })
     : undefined;

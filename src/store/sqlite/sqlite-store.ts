@@ -7,7 +7,7 @@ import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
-  StoreError,
+  STORE_WORKER_LIMITS, StoreError,
   type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
   type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
@@ -93,7 +93,7 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     const here = import.meta.url;
     const workerUrl = new URL(here.endsWith('.ts') ? './writer-worker.ts' : './writer-worker.js', here);
     const workerOptions: WriterOptions = { path: this.path, maxEventsPerObject: this.retention.maxEventsPerObject };
-    const worker = new Worker(workerUrl, { workerData: workerOptions });
+    const worker = new Worker(workerUrl, { workerData: workerOptions, resourceLimits: STORE_WORKER_LIMITS });
     this.worker = worker;
     return new Promise((resolveReady, rejectReady) => {
       let ready = false;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
+import { SERVE_NODE_FLAGS } from '../../../src/cli/node-flags.ts';
 
 const DOCKERFILE = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
 const DOCKERIGNORE = readFileSync(new URL('../../../.dockerignore', import.meta.url), 'utf8');
@@ -65,10 +66,16 @@ describe('Dockerfile', () => {
     const user = run.filter((i) => i.getKeyword() === 'USER').map(args).at(-1);
     assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/, 'USER must be numeric uid:gid, not root');
     const entrypoint = run.filter((i) => i.getKeyword() === 'ENTRYPOINT').map(args).at(-1) ?? '';
-    assert.deepEqual(JSON.parse(entrypoint), ['node', '/app/dist/cli/logistis.js']);
+    assert.deepEqual(JSON.parse(entrypoint), ['node', ...SERVE_NODE_FLAGS, '/app/dist/cli/logistis.js']);
     const cmd = JSON.parse(run.filter((i) => i.getKeyword() === 'CMD').map(args).at(-1) ?? '[]') as string[];
     assert.equal(cmd[0], 'serve');
     assert.equal(run.filter((i) => i.getKeyword() === 'STOPSIGNAL').map(args).at(-1), 'SIGTERM');
+  });
+
+  it('runs Node.js with the flags the bench and the test harness use, as the installed bin/logistis does', () => {
+    assert.ok(SERVE_NODE_FLAGS.length > 0);
+    const wrapper = readFileSync(new URL('../../../bin/logistis', import.meta.url), 'utf8');
+    assert.match(wrapper, new RegExp(`node_flags=\\(${SERVE_NODE_FLAGS.join(' ')}\\)`));
   });
 
   it('sends only what the build needs: no node_modules, dist, .git or .local in the context', () => {
