@@ -185,6 +185,17 @@ describe('Secret redaction', () => {
     const text = JSON.stringify(redactSecret(secret, settings.redactionKey, { namespace: 'ns', name: 's' }));
     assert.ok(!text.includes('topsecret'));
   });
+
+  it('a last-applied annotation that is not a JSON object (folded, plain text) becomes one fingerprint; a JSON one keeps its keys', () => {
+    const annotation = 'kubectl.kubernetes.io/last-applied-configuration';
+    const redact = (text: string) => (redactSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { annotations: { [annotation]: text } } },
+      settings.redactionKey, { namespace: 'ns', name: 's' }) as { metadata: { annotations: Record<string, string> } }).metadata.annotations[annotation]!;
+    assert.match(redact('folded:sha256:0123456789abcdef'), /^redacted:hmac-sha256:[0-9a-f]{24}$/);
+    assert.match(redact('topsecret plain'), /^redacted:hmac-sha256:[0-9a-f]{24}$/);
+    assert.notEqual(redact('topsecret plain'), redact('other plain'));
+    const json = JSON.parse(redact('  {"apiVersion":"v1","kind":"Secret","data":{"password":"dG9wc2VjcmV0"}}')) as { data: Record<string, string> };
+    assert.match(json.data['password']!, /^redacted:hmac-sha256:/);
+  });
 });
 
 describe('bad AdmissionReviews', () => {

@@ -55,4 +55,15 @@ describe('normalisation extras', () => {
     const configMap = { ...deployment, apiVersion: 'v1', kind: 'ConfigMap' };
     assert.deepEqual(normaliseObject(configMap, options).metadata, configMap.metadata);
   });
+  it('normalises an object once per options: a second call with the same options gets the same result', () => {
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', resourceVersion: '7' }, status: { replicas: 1 } };
+    const first = normaliseObject(deployment, DEFAULT_NORMALISE_OPTIONS);
+    assert.equal(normaliseObject(deployment, DEFAULT_NORMALISE_OPTIONS), first);
+    const keepStatus = { ...DEFAULT_NORMALISE_OPTIONS, dropStatus: false };
+    const other = normaliseObject(deployment, keepStatus);
+    assert.notEqual(other, first);
+    assert.deepEqual(other['status'], { replicas: 1 });
+    assert.equal(first['status'], undefined);
+    assert.deepEqual(normaliseObject({ ...deployment }, DEFAULT_NORMALISE_OPTIONS), first, 'an equal object, normalised apart, is equal');
+  });
 });
