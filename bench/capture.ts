@@ -21,13 +21,15 @@ export interface CaptureSettings {
   retries: number;
   /** Seconds of core use sampled before each server's run (the machine's load then). */
   idleSampleSec: number;
+  /** Seconds of fdatasync timing right before logistis' run (bench/disk-sync.ts). */
+  diskSyncSec: number;
 }
 
 export const FULL_SETTINGS: CaptureSettings = {
-  warmupSec: 3, fullSpeedSec: 20, connections: 64, openLoopRates: [1000, 2500], openLoopSec: 20, retries: 2, idleSampleSec: 2,
+  warmupSec: 3, fullSpeedSec: 20, connections: 64, openLoopRates: [1000, 2500], openLoopSec: 20, retries: 2, idleSampleSec: 2, diskSyncSec: 10,
 };
 export const SMOKE_SETTINGS: CaptureSettings = {
-  warmupSec: 0.5, fullSpeedSec: 2, connections: 64, openLoopRates: [1000, 2500], openLoopSec: 1, retries: 0, idleSampleSec: 0.2,
+  warmupSec: 0.5, fullSpeedSec: 2, connections: 64, openLoopRates: [1000, 2500], openLoopSec: 1, retries: 0, idleSampleSec: 0.2, diskSyncSec: 0.5,
 };
 
 /** Other processes' share of the server's core above which a step counts as disturbed and is run again. */
@@ -38,6 +40,8 @@ export interface Measured<T> {
   cpuPercent: number;
   /** Server CPU time per answered capture, in milliseconds (all threads). */
   cpuMsPerCapture: number;
+  /** The same by thread name (MainThread, WorkerThread, V8Worker, …), for servers that name their threads. */
+  cpuMsPerCaptureByThread?: Record<string, number>;
   /** How busy each core was over the window (all processes), to see competing work. */
   coreBusyPercent: number[];
   /** Earlier attempts at this step that other processes disturbed: their own server CPU and the core's business. */
@@ -139,7 +143,7 @@ export async function closedLoop(env: BenchEnv, target: RunningTarget, durationS
   }
   clearTimeout(killer);
   if (!result || !cpu) throw new Error(`closed-loop load against ${target.name} failed: ${stderr.trim() || 'no result'}`);
-  return { result, cpuPercent: cpu.cpuPercent, cpuMsPerCapture: perCapture(cpu.cpuSeconds, result.ok), coreBusyPercent };
+  return { result, cpuPercent: cpu.cpuPercent, cpuMsPerCapture: perCapture(cpu.cpuSeconds, result.ok), cpuMsPerCaptureByThread: byThread(cpu.threadSeconds, result.ok), coreBusyPercent };
 }
 
 export async function openLoop(env: BenchEnv, target: RunningTarget, vegeta: string, rate: number, durationSec: number): Promise<Measured<OpenLoopResult>> {
@@ -166,11 +170,15 @@ export async function openLoop(env: BenchEnv, target: RunningTarget, vegeta: str
   rmSync(targetsFile, { force: true });
   rmSync(resultsFile, { force: true });
   rmSync(resultsFile + '.jsonl', { force: true });
-  return { result, cpuPercent: cpu.cpuPercent, cpuMsPerCapture: perCapture(cpu.cpuSeconds, result.ok), coreBusyPercent };
+  return { result, cpuPercent: cpu.cpuPercent, cpuMsPerCapture: perCapture(cpu.cpuSeconds, result.ok), cpuMsPerCaptureByThread: byThread(cpu.threadSeconds, result.ok), coreBusyPercent };
 }
 
 function perCapture(cpuSeconds: number, answered: number): number {
   return answered > 0 ? (cpuSeconds * 1000) / answered : NaN;
+}
+
+function byThread(threadSeconds: Record<string, number>, answered: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(threadSeconds).map(([name, seconds]) => [name, perCapture(seconds, answered)]));
 }
 
 /**

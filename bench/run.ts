@@ -27,6 +27,7 @@ import { measureStorage } from './storage.ts';
 import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
 import { writeFlameGraph } from './flamegraph.ts';
 import { measureRulesCost } from './rules-eval.ts';
+import { measureDiskSync } from './disk-sync.ts';
 import { noiseWarnings, renderReport, renderTable, type Report } from './report.ts';
 
 const PHASES = ['capture', 'query', 'storage', 'durability'] as const;
@@ -197,6 +198,15 @@ async function main(): Promise<number> {
     const wanted = new Set((values.targets ?? '').split(','));
     for (const [name, start] of runs) {
       if (!wanted.has(name)) continue;
+      if (name === 'logistis') {
+        // Right before the durable server's run, on the filesystem its database uses: the floor under its commits.
+        log(`disk: fdatasync latency for ${capture.diskSyncSec}s`);
+        try {
+          report.diskSync = measureDiskSync(join(tmp, 'capture'), capture.diskSyncSec);
+        } catch (error) {
+          report.diskSync = { error: `failed: ${errorText(error)}` };
+        }
+      }
       const loadBefore = await sampleMachineLoad(capture.idleSampleSec);
       const attempt = start();
       if (typeof attempt === 'string') {

@@ -1,7 +1,7 @@
 // Child processes for the benchmarks: start a server pinned to a core, wait until it answers, measure its CPU and
 // peak RSS from /proc, stop it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 
@@ -49,22 +49,53 @@ export function peakRssBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : NaN;
 }
 
+/**
+ * utime + stime of each thread of a process, in seconds, by thread name (Node names its threads: MainThread, the
+ * worker threads WorkerThread, V8's garbage collector and compiler helpers V8Worker; Go names none).
+ */
+export function cpuSecondsByThread(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tasks) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+  }
+  return byName;
+}
+
 export class CpuMeter {
   private readonly pid: number;
   private cpu0 = 0;
+  private threads0 = new Map<string, number>();
   private t0 = 0;
   constructor(pid: number) {
     this.pid = pid;
   }
   start(): void {
     this.cpu0 = cpuSeconds(this.pid);
+    this.threads0 = cpuSecondsByThread(this.pid);
     this.t0 = performance.now();
   }
-  /** Share of one core used since start(), in percent. */
-  stop(): { cpuPercent: number; cpuSeconds: number; wallSeconds: number } {
+  /** Share of one core used since start(), in percent; CPU seconds in all and by thread name. */
+  stop(): { cpuPercent: number; cpuSeconds: number; wallSeconds: number; threadSeconds: Record<string, number> } {
     const used = cpuSeconds(this.pid) - this.cpu0;
     const wall = (performance.now() - this.t0) / 1000;
-    return { cpuPercent: (100 * used) / wall, cpuSeconds: used, wallSeconds: wall };
+    const threadSeconds: Record<string, number> = {};
+    // Threads that ended during the window are missing from the end sample: their share goes unattributed.
+    for (const [name, seconds] of cpuSecondsByThread(this.pid)) threadSeconds[name] = seconds - (this.threads0.get(name) ?? 0);
+    return { cpuPercent: (100 * used) / wall, cpuSeconds: used, wallSeconds: wall, threadSeconds };
   }
 }
 
