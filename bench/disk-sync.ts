@@ -20,6 +20,8 @@ export interface DiskSyncResult {
   /** How many took longer than 10 ms, and their total time: the stalls every waiting capture shares. */
   over10ms: number;
   stalledMs: number;
+  /** This process's CPU (user + system) per write and fdatasync, in ms: what a commit costs before SQLite's own work. */
+  cpuMsPerSync: number;
 }
 
 const WRITE_BYTES = 16 * 1024;
@@ -30,6 +32,7 @@ export function measureDiskSync(dir: string, seconds: number, ratePerSec = 1000)
   const fd = openSync(file, 'w');
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const latencies: number[] = [];
+  let cpuMicros = NaN;
   try {
     ftruncateSync(fd, FILE_BYTES);
     const zeros = Buffer.alloc(FILE_BYTES);
@@ -37,6 +40,7 @@ export function measureDiskSync(dir: string, seconds: number, ratePerSec = 1000)
     fdatasyncSync(fd);
     const block = Buffer.alloc(WRITE_BYTES, 0x5a);
     const intervalMs = 1000 / ratePerSec;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const maxSyncs = Math.ceil(seconds * ratePerSec);
     let offset = 0;
@@ -50,6 +54,8 @@ export function measureDiskSync(dir: string, seconds: number, ratePerSec = 1000)
       latencies.push(performance.now() - before);
       offset = (offset + WRITE_BYTES) % FILE_BYTES;
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuMicros = cpu.user + cpu.system;
   } finally {
     closeSync(fd);
     rmSync(file, { force: true });
@@ -60,6 +66,7 @@ export function measureDiskSync(dir: string, seconds: number, ratePerSec = 1000)
   return {
     syncs: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: sorted.at(-1) ?? NaN,
     over10ms: stalls.length, stalledMs: stalls.reduce((sum, ms) => sum + ms, 0),
+    cpuMsPerSync: sorted.length > 0 ? cpuMicros / 1000 / sorted.length : NaN,
   };
 }
 

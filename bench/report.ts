@@ -222,11 +222,11 @@ export function renderTable(report: Report): string {
 
   const disk = report.diskSync;
   if (disk) {
-    const label = `disk: fdatasync after a 16 KiB write in place, ${report.settings.capture.diskSyncSec ?? '?'} s at 1,000/s: p50 / p99 / p99.9 / max (ms); over 10 ms`;
+    const label = `disk: fdatasync after a 16 KiB write in place, ${report.settings.capture.diskSyncSec ?? '?'} s at 1,000/s: p50 / p99 / p99.9 / max (ms); over 10 ms; CPU per sync`;
     rows.push({
       cells: [
         label,
-        isFailed(disk) ? na(`disk: ${disk.error}`) : `${ms(disk.p50Ms)} / ${ms(disk.p99Ms)} / ${ms(disk.p999Ms)} / ${ms(disk.maxMs)}; ${int(disk.over10ms)} (${int(disk.stalledMs)} ms)`,
+        isFailed(disk) ? na(`disk: ${disk.error}`) : `${ms(disk.p50Ms)} / ${ms(disk.p99Ms)} / ${ms(disk.p999Ms)} / ${ms(disk.maxMs)}; ${int(disk.over10ms)} (${int(disk.stalledMs)} ms); ${cpuMs(disk.cpuMsPerSync ?? NaN)} ms`,
         '—', '—', '—', 'the floor under each durable commit (bare and the peer do not sync)',
       ],
     });
