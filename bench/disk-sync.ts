@@ -6,9 +6,10 @@
 // run it while no server runs.
 //
 //   node bench/disk-sync.ts [DIR] [SECONDS]
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { percentiles } from './lib/stats.ts';
 
 export interface DiskSyncResult {
   syncs: number;
@@ -34,7 +35,6 @@ export function measureDiskSync(dir: string, seconds: number, ratePerSec = 1000)
   const latencies: number[] = [];
   let cpuMicros = NaN;
   try {
-    ftruncateSync(fd, FILE_BYTES);
     const zeros = Buffer.alloc(FILE_BYTES);
     writeSync(fd, zeros, 0, zeros.length, 0);
     fdatasyncSync(fd);
@@ -61,12 +61,11 @@ export function measureDiskSync(dir: string, seconds: number, ratePerSec = 1000)
     rmSync(file, { force: true });
   }
   const stalls = latencies.filter((ms) => ms > 10);
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  const p = percentiles(latencies);
   return {
-    syncs: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: sorted.at(-1) ?? NaN,
+    syncs: p.count, p50Ms: p.p50, p99Ms: p.p99, p999Ms: p.p999, maxMs: p.max,
     over10ms: stalls.length, stalledMs: stalls.reduce((sum, ms) => sum + ms, 0),
-    cpuMsPerSync: sorted.length > 0 ? cpuMicros / 1000 / sorted.length : NaN,
+    cpuMsPerSync: p.count > 0 ? cpuMicros / 1000 / p.count : NaN,
   };
 }
 
