@@ -14,6 +14,7 @@ import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { LockWatcher } from '../../locks/watcher.ts';
 import { isProvenanceStore } from '../../store/types.ts';
 import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
@@ -37,18 +38,19 @@ export function serveCommand(): Command {
 
 // The Kubernetes client and what uses it load only when a setting needs the API server (--auth kubernetes,
 // --locks, --provenance): the client alone adds about 55 MiB to the process (bench/analysis.md).
-async function loadKubeConfigOf(config: ServeConfig) {
-  const { loadKubeConfig } = await import('../../kube/config.ts');
-  return loadKubeConfig({ kubeconfig: config.kubeconfig || undefined });
+// Read once for all three users (read access, Locks, provenance), when the first needs it.
+function kubeConfigLoader(config: ServeConfig): () => Promise<KubeConfig> {
+  let loaded: Promise<KubeConfig> | undefined;
+  return () => (loaded ??= import('../../kube/config.ts').then(({ loadKubeConfig }) => loadKubeConfig({ kubeconfig: config.kubeconfig || undefined })));
 }
 
-async function setUpReadAccess(config: ServeConfig, logger: Logger): Promise<{ readAccess: ReadAccess; clientCa?: string }> {
+async function setUpReadAccess(config: ServeConfig, logger: Logger, kubeConfigOf: () => Promise<KubeConfig>): Promise<{ readAccess: ReadAccess; clientCa?: string }> {
   if (config.auth === 'none') {
     logger.warn('--auth none: the read API answers anyone who can reach this port, with no Kubernetes RBAC. Use it only for a local demo.');
     return { readAccess: OPEN_READ_ACCESS };
   }
   const { KubernetesAccessReviewer, KubernetesTokenReviewer, loadFrontProxySettings } = await import('../../server/auth/kubernetes.ts');
-  const kubeConfig = await loadKubeConfigOf(config);
+  const kubeConfig = await kubeConfigOf();
   let frontProxy: FrontProxySettings | null = null;
   try {
     frontProxy = await loadFrontProxySettings(kubeConfig, config.requestheaderClientCaFile || undefined, config.requestheaderAllowedNames);
@@ -104,7 +106,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   } catch (error) {
     logger.warn({ err: { message: (error as Error).message } }, 'cannot preload resource kinds from the store; learning them from new requests');
   }
-  const { readAccess, clientCa: frontProxyCa } = await setUpReadAccess(config, logger);
+  const kubeConfigOf = kubeConfigLoader(config);
+  const { readAccess, clientCa: frontProxyCa } = await setUpReadAccess(config, logger, kubeConfigOf);
   const captureCallers = loadCaptureCallers(config, logger);
   const clientCas = [frontProxyCa, captureCallers.caPem].filter((pem): pem is string => !!pem);
   const https = clientCas.length > 0
@@ -115,14 +118,14 @@ export async function serve(config: ServeConfig): Promise<void> {
   let locks: LockWatcher | undefined;
   if (config.locks) {
     const { LockWatcher } = await import('../../locks/watcher.ts');
-    locks = new LockWatcher({ kubeConfig: await loadKubeConfigOf(config), log: logger });
+    locks = new LockWatcher({ kubeConfig: await kubeConfigOf(), log: logger });
   }
   locks?.start();
   const captureSettings = { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') };
   if (config.provenance && !isProvenanceStore(store)) throw new ConfigError('--provenance: this store does not keep event states');
   const provenance = config.provenance && isProvenanceStore(store)
     ? new (await import('../../provenance/watcher.ts')).ProvenanceWatcher({
-      kubeConfig: await loadKubeConfigOf(config), store, settings: captureSettings, rules, log: logger,
+      kubeConfig: await kubeConfigOf(), store, settings: captureSettings, rules, log: logger,
       metrics, windowMs: config.provenanceWindowMs,
     })
     : undefined;
