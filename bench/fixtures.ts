@@ -66,9 +66,22 @@ export interface ReviewSourceOptions {
 const HERE = import.meta.dirname;
 export const DEFAULT_FIXTURE_DIR = join(HERE, '..', 'test', 'fixtures', 'admission');
 
-/** A uuid-shaped request uid that is unique per (prefix, sequence) and always 36 characters. */
+const MASK_64 = (1n << 64n) - 1n;
+
+/** splitmix64's finaliser: a bijection on 64 bits, so distinct sequence numbers give distinct, scattered values. */
+function scatter64(value: bigint): bigint {
+  let z = (value + 0x9e3779b97f4a7c15n) & MASK_64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK_64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK_64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * A uuid-shaped request uid, unique per (prefix, sequence), always 36 characters. The bits after the prefix are
+ * scattered like the API server's random (version 4) uids, so an index on them sees the same random inserts.
+ */
 export function requestUid(prefix: string, seq: number): string {
-  const hex = seq.toString(16).padStart(16, '0');
+  const hex = scatter64(BigInt(seq)).toString(16).padStart(16, '0');
   return `${prefix}-${hex.slice(0, 4)}-4${hex.slice(4, 7)}-8${hex.slice(7, 10)}-${hex.slice(10, 16)}000000`;
 }
 

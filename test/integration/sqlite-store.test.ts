@@ -132,6 +132,35 @@ describe('SQLite event store', () => {
     }
   });
 
+  it('still stores a retried review once after a restart, and finds undecided events by request uid through an index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const path = join(dir, 'events.db');
+    const now = Date.now();
+    const first = { ...event('web', now), requestUid: '3f1c2a9e-5b7d-4e21-9a0c-7d4e8f1b2c3d', state: 'pending' as const };
+    let store = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    await store.append([first, event('api', now)]);
+    await store.close();
+    store = await SqliteEventStore.open(path, { maxEventsPerObject: 100, maxAgeMs: DAY });
+    try {
+      await store.append([{ ...event('web', now + 5), requestUid: first.requestUid.toUpperCase() }, { ...first, time: new Date(now + 6).toISOString() }]);
+      assert.deepEqual((await store.listEvents({}, 10)).items.map((item) => item.name).sort(), ['api', 'web']);
+      assert.equal(await store.setEventStates([{ requestUid: first.requestUid, state: 'confirmed', atMs: now + 7 }]), 1);
+    } finally {
+      await store.close();
+    }
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const indexes = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").all() as { name: string }[]).map((row) => row.name);
+      assert.ok(!indexes.includes('events_by_request_uid'), 'no index over every request uid');
+      const plan = db.prepare(`EXPLAIN QUERY PLAN UPDATE events SET state = 'confirmed', state_changed_ms = 1
+        WHERE request_uid = 'x' AND state IN ('pending', 'not-applied') AND (state = 'pending' OR 'confirmed' = 'confirmed')`).all() as { detail: string }[];
+      assert.match(plan.map((row) => row.detail).join('; '), /USING INDEX events_undecided/);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('removes duplicates stored before one event per request uid was enforced, with their activity counts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
     const path = join(dir, 'events.db');

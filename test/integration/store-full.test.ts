@@ -26,7 +26,7 @@ function metric(text: string, pattern: RegExp): number {
 }
 
 describe('a full disk under the store', () => {
-  it('allows every change, counts what it could not record, and keeps serving what it had', async (t) => {
+  it('allows every change, counts what it could not record, keeps serving what it had, and stores a retry once there is room', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-full-'));
     const disk = join(dir, 'disk');
     execFileSync('mkdir', [disk]);
@@ -43,8 +43,10 @@ describe('a full disk under the store', () => {
     try {
       let answered = 0;
       let dropped = 0;
+      const sent: ReturnType<typeof loadFixture>[] = [];
       for (let i = 0; i < 400 && dropped === 0; i++) {
         const review = withFreshUid(loadFixture('configmap-create'));
+        sent.push(review);
         const object = review.request['object'] as { metadata: { name: string }; data: Record<string, string> };
         object.metadata.name = `big-${i}`;
         object.data['blob'] = randomBytes(12_000).toString('base64'); // does not compress
@@ -65,6 +67,16 @@ describe('a full disk under the store', () => {
       assert.equal(events.status, 200);
       assert.equal((JSON.parse(events.body) as { items: unknown[] }).items.length, recorded, 'every acknowledged event is still there');
       assert.equal((await server.request('GET', '/healthz')).status, 200);
+
+      // The API server retries a call that failed; with room again, what was refused is stored, what was stored
+      // before is not stored twice (a refused batch's uids were never remembered as stored).
+      execFileSync('mount', ['-o', 'remount,size=8m', disk]);
+      const retried = sent.slice(-10);
+      for (const review of retried) assert.equal((await server.request('POST', '/capture', review)).status, 200);
+      const after = JSON.parse((await server.request('GET', '/api/v1/events?limit=1000')).body) as { items: { requestUid: string }[] };
+      const uids = after.items.map((item) => item.requestUid);
+      for (const review of retried) assert.equal(uids.filter((uid) => uid === review.request.uid).length, 1, `${review.request.uid} stored once`);
+      assert.equal(new Set(uids).size, uids.length, 'no request uid stored twice');
     } finally {
       await server.kill('SIGKILL');
       execFileSync('umount', [disk]);

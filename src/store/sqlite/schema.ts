@@ -97,4 +97,14 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'retried reviews are found among the recent request uids the writer keeps; provenance finds undecided events by request uid',
+    // The unique index dirtied a random page per insert (the API server's uids are random) and grew with the store;
+    // the writer now remembers recent uids itself (recent-uids.ts). Only undecided events are looked up by uid.
+    sql: `
+      DROP INDEX events_by_request_uid;
+      CREATE INDEX events_undecided ON events (request_uid) WHERE state IN ('pending', 'not-applied');
+    `,
+  },
 ];

@@ -5,6 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Encoder } from '@toondepauw/node-zstd';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from './body-dictionary.ts';
+import { RecentRequestUids, RETRY_WINDOW_MS } from './recent-uids.ts';
 import {
   decodeRows, type EventRow, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
   type WriterResponse,
@@ -55,13 +56,11 @@ try {
   process.exit(1);
 }
 
-// A retried review (same request uid) is stored once; the retry is acknowledged like the first.
 const insertEvent = db.prepare(`
   INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
     api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary,
     denied_by, state, state_changed_ms, author_guess)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (request_uid) DO NOTHING`);
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const addActivity = db.prepare(`
   INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
   ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = changes + excluded.changes`);
@@ -77,7 +76,7 @@ const selectOne = db.prepare('SELECT 1');
 // A late watch event may still confirm a change first judged not-applied; confirmed and unattributed are final.
 const setState = db.prepare(`
   UPDATE events SET state = ?, state_changed_ms = ?
-  WHERE request_uid = ? AND (state = 'pending' OR (state = 'not-applied' AND ? = 'confirmed'))`);
+  WHERE request_uid = ? AND state IN ('pending', 'not-applied') AND (state = 'pending' OR ? = 'confirmed')`);
 const upsertObjectState = db.prepare(`
   INSERT INTO object_states (resource, namespace, name, object_uid, content_hash, resource_version, seen_ms)
   VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -139,20 +138,31 @@ function trimIfOverLimit(key: string, group: string, kind: string, namespace: st
 // builds a context and loads the dictionary on every call, which cost more than the compression itself).
 const encoder = new Encoder(3, bodyDictionary(CURRENT_BODY_DICTIONARY));
 
+// A retried review (same request uid) is stored once; the retry is acknowledged like the first. After a restart
+// the writer remembers the uids stored in the window before it.
+const recentUids = new RecentRequestUids(RETRY_WINDOW_MS, Date.now());
+for (const row of db.prepare('SELECT request_uid FROM events WHERE time_ms >= ?').iterate(Date.now() - 2 * RETRY_WINDOW_MS)) {
+  recentUids.add((row as { request_uid: string }).request_uid, Date.now());
+}
+
 function append(rows: EventRow[]): number {
   const activity = new Map<string, { namespace: string; username: string; hour: number; changes: number }>();
   const touched = new Map<string, { group: string; kind: string; namespace: string; name: string; added: number }>();
   let trimmed = 0;
+  const nowMs = Date.now();
+  // Remembered only once committed: a retry after a rolled-back batch must be stored.
+  const storedUids = new Set<string>();
   db.exec('BEGIN IMMEDIATE');
   try {
     for (const row of rows) {
-      const inserted = insertEvent.run(
+      if (storedUids.has(row.requestUid) || recentUids.has(row.requestUid, nowMs)) continue;
+      storedUids.add(row.requestUid);
+      insertEvent.run(
         row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
         row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
         row.fieldManager, encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY, row.deniedBy,
         row.state, row.state ? row.timeMs : 0, row.authorGuess,
-      ).changes;
-      if (inserted === 0) continue;
+      );
       const hour = Math.floor(row.timeMs / HOUR_MS);
       const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;
       const entry = activity.get(activityKey);
@@ -174,6 +184,7 @@ function append(rows: EventRow[]): number {
     for (const key of touched.keys()) objectEvents.delete(key);
     throw error;
   }
+  for (const uid of storedUids) recentUids.add(uid, nowMs);
   return trimmed;
 }
 
