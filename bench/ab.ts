@@ -6,15 +6,17 @@
 //   node bench/ab.ts DIR_A DIR_B [--connections 64] [--rounds 2] [--seconds 8]
 //
 // DIR_A and DIR_B each hold a built dist/, package.json and node_modules (e.g. `git archive REV | tar -x -C DIR`,
-// a node_modules symlink, `npx tsc -p tsconfig.build.json` there).
+// a node_modules symlink, `npx tsc -p tsconfig.build.json` there), or are the word `bare` for the bare Node
+// server: `bare DIR` gives logistis' share of bare in pairs a few seconds apart, which the machine's drift
+// between the phases of `make bench` does not skew.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeCert } from './lib/tls.ts';
 import { HAVE_TASKSET } from './lib/proc.ts';
-import { startLogistis, type BenchEnv } from './lib/targets.ts';
-import { closedLoop } from './capture.ts';
+import { startBare, startLogistis, type BenchEnv, type RunningTarget } from './lib/targets.ts';
+import { alternatedFullSpeed } from './capture.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,23 +29,22 @@ const seconds = Math.min(Number(values.seconds), 60);
 const tmp = mkdtempSync(join(tmpdir(), 'logistis-ab-'));
 try {
   const cert = await makeCert(tmp);
-  for (let round = 0; round < rounds; round++) {
-    for (const [label, dir] of [['A', positionals[0]!], ['B', positionals[1]!]] as const) {
-      const env: BenchEnv = {
-        root: resolve(import.meta.dirname, '..'), appRoot: resolve(dir), node: process.execPath, tmp, cert,
-        serverCpu: HAVE_TASKSET ? 0 : undefined, loadCpu: HAVE_TASKSET ? 1 : undefined, logistisNodeFlags: [], loadEngine: 'raw', log: () => {},
-      };
-      const target = await startLogistis(env, join(tmp, `events-${round}-${label}.db`));
-      try {
-        await closedLoop(env, target, 3, connections);
-        const m = await closedLoop(env, target, seconds, connections);
-        const others = Math.max(0, (m.coreBusyPercent[0] ?? 0) - m.cpuPercent);
-        process.stdout.write(`${label} ${dir}: ${connections} connections, ${Math.round(m.result.requestsPerSec)} captures/s, ${m.cpuMsPerCapture.toFixed(3)} ms of CPU per capture, server ${Math.round(m.cpuPercent)}% and other processes ${Math.round(others)}% of core 0\n`);
-      } finally {
-        await target.server.stop();
-      }
+  const env: BenchEnv = {
+    root: resolve(import.meta.dirname, '..'), appRoot: '', node: process.execPath, tmp, cert,
+    serverCpu: HAVE_TASKSET ? 0 : undefined, loadCpu: HAVE_TASKSET ? 1 : undefined, logistisNodeFlags: [], loadEngine: 'raw', log: () => {},
+  };
+  const side = (label: string, dir: string): [string, (round: number) => Promise<RunningTarget>] => [
+    `${label} ${dir}`,
+    (round) => (dir === 'bare' ? startBare(env) : startLogistis({ ...env, appRoot: resolve(dir) }, join(tmp, `events-${round}-${label}.db`))),
+  ];
+  await alternatedFullSpeed(env, [side('A', positionals[0]!), side('B', positionals[1]!)], rounds, 3, seconds, connections, (name, run) => {
+    if ('error' in run) {
+      process.stdout.write(`${name}: ${run.error}\n`);
+      return;
     }
-  }
+    const others = Math.max(0, (run.coreBusyPercent[0] ?? 0) - run.cpuPercent);
+    process.stdout.write(`${name}: ${connections} connections, ${Math.round(run.result.requestsPerSec)} captures/s, ${run.cpuMsPerCapture.toFixed(3)} ms of CPU per capture, server ${Math.round(run.cpuPercent)}% and other processes ${Math.round(others)}% of core 0\n`);
+  });
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -23,13 +23,18 @@ export interface CaptureSettings {
   idleSampleSec: number;
   /** Seconds of fdatasync timing right before logistis' run (bench/disk-sync.ts). */
   diskSyncSec: number;
+  /** Full-speed pairs of the bare server and logistis in turn, each on a fresh server, and each one's seconds. */
+  pairedRounds?: number;
+  pairedSec?: number;
 }
 
 export const FULL_SETTINGS: CaptureSettings = {
   warmupSec: 3, fullSpeedSec: 20, connections: 64, openLoopRates: [1000, 2500], openLoopSec: 20, retries: 2, idleSampleSec: 2, diskSyncSec: 10,
+  pairedRounds: 3, pairedSec: 8,
 };
 export const SMOKE_SETTINGS: CaptureSettings = {
   warmupSec: 0.5, fullSpeedSec: 2, connections: 64, openLoopRates: [1000, 2500], openLoopSec: 1, retries: 0, idleSampleSec: 0.2, diskSyncSec: 0.5,
+  pairedRounds: 1, pairedSec: 1,
 };
 
 /** Other processes' share of the server's core above which a step counts as disturbed and is run again. */
@@ -213,4 +218,37 @@ export async function measureCapture(env: BenchEnv, target: RunningTarget, setti
   out.windows!.push({ label: `full speed, ${settings.connections} connections`, fromUs: fullFromUs, toUs: nowUs() });
   out.peakRssBytes = peakRssBytes(target.server.pid);
   return out;
+}
+
+/** One full-speed run of a server started for it, or why it could not run. */
+export type FreshRun = Measured<ClosedLoopResult> | { error: string };
+
+/**
+ * Full speed on fresh servers in turn (A, B, A, B, …), a warm-up before each: the machine's speed drifts over
+ * minutes, so servers compared within seconds of each other are compared on the same machine. `onRun` hears each.
+ */
+export async function alternatedFullSpeed(
+  env: BenchEnv, starts: Array<[string, (round: number) => Promise<RunningTarget>]>, rounds: number, warmupSec: number,
+  seconds: number, connections: number, onRun: (name: string, run: FreshRun) => void = () => {},
+): Promise<Array<Record<string, FreshRun>>> {
+  const results: Array<Record<string, FreshRun>> = [];
+  for (let round = 0; round < rounds; round++) {
+    const runs: Record<string, FreshRun> = {};
+    for (const [name, start] of starts) {
+      try {
+        const target = await start(round);
+        try {
+          await closedLoop(env, target, warmupSec, connections);
+          runs[name] = await closedLoop(env, target, seconds, connections);
+        } finally {
+          await target.server.stop();
+        }
+      } catch (error) {
+        runs[name] = { error: (error as Error).message };
+      }
+      onRun(name, runs[name]);
+    }
+    results.push(runs);
+  }
+  return results;
 }

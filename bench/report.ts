@@ -35,7 +35,27 @@ export interface Report {
   rules?: RulesCost | Failed;
   /** fdatasync latency on the databases' filesystem, right before logistis' capture run (bench/disk-sync.ts). */
   diskSync?: DiskSyncResult | Failed;
+  /** Full-speed pairs, bare then logistis, each on a fresh server, seconds apart (capture.pairedRounds). */
+  paired?: Array<Record<string, PairedRun | Failed>>;
   notes: string[];
+}
+
+export interface PairedRun {
+  requestsPerSec: number;
+  cpuMsPerCapture: number;
+  cpuPercent: number;
+  coreBusyPercent: number[];
+}
+
+/** logistis' share of bare in each pair that has both, in run order. */
+export function pairedShares(paired: Report['paired']): number[] {
+  const shares: number[] = [];
+  for (const round of paired ?? []) {
+    const bare = round['bare'];
+    const logistis = round['logistis'];
+    if (bare && logistis && !isFailed(bare) && !isFailed(logistis) && bare.requestsPerSec > 0) shares.push(logistis.requestsPerSec / bare.requestsPerSec);
+  }
+  return shares;
 }
 
 export const TARGETS = {
@@ -159,6 +179,25 @@ export function renderTable(report: Report): string {
         verdictOf(cap('logistis')?.fullSpeed?.cpuMsPerCapture ?? NaN, TARGETS.cpuMsPerCaptureFullSpeed),
       ],
     });
+    if (report.paired?.length) {
+      const shares = pairedShares(report.paired);
+      const median = shares.length ? [...shares].sort((a, b) => a - b)[Math.floor((shares.length - 1) / 2)]! : NaN;
+      const column = (name: string) => report.paired!.map((round) => {
+        const run = round[name];
+        if (!run) return '—';
+        return isFailed(run) ? na(`paired ${name}: ${run.error}`) : `${int(run.requestsPerSec)} (${cpuMs(run.cpuMsPerCapture)} ms)`;
+      }).join(' / ');
+      rows.push({
+        cells: [
+          `capture, full speed, bare and logistis in turn on fresh servers (${report.paired.length} pairs of ${settings.pairedSec ?? '?'} s): requests/s (CPU per capture)`,
+          column('logistis'), column('bare'), '—',
+          `≥ ${TARGETS.shareOfBare * 100}% of bare`,
+          shares.length
+            ? `${shares.map((share) => `${Math.round(share * 100)}%`).join(' / ')} of bare, median ${Math.round(median * 100)}%: ${median >= TARGETS.shareOfBare ? 'met' : 'MISSED'}`
+            : 'not measured',
+        ],
+      });
+    }
     for (const rate of settings.openLoopRates) {
       const target = TARGETS.openLoop[rate] ?? {};
       const step = (c: CaptureResult): OpenLoopStep | undefined => openLoopSteps(c).find((o) => o.rate === rate);

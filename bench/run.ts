@@ -21,7 +21,7 @@ import { ensurePeer, ensureVegeta, type Tool, type ToolResult } from './lib/tool
 import { HAVE_TASKSET } from './lib/proc.ts';
 import { machineInfo } from './lib/machine.ts';
 import { logistisArgs, logistisAvailable, snapshotApp, startBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
-import { FULL_SETTINGS, SMOKE_SETTINGS, measureCapture, sampleMachineLoad, type CaptureResult, type CaptureSettings } from './capture.ts';
+import { FULL_SETTINGS, SMOKE_SETTINGS, alternatedFullSpeed, measureCapture, sampleMachineLoad, type CaptureResult, type CaptureSettings } from './capture.ts';
 import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './query.ts';
 import { measureStorage } from './storage.ts';
 import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
@@ -219,6 +219,18 @@ async function main(): Promise<number> {
         report.capture[name] = { target: name, error: `failed: ${errorText(error)}` };
         log(`${name}: ${errorText(error)}`);
       }
+    }
+    // The share of bare once more, from pairs run seconds apart on fresh servers (not under --profile: its flags
+    // would slow logistis and overwrite the profiles).
+    if (wanted.has('bare') && wanted.has('logistis') && !missing && !values.profile && capture.pairedRounds && capture.pairedSec) {
+      mkdirSync(join(tmp, 'paired'), { recursive: true });
+      log(`paired: bare and logistis in turn, ${capture.pairedRounds} pairs of ${capture.pairedSec}s`);
+      const rounds = await alternatedFullSpeed(env, [
+        ['bare', () => startBare(env)],
+        ['logistis', (round) => startLogistis(env, join(tmp, 'paired', `events-${round}.db`))],
+      ], capture.pairedRounds, capture.warmupSec, capture.pairedSec, capture.connections);
+      report.paired = rounds.map((round) => Object.fromEntries(Object.entries(round).map(([name, run]) => [name, 'error' in run ? run
+        : { requestsPerSec: run.result.requestsPerSec, cpuMsPerCapture: run.cpuMsPerCapture, cpuPercent: run.cpuPercent, coreBusyPercent: run.coreBusyPercent }])));
     }
     if (values.profile) renderCaptureFlameGraphs(report.capture['logistis'], report.revision, report.date);
     if (only.has('storage')) {

@@ -46,10 +46,11 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
     assert.equal(code, 0, `bench exited ${code}\n${stderr.slice(-3000)}`);
     const rows = tableRows(stdout);
     const expected: Array<[RegExp, 'capture' | 'logistis']> = [
-      [/^capture, full speed, .*requests\/s/, 'capture'],
+      [/^capture, full speed, \d+ connections, .*requests\/s/, 'capture'],
       [/^capture, full speed: latency/, 'capture'],
       [/^capture, full speed: server CPU \(/, 'capture'],
       [/^capture, full speed: server CPU per capture/, 'capture'],
+      [/^capture, full speed, bare and logistis in turn/, 'logistis'],
       [/^capture at 1,000\/s open loop.*latency/, 'capture'],
       [/^capture at 1,000\/s: answered/, 'capture'],
       [/^capture at 1,000\/s: server CPU per capture/, 'capture'],
@@ -76,6 +77,10 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
         assert.ok(hasNumber(peer) || /^n\/a \[\d+\]/.test(peer ?? ''), `row "${name}": the peer has neither a number nor a reason: "${peer}"`);
       }
     }
+    // The pairs have the bare server's figure beside logistis' and a share of it in the verdict.
+    const paired = [...rows].find(([name]) => /^capture, full speed, bare and logistis in turn/.test(name))!;
+    assert.ok(hasNumber(paired[1][1]), `paired row: the bare server has no number: "${paired[1][1]}"`);
+    assert.match(paired[1].at(-1) ?? '', /\d+% of bare, median \d+%: (met|MISSED)/);
     const results = readFileSync(out, 'utf8');
     assert.match(results, /## Numbers/);
     assert.match(results, /machine: \d+ cores/);
