@@ -185,7 +185,9 @@ export function renderTable(report: Report): string {
       const column = (name: string) => report.paired!.map((round) => {
         const run = round[name];
         if (!run) return '—';
-        return isFailed(run) ? na(`paired ${name}: ${run.error}`) : `${int(run.requestsPerSec)} (${cpuMs(run.cpuMsPerCapture)} ms)`;
+        if (isFailed(run)) return na(`paired ${name}: ${run.error}`);
+        const others = otherCpuPercent(run, report.cores.server);
+        return `${int(run.requestsPerSec)} (${cpuMs(run.cpuMsPerCapture)} ms${others > DISTURBED_PERCENT ? `; other processes ${Math.round(others)}% of its core` : ''})`;
       }).join(' / ');
       rows.push({
         cells: [
