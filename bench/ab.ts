@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { makeCert } from './lib/tls.ts';
 import { HAVE_TASKSET } from './lib/proc.ts';
 import { startBare, startLogistis, type BenchEnv, type RunningTarget } from './lib/targets.ts';
-import { alternatedFullSpeed } from './capture.ts';
+import { alternatedFullSpeed, otherCpuPercent } from './capture.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -42,7 +42,7 @@ try {
       process.stdout.write(`${name}: ${run.error}\n`);
       return;
     }
-    const others = Math.max(0, (run.coreBusyPercent[0] ?? 0) - run.cpuPercent);
+    const others = otherCpuPercent(run, 0);
     process.stdout.write(`${name}: ${connections} connections, ${Math.round(run.result.requestsPerSec)} captures/s, ${run.cpuMsPerCapture.toFixed(3)} ms of CPU per capture, server ${Math.round(run.cpuPercent)}% and other processes ${Math.round(others)}% of core 0\n`);
   });
 } finally {

@@ -1,6 +1,7 @@
 // The one table `make bench` prints, and bench/RESULTS.md around it.
 import type { MachineInfo } from './lib/machine.ts';
 import type { ToolResult } from './lib/tools.ts';
+import { percentiles } from './lib/stats.ts';
 import { otherCpuPercent, DISTURBED_PERCENT, type CaptureResult, type CaptureSettings, type OpenLoopStep } from './capture.ts';
 import type { QueryResult, QuerySettings, QueryName } from './query.ts';
 import { QUERY_NAMES } from './query.ts';
@@ -181,7 +182,7 @@ export function renderTable(report: Report): string {
     });
     if (report.paired?.length) {
       const shares = pairedShares(report.paired);
-      const median = shares.length ? [...shares].sort((a, b) => a - b)[Math.floor((shares.length - 1) / 2)]! : NaN;
+      const median = percentiles(shares).p50;
       const column = (name: string) => report.paired!.map((round) => {
         const run = round[name];
         if (!run) return '—';

@@ -3,8 +3,8 @@
 // events.request_uid: the API server's uids are random, so that index dirtied one page per insert wherever it
 // landed, and its cost grew with the store (docs/adr/0015-recent-request-uids.md). Pure; the clock is passed in.
 //
-// Each uid is kept as its 128 bits (a lower-case uuid's hex digits, or an MD5 of any other string) in an open-addressing
-// table of 16 bytes a slot, in two generations: lookups see both, and when the newer one is `windowMs` old the
+// Each uid is kept as its 128 bits (a lower-case uuid's hex digits, or an MD5 of any other string) in an
+// open-addressing table of 17 bytes a slot (the bits, and whether the slot is used), in two generations: lookups see both, and when the newer one is `windowMs` old the
 // older is dropped. A uid is remembered for at least `windowMs` and at most twice that.
 import { createHash } from 'node:crypto';
 

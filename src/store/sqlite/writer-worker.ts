@@ -140,9 +140,10 @@ const encoder = new Encoder(3, bodyDictionary(CURRENT_BODY_DICTIONARY));
 
 // A retried review (same request uid) is stored once; the retry is acknowledged like the first. After a restart
 // the writer remembers the uids stored in the window before it.
-const recentUids = new RecentRequestUids(RETRY_WINDOW_MS, Date.now());
-for (const row of db.prepare('SELECT request_uid FROM events WHERE time_ms >= ?').iterate(Date.now() - 2 * RETRY_WINDOW_MS)) {
-  recentUids.add((row as { request_uid: string }).request_uid, Date.now());
+const openedMs = Date.now();
+const recentUids = new RecentRequestUids(RETRY_WINDOW_MS, openedMs);
+for (const row of db.prepare('SELECT request_uid FROM events WHERE time_ms >= ?').iterate(openedMs - 2 * RETRY_WINDOW_MS)) {
+  recentUids.add((row as { request_uid: string }).request_uid, openedMs);
 }
 
 function append(rows: EventRow[]): number {
