@@ -30,9 +30,10 @@ export interface CaptureLogger {
 
 /**
  * Why an allowed change has no event: the store refused it; it timed out and then failed; capture itself
- * failed before the store was asked (a bug, or an object our code cannot handle).
+ * failed before the store was asked (a bug, or an object our code cannot handle); the store's file was deleted
+ * or replaced, so a commit went to a file nobody will open again.
  */
-export type LostReason = 'store-error' | 'store-error-after-timeout' | 'capture-error';
+export type LostReason = 'store-error' | 'store-error-after-timeout' | 'capture-error' | 'store-file-gone';
 
 export interface CapturePipeline {
   /** Throws AdmissionInputError for a body that is not an AdmissionReview; otherwise always answers. */
@@ -144,7 +145,7 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
         } else if (write) {
           result = 'failed';
           metrics.storeErrors.inc({ operation: 'append' });
-          lost('store-error', request, error, log, 'change allowed but not recorded');
+          lost((error as { lostReason?: LostReason }).lostReason ?? 'store-error', request, error, log, 'change allowed but not recorded');
         } else {
           result = 'failed';
           lost('capture-error', request, error, log, 'change allowed but not recorded: capture failed before storing');

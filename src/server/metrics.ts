@@ -66,7 +66,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     eventsLost: new Counter({
       name: 'logistis_events_lost_total',
-      help: 'Changes that were allowed but end unrecorded, by reason (store-error, store-error-after-timeout, capture-error); the logs name each one',
+      help: 'Changes that were allowed but end unrecorded, by reason (store-error, store-error-after-timeout, capture-error, store-file-gone); the logs name each one',
       labelNames: ['reason'],
       registers,
     }),

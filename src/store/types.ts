@@ -116,6 +116,12 @@ export function isProvenanceStore(store: object): store is ProvenanceStore {
 /** The store failed or refused: the message says what, the capture path counts it and fails open. */
 export class StoreError extends Error {
   override name = 'StoreError';
+  /** Why a write that was attempted will not last, when more is known than "the store failed". */
+  readonly lostReason?: 'store-file-gone';
+  constructor(message: string, lostReason?: 'store-file-gone') {
+    super(message);
+    if (lostReason) this.lostReason = lostReason;
+  }
 }
 
 /** A cursor or filter the store cannot use. */

@@ -45,6 +45,8 @@ export interface ClientCertOptions {
   commonName: string;
   /** Organisations; Kubernetes reads them as groups. */
   organizations?: string[];
+  /** More CN attributes after the first (a malformed subject, for tests of how it is read). */
+  additionalCommonNames?: string[];
   days?: number;
 }
 
@@ -104,7 +106,7 @@ export async function createCa(dir: string, opts: CaOptions): Promise<Certificat
 }
 
 async function issue(dir: string, ca: CertificateAuthority, name: string, subject: Record<string, string[]>,
-  extensions: string[], days: number): Promise<CertFiles> {
+  extensions: string[], days: number, basicConstraints = 'critical, CA:FALSE'): Promise<CertFiles> {
   check('name', name, SAFE_NAME);
   await mkdir(dir, { recursive: true });
   const certPath = join(dir, `${name}.crt`);
@@ -112,7 +114,7 @@ async function issue(dir: string, ca: CertificateAuthority, name: string, subjec
   const cnf = join(dir, `${name}.cnf`);
   const csr = join(dir, `${name}.csr`);
   await writeFile(cnf, configFile(subject, [
-    'basicConstraints = critical, CA:FALSE',
+    `basicConstraints = ${basicConstraints}`,
     'subjectKeyIdentifier = hash',
     'authorityKeyIdentifier = keyid',
     ...extensions,
@@ -124,6 +126,15 @@ async function issue(dir: string, ca: CertificateAuthority, name: string, subjec
     '-extfile', cnf, '-extensions', 'ext', '-out', certPath]);
   await Promise.all([rm(cnf, { force: true }), rm(csr, { force: true })]);
   return loadPair(certPath, keyPath);
+}
+
+/** An intermediate certificate authority signed by `parent`; its certificate file holds only its own certificate. */
+export async function createIntermediateCa(dir: string, parent: CertificateAuthority, opts: CaOptions): Promise<CertificateAuthority> {
+  const commonName = opts.commonName ?? `${opts.name}-ca`;
+  const files = await issue(dir, parent, opts.name, { CN: [commonName] }, [
+    'keyUsage = critical, keyCertSign, cRLSign, digitalSignature',
+  ], opts.days ?? 825, 'critical, CA:TRUE, pathlen:0');
+  return { ...files, commonName };
 }
 
 /** A TLS server certificate signed by `ca`, valid for 127.0.0.1, localhost and the given names. */
@@ -140,7 +151,7 @@ export async function createServingCert(dir: string, ca: CertificateAuthority, o
 
 /** A TLS client certificate signed by `ca`: CN is the user name, O the groups. */
 export async function createClientCert(dir: string, ca: CertificateAuthority, opts: ClientCertOptions): Promise<CertFiles> {
-  const subject: Record<string, string[]> = { CN: [opts.commonName] };
+  const subject: Record<string, string[]> = { CN: [opts.commonName, ...(opts.additionalCommonNames ?? [])] };
   if (opts.organizations?.length) subject.O = opts.organizations;
   return issue(dir, ca, opts.name, subject, [
     'keyUsage = critical, digitalSignature, keyEncipherment',

@@ -141,6 +141,23 @@ describe('readiness follows the database file', () => {
     }
   });
 
+  it('counts a capture after the file is deleted as lost (store-file-gone), not recorded', async () => {
+    const t = await createTestApp();
+    try {
+      assert.equal((await postReview(t.app, withFreshUid(loadFixture('configmap-create')))).statusCode, 200);
+      rmSync(t.dbPath);
+      const answer = await postReview(t.app, withFreshUid(loadFixture('configmap-create')));
+      assert.equal(answer.statusCode, 200);
+      assert.equal((answer.json() as { response: { allowed: boolean } }).response.allowed, true, 'fails open');
+      const metrics = await t.metrics.registry.metrics();
+      assert.match(metrics, /logistis_events_lost_total\{reason="store-file-gone"\} 1/);
+      assert.match(metrics, /logistis_captures_total\{operation="CREATE",result="recorded"\} 1\n/);
+      assert.match(metrics, /logistis_captures_total\{operation="CREATE",result="failed"\} 1/);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('is not ready when the directory becomes read-only', { skip: process.getuid?.() === 0 ? 'root may write anywhere' : false }, async () => {
     const t = await createTestApp();
     try {

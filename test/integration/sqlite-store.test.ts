@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -21,6 +21,38 @@ function event(name: string, timeMs: number, username = 'alice'): NewChangeEvent
 }
 
 describe('SQLite event store', () => {
+  it('creates its directory 0700 and the database, WAL and shared-memory files 0600, whatever the umask', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const dir = join(parent, 'data');
+    const previous = process.umask(0o022);
+    const store = await SqliteEventStore.open(join(dir, 'events.db'), { maxEventsPerObject: 10, maxAgeMs: 7 * DAY });
+    try {
+      await store.append([event('cm', Date.now())]);
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      for (const file of ['events.db', 'events.db-wal', 'events.db-shm']) {
+        assert.equal((statSync(join(dir, file)).mode & 0o777).toString(8), '600', file);
+      }
+    } finally {
+      process.umask(previous);
+      await store.close();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('narrows an existing database file that others could read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
+    const path = join(dir, 'events.db');
+    writeFileSync(path, '');
+    chmodSync(path, 0o644);
+    const store = await SqliteEventStore.open(path, { maxEventsPerObject: 10, maxAgeMs: 7 * DAY });
+    try {
+      assert.equal((statSync(path).mode & 0o777).toString(8), '600');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prunes events older than the retention age in steps, and keeps the rest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-store-'));
     const store = await SqliteEventStore.open(join(dir, 'events.db'), { maxEventsPerObject: 10_000, maxAgeMs: 7 * DAY });

@@ -59,6 +59,8 @@ async function setUpReadAccess(config: ServeConfig, logger: Logger, kubeConfigOf
     logger.error({ err: { message: (error as Error).message } },
       'cannot read kube-system/extension-apiserver-authentication (bind the extension-apiserver-authentication-reader Role, or set --requestheader-client-ca-file); requests through the aggregation layer will be refused');
   }
+  // The listener also trusts the webhook caller's CA when there is one: then only direct signatures can tell them apart.
+  if (frontProxy) frontProxy.exclusiveTrust = !config.captureClientCaFile;
   if (frontProxy) logger.info({ allowedNames: frontProxy.allowedNames }, 'accepting users forwarded by the aggregation layer');
   const readAccess = kubernetesReadAccess({
     tokens: new KubernetesTokenReviewer(kubeConfig), access: new KubernetesAccessReviewer(kubeConfig), frontProxy,
@@ -77,7 +79,8 @@ function loadCaptureCallers(config: ServeConfig, logger: Logger): { policy: Capt
   } catch (error) {
     throw new Error(`--capture-client-ca-file: cannot read ${config.captureClientCaFile}: ${(error as Error).message}`);
   }
-  const policy = { authorities: parseCaBundle(caPem, '--capture-client-ca-file'), allowedNames: config.captureAllowedNames };
+  // Exclusive when no front-proxy CA shares the listener's trust; set by the caller, who knows.
+  const policy = { authorities: parseCaBundle(caPem, '--capture-client-ca-file'), allowedNames: config.captureAllowedNames, exclusiveTrust: false };
   logger.info({ allowedNames: policy.allowedNames }, 'POST /capture accepts only callers with a client certificate from --capture-client-ca-file');
   return { policy, caPem };
 }
@@ -109,6 +112,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   const kubeConfigOf = kubeConfigLoader(config);
   const { readAccess, clientCa: frontProxyCa } = await setUpReadAccess(config, logger, kubeConfigOf);
   const captureCallers = loadCaptureCallers(config, logger);
+  // Each purpose's CA is the TLS layer's only trust when the other purpose has none on this listener.
+  if (captureCallers.policy) captureCallers.policy.exclusiveTrust = !frontProxyCa;
   const clientCas = [frontProxyCa, captureCallers.caPem].filter((pem): pem is string => !!pem);
   const https = clientCas.length > 0
     // Ask for (never require) a client certificate: the front proxy and the API server's webhook client show

@@ -24,7 +24,7 @@ function frontProxyAuthorities(settings: FrontProxySettings) {
  * server trusts, such as the webhook caller's) with an allowed common name.
  */
 export function isFrontProxyConnection(socket: TLSSocket | undefined, settings: FrontProxySettings): boolean {
-  const check = checkClientCertificate(socket, frontProxyAuthorities(settings));
+  const check = checkClientCertificate(socket, frontProxyAuthorities(settings), { exclusiveTrust: settings.exclusiveTrust });
   if (!check.verified) return false;
   return settings.allowedNames.length === 0 || settings.allowedNames.includes(check.commonName);
 }

@@ -44,4 +44,6 @@ export interface FrontProxySettings {
   uidHeaders: string[];
   groupHeaders: string[];
   extraHeaderPrefixes: string[];
+  /** The listener's TLS trusts only the front-proxy CA: a chain through intermediate CAs is then accepted too. */
+  exclusiveTrust?: boolean;
 }

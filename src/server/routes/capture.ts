@@ -8,13 +8,22 @@ import type { X509Certificate } from 'node:crypto';
 import type { CapturePipeline } from '../../capture/pipeline.ts';
 import type { Metrics } from '../metrics.ts';
 import { HttpError } from '../errors.ts';
-import { checkClientCertificate } from '../auth/client-certificate.ts';
+import { checkClientCertificate, type ClientCertificateCheck } from '../auth/client-certificate.ts';
 
 /** Who may call /capture: a client certificate signed by one of `authorities`, CN in `allowedNames` (empty: any). */
 export interface CaptureCallerPolicy {
   authorities: X509Certificate[];
   allowedNames: string[];
+  /** The listener's TLS trusts only `authorities`: a chain through intermediate CAs is then accepted too. */
+  exclusiveTrust: boolean;
 }
+
+const REFUSAL_MESSAGES: Record<Exclude<ClientCertificateCheck, { verified: true }>['reason'], string> = {
+  'no-client-certificate': 'no client certificate: only the Kubernetes API server may call /capture (--capture-client-ca-file)',
+  'untrusted-certificate': 'the client certificate is not signed by --capture-client-ca-file',
+  'intermediate-on-shared-listener': 'the client certificate is issued by an intermediate CA, which can be traced to --capture-client-ca-file only on a listener that trusts nothing else: use --capture-listen',
+  'ambiguous-common-name': 'the client certificate has more than one common name; Kubernetes and logistis could read different users from it',
+};
 
 function refuse(request: FastifyRequest, reply: FastifyReply, metrics: Metrics, status: 401 | 403, reason: string, message: string, commonName?: string) {
   metrics.captureRefused.inc({ reason });
@@ -26,13 +35,8 @@ function refuse(request: FastifyRequest, reply: FastifyReply, metrics: Metrics, 
 export function webhookCallerCheck(metrics: Metrics, callers: CaptureCallerPolicy | null) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!callers) return;
-    const check = checkClientCertificate(request.raw.socket as TLSSocket, callers.authorities);
-    if (!check.verified) {
-      return refuse(request, reply, metrics, 401, check.reason,
-        check.reason === 'no-client-certificate'
-          ? 'no client certificate: only the Kubernetes API server may call /capture (--capture-client-ca-file)'
-          : 'the client certificate is not signed by --capture-client-ca-file');
-    }
+    const check = checkClientCertificate(request.raw.socket as TLSSocket, callers.authorities, { exclusiveTrust: callers.exclusiveTrust });
+    if (!check.verified) return refuse(request, reply, metrics, 401, check.reason, REFUSAL_MESSAGES[check.reason]);
     if (callers.allowedNames.length > 0 && !callers.allowedNames.includes(check.commonName)) {
       return refuse(request, reply, metrics, 403, 'name-not-allowed', `client certificate "${check.commonName}" is not in --capture-allowed-names`, check.commonName);
     }

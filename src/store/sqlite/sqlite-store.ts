@@ -2,7 +2,7 @@
 // connection (group commit: whatever arrives while a commit runs goes into the next transaction); reads use
 // a read-only connection (sqlite-reader.ts), which WAL lets run beside the writer.
 import { Worker } from 'node:worker_threads';
-import { constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
@@ -55,6 +55,19 @@ function toRow(event: NewChangeEvent): EventRow {
   };
 }
 
+/**
+ * The history holds who changed what, redacted or not: readable by its owner only. SQLite creates the -wal and
+ * -shm files with the database file's mode, so creating the file first (0600, whatever the umask) covers all three.
+ * An existing file readable by others is narrowed the same way.
+ */
+function createPrivateFile(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const existing = statSync(file, { throwIfNoEntry: false });
+    if (existing && (existing.mode & 0o077) !== 0) chmodSync(file, existing.mode & 0o700);
+  }
+}
+
 export class SqliteEventStore implements EventStore, ProvenanceStore {
   readonly path: string;
   private readonly retention: RetentionPolicy;
@@ -80,7 +93,8 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
   static async open(path: string, retention: RetentionPolicy, hooks: SqliteStoreHooks = {}): Promise<SqliteEventStore> {
     const absolute = resolve(path);
     const directory = dirname(absolute);
-    if (!existsSync(directory)) mkdirSync(directory, { recursive: true });
+    if (!existsSync(directory)) mkdirSync(directory, { recursive: true, mode: 0o700 });
+    createPrivateFile(absolute);
     const store = new SqliteEventStore(absolute, retention, hooks);
     await store.startWorker();
     store.reader = SqliteReader.open(absolute);
@@ -170,7 +184,7 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     const started = process.hrtime.bigint();
     try {
       const response = await this.request({ type: 'append', rows: encodeRows(batch.flatMap((entry) => entry.rows)) });
-      if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`);
+      if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
       this.hooks.onCommit?.(size, Number(process.hrtime.bigint() - started) / 1e9, response.prunedPerObject ?? 0);
       for (const entry of batch) entry.resolve();
     } catch (error) {

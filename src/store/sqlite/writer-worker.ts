@@ -2,6 +2,7 @@
 // request thread; each message is one transaction, and the store batches concurrent captures into one message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
+import { statSync } from 'node:fs';
 import { Encoder } from '@toondepauw/node-zstd';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from './body-dictionary.ts';
@@ -54,6 +55,18 @@ try {
 } catch (error) {
   send({ type: 'fatal', message: `cannot open ${options.path}: ${(error as Error).message}` });
   process.exit(1);
+}
+
+// A commit into a file that was deleted or replaced since it was opened lands in an orphaned inode: acknowledged,
+// then gone at the next restart. Checked after each append so such a capture is counted lost, not recorded.
+const openedFile = statSync(options.path);
+const FILE_GONE = 'FILE_GONE';
+
+function databaseFileChanged(): string | null {
+  const current = statSync(options.path, { throwIfNoEntry: false });
+  if (!current) return `the database file ${options.path} was deleted`;
+  if (current.dev !== openedFile.dev || current.ino !== openedFile.ino) return `the database file ${options.path} was replaced by another file`;
+  return null;
 }
 
 const insertEvent = db.prepare(`
@@ -233,9 +246,14 @@ function pruneBySize(maxBytes: number, chunk: number): number {
 port.on('message', (message: WriterRequest) => {
   try {
     switch (message.type) {
-      case 'append':
-        send({ type: 'done', id: message.id, prunedPerObject: append(decodeRows(message.rows)) });
+      case 'append': {
+        const prunedPerObject = append(decodeRows(message.rows));
+        const changed = databaseFileChanged();
+        send(changed
+          ? { type: 'done', id: message.id, error: `${changed}: this batch will not survive a restart; restore the file or restart logistis`, code: FILE_GONE }
+          : { type: 'done', id: message.id, prunedPerObject });
         break;
+      }
       case 'prune-age':
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
         break;
