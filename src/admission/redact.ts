@@ -4,10 +4,10 @@
 // fingerprints (reading one namespace's history says nothing about another's values), while each change of
 // one Secret still shows. Pure.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import { isObject, setOwn, type JsonObject } from '../event.ts';
+import { FINGERPRINT_PREFIX, isObject, setOwn, type JsonObject } from '../event.ts';
+export { isFingerprint } from '../event.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';
 
 // Turning raw key bytes into a key costs more than the HMAC of a short value: do it once per key.
 const keyObjects = new WeakMap<Buffer, KeyObject>();
@@ -35,10 +35,6 @@ export function objectFingerprintKey(installationKey: Buffer, object: SecretIden
 /** `data` and `stringData` fingerprint the same bytes alike, so moving a value between them shows no change. */
 export function fingerprint(value: Buffer, key: KeyObject): string {
   return FINGERPRINT_PREFIX + createHmac('sha256', key).update(value).digest('hex').slice(0, 24);
-}
-
-export function isFingerprint(value: unknown): boolean {
-  return typeof value === 'string' && value.startsWith(FINGERPRINT_PREFIX);
 }
 
 export function isSecret(object: JsonObject | null | undefined, requestKind?: { group: string; kind: string }): boolean {

@@ -1,6 +1,7 @@
 // The blame of one object, as `GET /api/v1/blame` returns it and kubectl-blame prints it: each line of the
 // object's YAML with the change that last set it. Pure types.
-import type { ChangeOperation, ObjectKey } from '../event.ts';
+import type { ChangeOperation, JsonObject, ObjectKey } from '../event.ts';
+import type { ChangeSummary } from '../history/past.ts';
 
 export interface BlameAuthor {
   /** The user of the recorded change, or the field manager for `source: 'managedFields'`. */
@@ -32,4 +33,8 @@ export interface BlameResult {
 /** `GET /api/v1/blame`: the object asked for and its blamed lines. */
 export interface BlameAnswer extends BlameResult {
   object: ObjectKey;
+  /** The newest change that made a state of the object (its deletion, when it was deleted). */
+  newest?: ChangeSummary;
+  /** The object after it: what the lines show, and what a client compares the live object with. */
+  state?: JsonObject;
 }

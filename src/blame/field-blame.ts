@@ -303,7 +303,29 @@ export function blameObject(recorded: readonly ChangeEvent[], current?: JsonObje
   if (source === undefined) return { lines: [] };
   const shown = withoutHidden(source, hidden);
   // Reconcile with what is shown: a difference from the last recorded state was made outside the history.
-  const tree = reconcile(blameTree(history) ?? build({}, null), shown, null);
+  return blameLines(reconcile(blameTree(history) ?? build({}, null), shown, null), shown, current);
+}
+
+/**
+ * `blameObject(history, current)` from what the server answers instead of the history: the recorded blame (the
+ * lines of `blameObject(history)`) and the newest recorded object. Each field keeps the author its line names
+ * while `current` still holds the recorded value; what differs was changed outside the history, and its owner
+ * comes from `current`'s managedFields. Without `current`, the recorded blame is the answer.
+ */
+export function blameAgainst(recorded: BlameResult, newest: JsonObject | undefined, current: JsonObject | undefined, options: BlameOptions = {}): BlameResult {
+  if (current === undefined) return recorded;
+  const hidden = options.hidden ?? BLAME_HIDDEN_PATHS;
+  const tree = build(newest === undefined ? {} : withoutHidden(newest, hidden), null);
+  for (const line of recorded.lines) {
+    const node = nodeAt(tree, parsePointer(line.path));
+    if (node !== undefined && line.path !== '') node.author = line.author;
+  }
+  const shown = withoutHidden(current, hidden);
+  return blameLines(reconcile(tree, shown, null), shown, current);
+}
+
+/** The YAML lines of `shown`, each with its author from the tree, or from `current`'s managedFields. */
+function blameLines(tree: BNode, shown: JsonObject, current: JsonObject | undefined): BlameResult {
   const entries = managedFieldsOf(current);
   const text = toYaml(shown);
   const paths = linePaths(text);

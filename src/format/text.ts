@@ -8,24 +8,7 @@ const RESET = '\u001b[0m';
 const SEPARATORS = new Set(['/', ',', ':', '-']);
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-// C0 and C1 controls (ESC, CSI, BEL, newline, tab, DEL…) and the bidirectional overrides that can make text
-// read differently from what it is ("trojan source"). None of them may reach a terminal from recorded data.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Recorded text made safe to print: control characters and bidi overrides become visible escapes
- * (`\u001b`, `\n`, `\t`), so a label or username can never move the cursor, recolour or reorder a terminal.
- * Apply it to data, never to text that already carries our own colour escapes.
- */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (ch) => {
-    if (ch === '\n') return '\\n';
-    if (ch === '\t') return '\\t';
-    if (ch === '\r') return '\\r';
-    return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
+export { printable } from '../event.ts';
 
 /** Columns a string takes on a terminal (ANSI escapes excluded). */
 export function displayWidth(text: string): number {

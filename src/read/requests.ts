@@ -28,7 +28,12 @@ export type ReadRequest =
   | { kind: 'changes'; list: ListQuery; table?: IncludeObject; now: number }
   | { kind: 'change'; id: string; namespace?: string; table: boolean; now: number }
   | { kind: 'history'; object: ObjectQuery; sinceMs?: number; untilMs?: number; format: HistoryFormat }
-  | { kind: 'blame'; object: ObjectQuery }
+  /** `emptyWithoutHistory`: no lines rather than 404 for an object without recorded changes. */
+  | { kind: 'blame'; object: ObjectQuery; emptyWithoutHistory?: boolean }
+  /** The object as it was at `atMs` (src/history/past.ts). */
+  | { kind: 'state'; object: ObjectQuery; atMs: number }
+  /** The manifest that restores the object as it was before change `changeId`. */
+  | { kind: 'revert'; object: ObjectQuery; changeId: string }
   /** `resource`: as the aggregated API's Overview object (apiVersion, kind). */
   | { kind: 'overview'; sinceMs: number; topUsers: number; resource: boolean }
   /** The dashboard's overview: changes per time bucket, top objects and users, denials. */

@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { HttpError } from '../api/errors.ts';
 import { ACTIVITY_GROUPINGS } from '../api/activity.ts';
-import { HISTORY_FORMATS } from '../api/history.ts';
+import { HISTORY_FORMATS, PAST_VIEWS, type PastView } from '../api/history.ts';
 import { parseTimeOrAgo } from '../config/units.ts';
 import type { ChangeOperation } from '../event.ts';
 import type { IncludeObject } from '../format/change-table.ts';
@@ -40,6 +40,10 @@ export const EventsQuery = query({ ...FILTER, limit: wholeNumber(1, 1000), curso
 export const BlameQuery = query(OBJECT);
 /** `GET /api/v1/history`. */
 export const HistoryQuery = query({ ...OBJECT, since: text(), until: text(), format: choice(HISTORY_FORMATS) });
+/** `GET /api/v1/state`: the object as it was `at` a time (RFC 3339 or a duration ago; default now). */
+export const StateQuery = query({ ...OBJECT, at: text() });
+/** `GET /api/v1/revert`: the manifest that restores the object as it was before `change`. */
+export const RevertQuery = query({ ...OBJECT, change: Type.String({ minLength: 1 }) });
 /** `GET …/overview` (`since`, default 24h; `topUsers`). */
 export const OverviewQuery = query({ since: text(), topUsers: wholeNumber(1, 20) });
 /** The aggregated API's list of `changes`. */
@@ -53,6 +57,10 @@ export const ChangesQuery = query({
   continue: text(),
   order: choice(ORDERS),
   includeObject: choice<IncludeObject>(['None', 'Metadata', 'Object']),
+  /** One object's past instead of the list (kind and name name it): blame, its state `at` a time, or the revert of `change`. */
+  view: choice(PAST_VIEWS),
+  at: text(),
+  change: text(),
   ...IGNORED_LIST_PARAMETERS,
 });
 /** One change by name: no parameters but the ones kubectl always sends. */
@@ -103,6 +111,14 @@ export function blameRequest(q: Static<typeof BlameQuery>): ReadRequest & { kind
   return { kind: 'blame', object: objectQuery(q) };
 }
 
+export function stateRequest(q: Static<typeof StateQuery>, now: number): ReadRequest & { kind: 'state' } {
+  return { kind: 'state', object: objectQuery(q), atMs: time('at', q.at, now) ?? now };
+}
+
+export function revertRequest(q: Static<typeof RevertQuery>): ReadRequest & { kind: 'revert' } {
+  return { kind: 'revert', object: objectQuery(q), changeId: q.change };
+}
+
 export function historyRequest(q: Static<typeof HistoryQuery>, now: number): ReadRequest & { kind: 'history' } {
   return { kind: 'history', object: objectQuery(q), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now), format: q.format ?? 'json' };
 }
@@ -150,6 +166,37 @@ export function applyFieldSelector(selector: string | undefined, filter: EventFi
       filter[key] = value;
     }
   }
+}
+
+/**
+ * `changes?view=…`: one object's past through the aggregated API, allowed to whoever may list changes there.
+ * The object is named by `kind`, `name` and optionally `group`; cluster-scoped ones with `clusterScoped=true`.
+ */
+function pastRequest(view: PastView, q: Static<typeof ChangesQuery>, now: number, namespace: string | undefined): ReadRequest {
+  if (!q.kind || !q.name) throw new HttpError(400, `view: ${view} is of one object; name it with kind and name (and group)`);
+  if (namespace === undefined && q.clusterScoped !== 'true') {
+    throw new HttpError(400, `view: ${view} is of one object; ask in its namespace, or with clusterScoped=true for a cluster-scoped one`);
+  }
+  const object = objectQuery({ namespace: namespace ?? '', kind: q.kind, name: q.name, ...(q.group !== undefined ? { group: q.group } : {}) });
+  for (const [parameter, allowed] of [['at', view === 'state'], ['change', view === 'revert']] as const) {
+    if (q[parameter] !== undefined && !allowed) throw new HttpError(400, `${parameter}: not a parameter of view=${view}`);
+  }
+  switch (view) {
+    case 'blame':
+      return { kind: 'blame', object, emptyWithoutHistory: true };
+    case 'state':
+      return { kind: 'state', object, atMs: time('at', q.at, now) ?? now };
+    case 'revert':
+      if (!q.change) throw new HttpError(400, 'change: view=revert needs the ID of the change to revert');
+      return { kind: 'revert', object, changeId: q.change };
+  }
+}
+
+/** The aggregated API's list of `changes`, or one object's past with `view`. */
+export function changesOrPastRequest(q: Static<typeof ChangesQuery>, now: number, namespace: string | undefined, table: boolean): ReadRequest {
+  if (q.view !== undefined) return pastRequest(q.view, q, now, namespace);
+  if (q.at !== undefined || q.change !== undefined) throw new HttpError(400, `${q.at !== undefined ? 'at' : 'change'}: only with view=state or view=revert`);
+  return changesRequest(q, now, namespace, table);
 }
 
 /** The aggregated API's list of `changes`, in a namespace (from the path) or across all. */

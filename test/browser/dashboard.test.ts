@@ -13,6 +13,28 @@ import { loadFixture, withFreshUid } from '../support/fixtures.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { testCertificate, type TestCertificate } from '../support/tls.ts';
 import { ARTIFACTS, SHOWN, launchChromium as launch, screenshot, seriousViolations } from '../support/browser.ts';
+import { parse as parseYaml } from 'yaml';
+import { parseArguments } from '../../src/cli/blame/options.ts';
+import { runBlame } from '../../src/cli/blame/run.ts';
+import { TestCluster } from '../unit/cli/cluster.ts';
+import { DEFAULT_PRESETS } from '../../src/rules/presets.ts';
+
+/**
+ * kubectl blame's output for `argv`, against the same running server the dashboard reads: the API server's part
+ * (discovery) is recorded, every changes-API request goes to the server, as the aggregation layer would send it.
+ */
+async function kubectlBlame(server: ServerProcess, argv: string[]): Promise<string> {
+  const cluster = new TestCluster({}, async (path, query) => {
+    const answer = await server.request('GET', `${path}?${new URLSearchParams(query).toString()}`);
+    return { status: answer.status, body: JSON.parse(answer.body) as unknown };
+  });
+  const out: string[] = [];
+  const now = Date.now();
+  const request = parseArguments(argv, { env: {}, now, writeOut: (text) => out.push(text) });
+  assert.ok(request);
+  await runBlame(request, { session: cluster.session('demo'), now, colour: false, width: 200, output: { out: (line) => out.push(line), note: () => undefined } });
+  return out.join('\n');
+}
 
 // In the order a team would have made them: alice creates web, bob scales it, alice labels it and changes the
 // image; a config map, secrets, a pod and a custom resource around it.
@@ -35,7 +57,8 @@ describe('the dashboard at /ui/ (auth none)', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'logistis-browser-'));
     tls = await testCertificate(join(dir));
-    server = await startServer(['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none'], { caFile: tls.caFile });
+    server = await startServer(['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none',
+      '--capture-presets', ['exec', ...DEFAULT_PRESETS].join(',')], { caFile: tls.caFile });
     for (const name of SEED) {
       const response = await server.request('POST', '/capture', withFreshUid(loadFixture(name)));
       assert.equal(response.status, 200, `${name}: ${response.body}`);
@@ -111,6 +134,9 @@ describe('the dashboard at /ui/ (auth none)', () => {
     assert.match(manifest, /^kind: Deployment$/m);
     assert.match(manifest, /^ {2}replicas: 2$/m);
     assert.doesNotMatch(manifest, /resourceVersion|uid:|managedFields|^status:/m);
+    // kubectl blame gives the same manifest: both show the server's one rule of the past.
+    const scaleId = ids.get('UPDATE Deployment web bob')!;
+    assert.deepEqual(parseYaml(await kubectlBlame(server, ['deploy/web', '--revert', scaleId, '-o', 'yaml'])), parseYaml(manifest));
 
     await page.getByRole('tab', { name: 'Blame' }).click();
     await page.waitForURL(/view=blame/);
@@ -127,6 +153,9 @@ describe('the dashboard at /ui/ (auth none)', () => {
     };
     assert.equal(await authorOf('/spec/replicas'), 'bob');
     assert.equal(await authorOf('/metadata/labels/tier'), 'alice');
+    // kubectl blame --fields names the same author on every line (no live object: both blame the recorded one).
+    const cliLines = (JSON.parse(await kubectlBlame(server, ['deploy/web', '--fields', '-o', 'json'])) as { lines: { path: string; author: { username: string } | null }[] }).lines;
+    for (const line of cliLines.filter((entry) => entry.author && entry.path)) assert.equal(await authorOf(line.path), line.author!.username, line.path);
     assert.deepEqual(await seriousViolations(page), []);
     await shoot(page, 'object-blame');
 
@@ -139,6 +168,7 @@ describe('the dashboard at /ui/ (auth none)', () => {
     await asItWas.waitFor({ timeout: SHOWN });
     assert.match(await asItWas.innerText(), /^ {2}replicas: 2$/m);
     assert.match(await page.locator('#object-view').innerText(), /CREATE by alice/);
+    assert.deepEqual(parseYaml(await kubectlBlame(server, ['deploy/web', '--at', createdAt, '-o', 'yaml'])), parseYaml(await asItWas.innerText()));
     await shoot(page, 'object-at');
     await page.close();
   });
@@ -188,6 +218,43 @@ describe('the dashboard at /ui/ (auth none)', () => {
     await page.getByRole('heading', { name: 'Group ops' }).waitFor({ timeout: SHOWN });
     await items.first().waitFor({ timeout: SHOWN });
     for (const text of await items.locator('.by').allInnerTexts()) assert.equal(text, 'by bob');
+    await page.close();
+  });
+
+  it('object: a kubectl exec between two changes is shown, but is never the state before the next one or a revert', async () => {
+    const pod = withFreshUid(loadFixture('pod-create'));
+    const created = pod.request.object as { metadata: { labels: Record<string, string> } };
+    const exec = withFreshUid(loadFixture('pod-create'));
+    Object.assign(exec.request, {
+      kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, requestKind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+      subResource: 'exec', requestSubResource: 'exec', operation: 'CONNECT', oldObject: null, options: null,
+      userInfo: { username: 'mallory', uid: 'uid-mallory', groups: ['system:authenticated'] },
+      object: { kind: 'PodExecOptions', apiVersion: 'v1', stdin: true, tty: true, container: 'main', command: ['sh'] },
+    });
+    const label = withFreshUid(loadFixture('pod-create'));
+    Object.assign(label.request, {
+      operation: 'UPDATE', oldObject: structuredClone(created),
+      object: { ...structuredClone(created), metadata: { ...structuredClone(created).metadata, labels: { ...created.metadata.labels, release: 'canary' } } },
+    });
+    for (const review of [exec, label]) assert.equal((await server.request('POST', '/capture', review)).status, 200);
+    const history = JSON.parse((await server.request('GET', '/api/v1/history?namespace=demo&kind=Pod&name=worker')).body) as { items: { id: string; operation: string }[] };
+    const labelId = history.items.find((item) => item.operation === 'UPDATE')!.id;
+
+    const page = await context.newPage();
+    await page.goto(url('/ui/object?namespace=demo&kind=Pod&name=worker'));
+    const entries = page.locator('ol.history > li');
+    await entries.first().waitFor({ timeout: SHOWN });
+    const connect = entries.filter({ hasText: 'CONNECT exec' });
+    assert.equal(await connect.count(), 1);
+    assert.equal(await connect.getByRole('button', { name: 'Revert this change' }).count(), 0, 'a kubectl exec is not a state to revert to');
+    const update = entries.filter({ hasText: 'UPDATE by alice' });
+    const diff = await update.locator('pre.diff').innerText();
+    assert.match(diff, /^\+\s+release: canary$/m);
+    assert.doesNotMatch(diff, /PodExecOptions|command/, 'the state before the update is the created pod, not the exec options');
+    await update.getByRole('button', { name: 'Revert this change' }).click();
+    const manifest = await update.getByLabel(/Revert manifest for change/).innerText();
+    assert.match(manifest, /^kind: Pod$/m);
+    assert.deepEqual(parseYaml(await kubectlBlame(server, ['pod/worker', '--revert', labelId, '-o', 'yaml'])), parseYaml(manifest));
     await page.close();
   });
 

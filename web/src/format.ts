@@ -1,6 +1,6 @@
 // Small presentation helpers: times, object names, links. Pure.
 import { stringify } from 'yaml';
-import type { ChangeEvent, JsonObject } from '../../src/event.ts';
+import type { ChangeEvent } from '../../src/event.ts';
 import { query } from './api.ts';
 
 export function toYaml(object: unknown): string {
@@ -40,16 +40,4 @@ export function userPath(username: string): string {
 
 export function operationLabel(event: Pick<ChangeEvent, 'operation' | 'subresource' | 'deniedBy'>): string {
   return `${event.operation}${event.subresource ? ` ${event.subresource}` : ''}${event.deniedBy ? ' (denied)' : ''}`;
-}
-
-const SERVER_SET_METADATA = ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
-
-/** The object before a change as a manifest for `kubectl apply -f -`: without server-set fields and status. */
-export function applyManifest(object: JsonObject): JsonObject {
-  const copy = structuredClone(object);
-  delete copy['status'];
-  const metadata = (copy['metadata'] ?? {}) as JsonObject;
-  for (const field of SERVER_SET_METADATA) delete metadata[field];
-  copy['metadata'] = metadata;
-  return copy;
 }

@@ -4,6 +4,8 @@
 import { API_GROUP, API_VERSION, CHANGES_RESOURCE, type Change, type ChangeList } from '../../api/change.ts';
 import type { JsonObject } from '../../event.ts';
 import type { Overview } from '../../api/overview.ts';
+import type { BlameAnswer } from '../../api/blame.ts';
+import type { PastView, RevertAnswer, StateAnswer } from '../../api/history.ts';
 import type { ApiResource } from './discovery.ts';
 import { BlameError } from './errors.ts';
 import type { KubeApi } from './kube-client.ts';
@@ -12,8 +14,6 @@ import type { ChangeFilters } from './options.ts';
 export const CHANGES_BASE = `/apis/${API_GROUP}/${API_VERSION}`;
 /** The server's largest page. */
 export const MAX_PAGE = 1000;
-/** The most events one object's history may have for --fields, --at and --revert (retention keeps far fewer). */
-export const MAX_OBJECT_HISTORY = 100_000;
 
 /** Where the changes live: one namespace, the cluster-scoped objects, or everywhere. */
 export type ChangeScope = { namespace: string } | { clusterScoped: true } | { everywhere: true };
@@ -86,6 +86,34 @@ export async function listChanges(api: KubeApi, scope: ChangeScope, selector: Ch
     if (token === undefined) return { items, more: false };
     if (items.length >= max) return { items, more: true };
   }
+}
+
+/** One object, by its type and name, in its namespace or cluster-scoped. */
+export interface PastTarget {
+  group: string;
+  kind: string;
+  name: string;
+  /** Undefined for a cluster-scoped object. */
+  namespace: string | undefined;
+}
+
+/** `changes?view=…`: one object's past as the server computes it, one small answer instead of its whole history. */
+export async function getPast(api: KubeApi, target: PastTarget, view: 'blame'): Promise<BlameAnswer>;
+export async function getPast(api: KubeApi, target: PastTarget, view: 'state', at: string): Promise<StateAnswer>;
+export async function getPast(api: KubeApi, target: PastTarget, view: 'revert', change: string): Promise<RevertAnswer>;
+export async function getPast(api: KubeApi, target: PastTarget, view: PastView, parameter?: string): Promise<unknown> {
+  const scope: ChangeScope = target.namespace === undefined ? { clusterScoped: true } : { namespace: target.namespace };
+  const path = changesPath(scope);
+  const query: Record<string, string> = { view, group: target.group, kind: target.kind, name: target.name };
+  if (target.namespace === undefined) query['clusterScoped'] = 'true';
+  if (view === 'state') query['at'] = parameter!;
+  if (view === 'revert') query['change'] = parameter!;
+  const body = (await api.getJson(path, { query })) as { kind?: unknown; lines?: unknown } | null;
+  const expected = view === 'blame' ? Array.isArray(body?.lines) : body?.kind === (view === 'state' ? 'ObjectState' : 'Revert');
+  if (typeof body !== 'object' || body === null || !expected) {
+    throw new BlameError(`GET ${path}?view=${view}: the answer is not what logistis ${API_VERSION} sends; is the server behind ${API_GROUP} older than this kubectl-blame?`);
+  }
+  return body;
 }
 
 export function overviewPath(): string {

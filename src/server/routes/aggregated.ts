@@ -1,8 +1,9 @@
 // The aggregated API (audit.logistis.io/v1alpha1), served to kubectl through the Kubernetes API server:
-// discovery, `changes` (list, get, with server-side table columns) and the overview, over the read handlers.
+// discovery, `changes` (list, get, with server-side table columns; `view=blame|state|revert` for one object's
+// past) and the overview, over the read handlers.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { API_GROUP, API_VERSION, CHANGES_RESOURCE, GROUP_VERSION } from '../../api/change.ts';
-import { ChangeQuery, changeRequest, ChangesQuery, changesRequest, OverviewQuery, overviewRequest } from '../query-params.ts';
+import { ChangeQuery, changeRequest, ChangesQuery, changesOrPastRequest, OverviewQuery, overviewRequest } from '../query-params.ts';
 import { serveRead, type ReadRoutesOptions } from './read-plugin.ts';
 
 const BASE = `/apis/${API_GROUP}/${API_VERSION}`;
@@ -36,7 +37,8 @@ export const aggregatedRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (ap
   serveRead(app, options, {
     urls: [`${BASE}/${CHANGES_RESOURCE}`, `${BASE}/namespaces/:namespace/${CHANGES_RESOURCE}`],
     querystring: ChangesQuery,
-    read: (query, { namespace }, request) => changesRequest(query, Date.now(), namespace, wantsTable(request)),
+    // With `view`, one object's past (blame, state at a time, revert): as readable as the list it comes from.
+    read: (query, { namespace }, request) => changesOrPastRequest(query, Date.now(), namespace, wantsTable(request)),
     needs: (_read, { namespace }) => ({ verb: 'list', namespace: namespace ?? '' }),
   });
   serveRead(app, options, {

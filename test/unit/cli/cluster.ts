@@ -65,13 +65,16 @@ export async function startLogistis(events: readonly ChangeEvent[]): Promise<Log
   return { app, ids: new Map(events.map((event) => [event.id, idOf.get(event.requestUid)!])) };
 }
 
+/** Answers a request to the changes API: a running logistis reached some other way than Fastify inject. */
+export type ChangesBackend = (path: string, query: Record<string, string>, accept: string) => Promise<Answer>;
+
 export class TestCluster {
   readonly requests: Request[] = [];
   readonly options: ClusterOptions;
-  private readonly logistis: TestApp | undefined;
+  private readonly logistis: TestApp | ChangesBackend | undefined;
 
   /** Without `logistis`, the cluster has no logistis installed: its API is not found. */
-  constructor(options: ClusterOptions = {}, logistis?: TestApp) {
+  constructor(options: ClusterOptions = {}, logistis?: TestApp | ChangesBackend) {
     this.options = options;
     this.logistis = logistis;
   }
@@ -91,10 +94,11 @@ export class TestCluster {
     return status(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  private async askLogistis(logistis: TestApp, path: string, query: Record<string, string>, accept: string): Promise<Answer> {
+  private async askLogistis(logistis: TestApp | ChangesBackend, path: string, query: Record<string, string>, accept: string): Promise<Answer> {
     const forwarded = { ...query };
     const { pageSize } = this.options;
     if (pageSize !== undefined && forwarded.limit !== undefined) forwarded.limit = String(Math.min(Number(forwarded.limit), pageSize));
+    if (typeof logistis === 'function') return logistis(path, forwarded, accept);
     const response = await logistis.app.inject({ method: 'GET', url: path, query: forwarded, headers: { accept } });
     return { status: response.statusCode, body: response.json() };
   }

@@ -1,17 +1,16 @@
+// What kubectl blame adds to the server's answers for --fields: the live object made fit to blame, and the
+// recorded blame reconciled with it exactly as blaming the whole history would.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blameObject } from '../../../src/blame/field-blame.ts';
+import { blameAgainst, blameObject } from '../../../src/blame/field-blame.ts';
 import { materializeEach } from '../../../src/history/walk.ts';
-import { BlameError } from '../../../src/cli/blame/errors.ts';
-import {
-  blameSubject, cleanForApply, deleteCommand, maskSecretValues, objectAt, objectAtOrExplain, recordsPartialObject, revertTo,
-} from '../../../src/cli/blame/object-views.ts';
+import { pastStates } from '../../../src/history/past.ts';
+import { blameSubject, maskSecretValues } from '../../../src/cli/blame/object-views.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
-import { deploymentHistory, deploymentLive, miscHistory, secretHistory } from '../format/golden.ts';
+import { deploymentHistory, deploymentLive, secretHistory } from '../format/golden.ts';
 
-const at = (iso: string): number => Date.parse(iso);
-const spec = (o: JsonObject): JsonObject => o['spec'] as JsonObject;
 const meta = (o: JsonObject): JsonObject => o['metadata'] as JsonObject;
+const newestOf = (history: readonly ChangeEvent[]): JsonObject | undefined => pastStates(history).at(-1)?.object;
 
 /** The deployment history with bob's change made by `kubectl scale`: the webhook saw a Scale, and that is recorded. */
 function scaledHistory(): ChangeEvent[] {
@@ -27,144 +26,34 @@ function scaledHistory(): ChangeEvent[] {
   return events;
 }
 
-function blameError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof BlameError, String(error));
-    assert.match(error.message, message);
-    return true;
-  });
-}
-
-describe('withWholeObjects: subresource events get the whole object', () => {
-  it('a Scale is applied to the Deployment before it', () => {
-    const history = scaledHistory();
-    assert.ok(recordsPartialObject(history[1]!));
-    const whole = materializeEach(history);
-    assert.equal(whole[1]!.object['kind'], 'Deployment');
-    assert.equal(spec(whole[1]!.object)['replicas'], 3);
-    assert.deepEqual(meta(whole[1]!.object)['labels'], meta(history[0]!.object)['labels']);
-    assert.equal(history[1]!.object['kind'], 'Scale', 'the input is not changed');
-    for (const i of [0, 2, 3]) assert.equal(whole[i], history[i], 'whole events are kept as they are');
-  });
-  it('keeps the order of the input (newest first too)', () => {
-    const whole = materializeEach([...scaledHistory()].reverse());
-    assert.equal(whole[2]!.id, '1002');
-    assert.equal(whole[2]!.object['kind'], 'Deployment');
-  });
-  it('without the object before it, the Scale stays as recorded', () => {
-    const whole = materializeEach(scaledHistory().slice(1));
-    assert.equal(whole[0]!.object['kind'], 'Scale');
-  });
+describe('blameAgainst: the recorded blame of the server, reconciled with the live object', () => {
   it('lets --fields blame replicas on bob and the labels on alice', () => {
-    const result = blameObject(materializeEach(scaledHistory()), blameSubject(scaledHistory(), deploymentLive(), false));
+    const result = (() => { const history = materializeEach(scaledHistory()); return blameAgainst(blameObject(history), newestOf(history), blameSubject(newestOf(history), deploymentLive(), false)); })();
     const line = (text: RegExp) => result.lines.find((l) => text.test(l.text))!;
     assert.equal(line(/^ {2}replicas: 3$/).author?.username, 'bob');
     assert.equal(line(/^ {4}tier: web$/).author?.username, 'alice');
     assert.equal(line(/^ {2}selector:$/).author?.username, 'alice');
     assert.equal(line(/^ {8}image: nginx:1.26.0$/).author?.username, 'system:serviceaccount:ci:deployer');
   });
-});
-
-describe('objectAt (--at)', () => {
-  const history = deploymentHistory();
-  it('the object after the last change at or before the time', () => {
-    const state = objectAt(history, at('2025-06-12T07:00:00Z'));
-    assert.ok(state.state === 'exists');
-    assert.equal(state.event.id, '1002');
-    assert.equal(spec(state.object)['replicas'], 3);
-    const exactly = objectAt(history, at('2025-06-12T06:30:11.404Z'));
-    assert.ok(exactly.state === 'exists' && exactly.event.id === '1002');
-    const before = objectAt(history, at('2025-06-12T06:30:11.403Z'));
-    assert.ok(before.state === 'exists' && before.event.id === '1001' && spec(before.object)['replicas'] === 2);
+  it('equals blaming the whole history against the live object', () => {
+    for (const history of [materializeEach(scaledHistory()), deploymentHistory(), deploymentHistory().slice(1)]) {
+      const subject = blameSubject(newestOf(history), deploymentLive(), false);
+      assert.deepEqual(blameAgainst(blameObject(history), newestOf(history), subject), blameObject(history, subject));
+    }
+    const secrets = secretHistory();
+    const live: JsonObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials', namespace: 'shop', managedFields: [] }, data: {} };
+    const subject = blameSubject(newestOf(secrets), live, true);
+    assert.deepEqual(blameAgainst(blameObject(secrets), newestOf(secrets), subject), blameObject(secrets, subject));
   });
-  it('before the creation: not created yet', () => {
-    const state = objectAt(history, at('2025-06-01T00:00:00Z'));
-    assert.ok(state.state === 'not-created-yet' && state.first.id === '1001');
-    blameError(() => objectAtOrExplain(history, at('2025-06-01T00:00:00Z')),
-      /^at 2025-06-01T00:00:00.000Z, shop\/Deployment\/web did not exist yet: created by alice \(CREATE, 2025-06-09T09:14:03.120Z, change 1001\)$/);
-  });
-  it('after a deletion: deleted, and by whom', () => {
-    const cm = miscHistory().filter((e) => e.kind === 'ConfigMap');
-    assert.ok(objectAt(cm, at('2025-06-12T11:55:00Z')).state === 'deleted');
-    blameError(() => objectAtOrExplain(cm, at('2025-06-12T11:55:00Z')), /did not exist: deleted by alice \(DELETE, .*change 1008\)/);
-    const existed = objectAtOrExplain(cm, at('2025-06-12T11:00:00Z'));
-    assert.equal(existed.event.id, '1007');
-  });
-  it('before a history that starts with an update: not known', () => {
-    blameError(() => objectAtOrExplain(history.slice(1), at('2025-06-10T00:00:00Z')),
-      /logistis has no record of shop\/Deployment\/web at .*: its recorded history starts with bob \(UPDATE/);
-  });
-  it('no history at all', () => blameError(() => objectAtOrExplain([], 0), /no change/));
-});
-
-describe('revertTo (--revert)', () => {
-  it('an update: the object before it, cleaned for kubectl apply, and the later changes it also undoes', () => {
-    const { manifest, change, later } = revertTo(deploymentHistory(), '1002');
-    assert.equal(change.user.username, 'bob');
-    assert.equal(spec(manifest)['replicas'], 2);
-    assert.equal(manifest['apiVersion'], 'apps/v1');
-    assert.equal(manifest['kind'], 'Deployment');
-    assert.deepEqual(Object.keys(meta(manifest)).sort(), ['annotations', 'labels', 'name', 'namespace']);
-    assert.deepEqual(later.map((e) => e.id), ['1003', '1004']);
-  });
-  it('after a scale through the subresource: the whole Deployment, never a Scale', () => {
-    const { manifest } = revertTo(materializeEach(scaledHistory()), '1003');
-    assert.equal(manifest['kind'], 'Deployment');
-    assert.equal(spec(manifest)['replicas'], 3);
-    assert.deepEqual(meta(manifest)['labels'], { app: 'web', 'app.kubernetes.io/version': '1.25.3', owner: 'team-a' });
-  });
-  it('a deletion: the deleted object', () => {
-    const { manifest, later } = revertTo(miscHistory(), '1008');
-    assert.equal(manifest['kind'], 'ConfigMap');
-    assert.ok(!('uid' in meta(manifest)) && !('creationTimestamp' in meta(manifest)));
-    assert.deepEqual(later, []);
-  });
-  it('a creation: refused, with the delete command', () => {
-    blameError(() => revertTo(deploymentHistory(), '1001'),
-      /^change 1001 created shop\/Deployment\/web; before it the object did not exist, so reverting it means deleting it\.\nNothing to apply; if that is what you want, run:\n {2}kubectl delete deployments.apps web -n shop$/);
-  });
-  it('a Secret: refused, its values are only fingerprints', () => {
-    blameError(() => revertTo(secretHistory(), '1006'), /shop\/Secret\/db-credentials is a Secret: .*only as fingerprints.*\(keys: password, username\)/s);
-  });
-  it('any object holding a redaction fingerprint: refused', () => {
-    const history = deploymentHistory();
-    meta(history[0]!.object)['annotations'] = { note: 'redacted:hmac-sha256:0123456789abcdef01234567' };
-    blameError(() => revertTo(history, '1002'), /fingerprints/);
-  });
-  it('the first recorded change, an update: the state before is not known', () => {
-    blameError(() => revertTo(deploymentHistory().slice(1), '1002'), /the object before change 1002 is not in the recorded history/);
-  });
-  it('an unknown change ID', () => blameError(() => revertTo(deploymentHistory(), '77'), /change "77" is not in the recorded history of shop\/Deployment\/web/));
-});
-
-describe('cleanForApply', () => {
-  it('drops what the server sets, keeps the rest', () => {
-    const live = deploymentLive();
-    const clean = cleanForApply(live);
-    assert.ok(!('status' in clean));
-    for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation']) assert.ok(!(f in meta(clean)), f);
-    assert.deepEqual(meta(clean)['labels'], meta(live)['labels']);
-    assert.deepEqual(clean['spec'], live['spec']);
-    assert.ok('managedFields' in meta(live), 'the input is not changed');
-  });
-  it('fills apiVersion and kind from the change when missing', () => {
-    assert.deepEqual(cleanForApply({ metadata: { name: 'x' } }, { group: 'apps', version: 'v1', kind: 'Deployment' }), {
-      metadata: { name: 'x' }, apiVersion: 'apps/v1', kind: 'Deployment',
-    });
-    assert.equal(cleanForApply({}, { group: '', version: 'v1', kind: 'ConfigMap' })['apiVersion'], 'v1');
-  });
-});
-
-describe('deleteCommand', () => {
-  it('names the resource as kubectl takes it, with -n only when namespaced', () => {
-    assert.equal(deleteCommand(miscHistory().find((e) => e.id === '1009')!), 'kubectl delete clusterroles.rbac.authorization.k8s.io pod-reader');
-    assert.equal(deleteCommand(miscHistory().find((e) => e.id === '1007')!), 'kubectl delete configmaps feature-flags -n shop');
+  it('without a live object, the recorded blame as it is', () => {
+    const recorded = blameObject(deploymentHistory());
+    assert.equal(blameAgainst(recorded, newestOf(deploymentHistory()), undefined), recorded);
   });
 });
 
 describe('blameSubject (--fields)', () => {
   it('the live object with its managedFields, without status and resourceVersion', () => {
-    const subject = blameSubject(deploymentHistory(), deploymentLive(), false)!;
+    const subject = blameSubject(newestOf(deploymentHistory()), deploymentLive(), false)!;
     assert.ok(Array.isArray(meta(subject)['managedFields']));
     assert.ok(!('status' in subject) && !('resourceVersion' in meta(subject)) && !('generation' in meta(subject)));
   });
@@ -174,7 +63,7 @@ describe('blameSubject (--fields)', () => {
       metadata: { name: 'db-credentials', namespace: 'shop', managedFields: [{ manager: 'kubectl-edit', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: {} }] },
       data: { password: Buffer.from('hunter2').toString('base64'), username: Buffer.from('admin').toString('base64') },
     };
-    const subject = blameSubject(secretHistory(), live, true)!;
+    const subject = blameSubject(newestOf(secretHistory()), live, true)!;
     const text = JSON.stringify(subject);
     assert.ok(!text.includes(Buffer.from('hunter2').toString('base64')), 'a live value leaked');
     assert.equal((subject['data'] as JsonObject)['password'], '<hmac:9b1e04d7c3a6f285>');
@@ -186,13 +75,13 @@ describe('blameSubject (--fields)', () => {
       metadata: { name: 's', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"k":"c2VjcmV0"}}', keep: 'me' } },
       data: { k: 'c2VjcmV0' }, stringData: { j: 'plain' },
     };
-    const subject = blameSubject([], live, true)!;
+    const subject = blameSubject(undefined, live, true)!;
     assert.ok(!JSON.stringify(subject).includes('c2VjcmV0') && !JSON.stringify(subject).includes('plain'));
     assert.deepEqual(subject['data'], { k: '<hidden>' });
     assert.deepEqual(meta(subject)['annotations'], { keep: 'me' });
     assert.deepEqual(maskSecretValues(live)['stringData'], { j: '<hidden>' });
   });
   it('no live object: undefined (blame shows the newest recorded object)', () => {
-    assert.equal(blameSubject(deploymentHistory(), undefined, false), undefined);
+    assert.equal(blameSubject(newestOf(deploymentHistory()), undefined, false), undefined);
   });
 });

@@ -4,7 +4,7 @@ import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { computePatch } from '../../../src/history/patch.ts';
 import { materializeHistory, previousObjects } from '../../../src/history/walk.ts';
 import { blameObject } from '../../../src/blame/field-blame.ts';
-import { objectAt } from '../../../src/cli/blame/object-views.ts';
+import { objectAt } from '../../../src/history/past.ts';
 
 function deployment(replicas: number): JsonObject {
   return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'prod' }, spec: { replicas } };

@@ -3,12 +3,12 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import type { BlameAnswer } from '../../../src/api/blame.ts';
-import type { HistoryAnswer } from '../../../src/api/history.ts';
-import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
+import type { HistoryAnswer, HistoryEntry as HistoryItem, RevertAnswer, StateAnswer } from '../../../src/api/history.ts';
+import type { JsonObject } from '../../../src/event.ts';
 import { query } from '../api.ts';
 import { ErrorNotice } from '../components/Auth.tsx';
 import { Diff, YamlBlock, YamlLine } from '../components/Yaml.tsx';
-import { ago, applyManifest, localTime, objectLabel, operationLabel, toYaml, userPath, type ObjectRef } from '../format.ts';
+import { ago, localTime, objectLabel, operationLabel, toYaml, userPath, type ObjectRef } from '../format.ts';
 import { useApi } from '../useApi.ts';
 
 const VIEWS = [['history', 'History'], ['blame', 'Blame'], ['at', 'As it was']] as const;
@@ -48,7 +48,9 @@ function HistoryView({ objectQuery, mode, onMode, focus }: { objectQuery: Object
   if (error) return <ErrorNotice error={error} />;
   if (loading || !data) return <p aria-busy="true">Loading…</p>;
   if (data.items.length === 0) return <p className="muted">No recorded changes of this object.</p>;
-  const entries = data.items.map((event, i) => ({ event, before: previousState(data.items, i) })).reverse();
+  // The server says which event holds the state before each one (the same rule as kubectl blame's diffs).
+  const objects = new Map(data.items.map((event) => [event.id, event.object]));
+  const entries = data.items.map((event) => ({ event, before: event.previousId === undefined ? null : objects.get(event.previousId) ?? null })).reverse();
   return (
     <>
       <fieldset className="segmented">
@@ -58,20 +60,13 @@ function HistoryView({ objectQuery, mode, onMode, focus }: { objectQuery: Object
         ))}
       </fieldset>
       <ol className="history">
-        {entries.map(({ event, before }) => <HistoryEntry key={event.id} event={event} before={before} mode={mode} open={focus === null || focus === event.id} />)}
+        {entries.map(({ event, before }) => <HistoryEntry key={event.id} objectQuery={objectQuery} event={event} before={before} mode={mode} open={focus === null || focus === event.id} />)}
       </ol>
     </>
   );
 }
 
-/** The object before event i: the state after the previous event, none before a creation or after a deletion. */
-function previousState(items: ChangeEvent[], i: number): JsonObject | null {
-  const previous = items[i - 1];
-  if (!previous || previous.operation === 'DELETE' || previous.deniedBy) return i > 0 && previous?.deniedBy ? previousState(items, i - 1) : null;
-  return previous.object;
-}
-
-function HistoryEntry({ event, before, mode, open }: { event: ChangeEvent; before: JsonObject | null; mode: 'inline' | 'split'; open: boolean }) {
+function HistoryEntry({ objectQuery, event, before, mode, open }: { objectQuery: ObjectQueryParams; event: HistoryItem; before: JsonObject | null; mode: 'inline' | 'split'; open: boolean }) {
   const [showRevert, setShowRevert] = useState(false);
   const after = event.operation === 'DELETE' ? '' : toYaml(event.object);
   const beforeText = event.operation === 'CREATE' || !before ? '' : toYaml(before);
@@ -90,10 +85,10 @@ function HistoryEntry({ event, before, mode, open }: { event: ChangeEvent; befor
           <Link to={userPath(event.user.username)}>{event.user.username}</Link> <span className="muted">({event.user.groups.join(', ')})</span> at {localTime(event.time)}
         </p>
         <Diff before={event.operation === 'DELETE' ? deletedText : beforeText} after={after} mode={mode} label={`Change ${event.id} by ${event.user.username}`} />
-        {!event.deniedBy && (
+        {event.madeState && (
           <>
             <button type="button" onClick={() => setShowRevert(!showRevert)} aria-expanded={showRevert}>{showRevert ? 'Hide revert' : 'Revert this change'}</button>
-            {showRevert && <Revert event={event} before={event.operation === 'DELETE' ? event.object : before} />}
+            {showRevert && <Revert objectQuery={objectQuery} changeId={event.id} />}
           </>
         )}
       </details>
@@ -101,23 +96,28 @@ function HistoryEntry({ event, before, mode, open }: { event: ChangeEvent; befor
   );
 }
 
-function Revert({ event, before }: { event: ChangeEvent; before: JsonObject | null }) {
+/** The revert manifest as the server builds it (the same as `kubectl blame --revert`), or its reason not to. */
+function Revert({ objectQuery, changeId }: { objectQuery: ObjectQueryParams; changeId: string }) {
   const [copied, setCopied] = useState(false);
-  if (event.operation === 'CREATE') {
-    const type = event.group ? `${event.resource}.${event.group}` : event.resource;
-    return <p>Change {event.id} created the object; reverting it means deleting it: <code>kubectl delete {type} {event.name}{event.namespace ? ` -n ${event.namespace}` : ''}</code></p>;
+  const { data, error, loading } = useApi<RevertAnswer>(`/api/v1/revert${query({ ...objectQuery, change: changeId })}`);
+  if (error) return <ErrorNotice error={error} />;
+  if (loading || !data) return <p aria-busy="true">Loading…</p>;
+  if (data.refused || !data.manifest) {
+    return (
+      <div className="revert" role="note">
+        <p className="refusal">{data.refused?.message ?? 'No manifest.'}</p>
+        {data.refused?.command && <p>Instead: <code>{data.refused.command}</code></p>}
+      </div>
+    );
   }
-  if (event.kind === 'Secret' && event.group === '') {
-    return <p>This is a Secret: logistis recorded its values only as fingerprints, so it cannot print a manifest that restores them. Restore them from where they are kept.</p>;
-  }
-  if (!before) return <p>The object before change {event.id} is not in the recorded history, so it cannot be rebuilt.</p>;
-  const manifest = toYaml(applyManifest(before));
+  const manifest = toYaml(data.manifest);
   const copy = () => void navigator.clipboard?.writeText(manifest).then(() => setCopied(true), () => setCopied(false));
   return (
     <div className="revert">
-      <p>The object as it was before change {event.id}; apply it with <code>kubectl apply -f -</code>. It undoes every later change too.</p>
+      <p>The object as it was before change {changeId}; apply it with <code>kubectl apply -f -</code>.
+        {data.later.length > 0 ? ` It undoes ${data.later.length} later change${data.later.length === 1 ? '' : 's'} too.` : ''}</p>
       <button type="button" onClick={copy}>Copy manifest</button> <span role="status">{copied ? 'Copied' : ''}</span>
-      <YamlBlock text={manifest} label={`Revert manifest for change ${event.id}`} />
+      <YamlBlock text={manifest} label={`Revert manifest for change ${changeId}`} />
     </div>
   );
 }
@@ -151,11 +151,11 @@ function toLocalInput(iso: string): string {
   return new Date(date.getTime() - offset).toISOString().slice(0, 19);
 }
 
+/** The object as it was at a time, as the server rebuilds it (the same as `kubectl blame --at`). */
 function AtView({ objectQuery, at, onAt }: { objectQuery: ObjectQueryParams; at: string | null; onAt(at: string): void }) {
   const chosen = at ?? new Date().toISOString();
-  const until = new Date(Date.parse(chosen) + 1).toISOString();
-  const { data, error, loading } = useApi<HistoryAnswer>(`/api/v1/history${query({ ...objectQuery, until })}`);
-  const last = data?.items.filter((event) => !event.deniedBy).at(-1);
+  const { data, error, loading } = useApi<StateAnswer>(`/api/v1/state${query({ ...objectQuery, at: chosen })}`);
+  const change = data?.change;
   return (
     <>
       <form className="filters" onSubmit={(event) => event.preventDefault()}>
@@ -165,12 +165,11 @@ function AtView({ objectQuery, at, onAt }: { objectQuery: ObjectQueryParams; at:
       </form>
       {error && <ErrorNotice error={error} />}
       {loading && <p aria-busy="true">Loading…</p>}
-      {data && !last && <p>The object did not exist yet at {localTime(chosen)}, or its recorded history starts later.</p>}
-      {last?.operation === 'DELETE' && <p>The object was deleted by <Link to={userPath(last.user.username)}>{last.user.username}</Link> at {localTime(last.time)}.</p>}
-      {last && last.operation !== 'DELETE' && (
+      {data?.refused && <p className="refusal">{data.refused.message}</p>}
+      {data?.state && change && (
         <>
-          <p>Last change before {localTime(chosen)}: {operationLabel(last)} by <Link to={userPath(last.user.username)}>{last.user.username}</Link>, {localTime(last.time)} (change {last.id}).</p>
-          <YamlBlock text={toYaml(last.object)} label={`The object as it was at ${chosen}`} />
+          <p>Last change before {localTime(chosen)}: {operationLabel(change)} by <Link to={userPath(change.username)}>{change.username}</Link>, {localTime(change.time)} (change {change.id}).</p>
+          <YamlBlock text={toYaml(data.state)} label={`The object as it was at ${chosen}`} />
         </>
       )}
     </>

@@ -1,12 +1,11 @@
 // What every kubectl-blame view is given, and the steps they share: asking the API server with an explained
 // failure, resolving a type, reading one object's history or its live state, printing a document, and the
 // messages for an object without history. Nothing here prints an error: failures are thrown as BlameError.
-import { GROUP_VERSION, fromChange, type Change } from '../../../api/change.ts';
-import type { ChangeEvent, JsonObject } from '../../../event.ts';
+import { GROUP_VERSION, type Change } from '../../../api/change.ts';
+import type { JsonObject } from '../../../event.ts';
 import { colours as makeColours, type Colours } from '../../../format/colour.ts';
-import { materializeEach } from '../../../history/walk.ts';
 import { toJson, toYaml } from '../../../format/yaml.ts';
-import { getObject, listChanges, MAX_OBJECT_HISTORY, type ChangeScope, type ChangeSelector } from '../changes-api.ts';
+import { getObject, type ChangeScope, type PastTarget } from '../changes-api.ts';
 import { discoverResources, qualifiedName, resolveType, type ApiResource } from '../discovery.ts';
 import { BlameError } from '../errors.ts';
 import { explain, explained, type Doing } from '../explain.ts';
@@ -61,6 +60,11 @@ export function scopeOf(resource: ApiResource, namespace: string | undefined): C
   return namespace === undefined ? { everywhere: true } : { namespace };
 }
 
+/** The object whose past the server is asked for. */
+export function pastTarget(resource: ApiResource, namespace: string | undefined, name: string): PastTarget {
+  return { group: resource.group, kind: resource.kind, name, namespace: resource.namespaced ? namespace : undefined };
+}
+
 /** `deployments.apps/web in namespace shop`: an object, for messages. */
 export function objectName(resource: ApiResource, name: string, namespace: string | undefined): string {
   return `${qualifiedName(resource)}/${name}${namespace !== undefined ? ` in namespace ${namespace}` : ''}`;
@@ -68,15 +72,6 @@ export function objectName(resource: ApiResource, name: string, namespace: strin
 
 export function sameTarget(change: Change, resource: ApiResource, name: string | undefined): boolean {
   return change.target.group === resource.group && change.target.kind === resource.kind && (name === undefined || change.target.name === name);
-}
-
-/** One object's whole recorded history, oldest first, each event with the whole object after it. */
-export async function objectHistory(ctx: RunContext, resource: ApiResource, namespace: string | undefined, name: string): Promise<ChangeEvent[]> {
-  const selector: ChangeSelector = { group: resource.group, kind: resource.kind, name, order: 'asc' };
-  const page = await call(ctx, { what: 'changes', namespace: namespace ?? '' }, () =>
-    listChanges(ctx.session.api, scopeOf(resource, namespace), selector, MAX_OBJECT_HISTORY),
-  );
-  return materializeEach(page.items.filter((c) => sameTarget(c, resource, name)).map(fromChange));
 }
 
 /** The live object, or undefined when it does not exist (or, with a note, when we may not read it). */
@@ -103,14 +98,4 @@ export function noHistory(resource: ApiResource, name: string, namespace: string
     );
   }
   return new BlameError(`${what} not found, and logistis has recorded no change to it`);
-}
-
-/** One object's history, or the BlameError that says it has none (and whether the object exists). */
-export async function requireHistory(ctx: RunContext, resource: ApiResource, namespace: string | undefined, name: string): Promise<ChangeEvent[]> {
-  const history = await objectHistory(ctx, resource, namespace, name);
-  if (history.length === 0) {
-    const live = await liveObject(ctx, resource, namespace, name);
-    throw noHistory(resource, name, namespace, live !== undefined, false);
-  }
-  return history;
 }
