@@ -5,6 +5,7 @@
 // one Secret still shows. Pure.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { isObject, setOwn, type JsonObject } from '../event.ts';
+import { parseJson } from '../exact-json.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';
@@ -67,7 +68,7 @@ function redactLastApplied(text: string, key: KeyObject): string {
   // would throw, since building that exception cost more than the rest of the Secret's redaction.
   if (!text.trimStart().startsWith('{')) return fingerprint(Buffer.from(text), key);
   try {
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = parseJson(text);
     if (!isObject(parsed)) return fingerprint(Buffer.from(text), key);
     return JSON.stringify(redactSecretBody(parsed, key));
   } catch {

@@ -3,6 +3,7 @@
 import { normaliseObject } from '../../admission/normalise.ts';
 import { isFingerprint, LAST_APPLIED_ANNOTATION } from '../../admission/redact.ts';
 import { isObject, type ChangeEvent, type JsonObject } from '../../event.ts';
+import { copyJson } from '../../exact-json.ts';
 import { eventKey } from '../../format/diff.ts';
 import { changedState, chronologicalOrder } from '../../history/walk.ts';
 import { BlameError } from './errors.ts';
@@ -102,7 +103,7 @@ const SERVER_SET_METADATA = [
  * in from the change when the recorded object lacks them.
  */
 export function cleanForApply(object: JsonObject, type?: Pick<ChangeEvent, 'group' | 'version' | 'kind'>): JsonObject {
-  const copy = structuredClone(object);
+  const copy = copyJson(object);
   delete copy['status'];
   const metadata = isObject(copy['metadata']) ? copy['metadata'] : {};
   for (const field of SERVER_SET_METADATA) delete metadata[field];
@@ -187,7 +188,7 @@ export function revertTo(recorded: readonly ChangeEvent[], changeId: string): Re
 
 /** A Secret with every value hidden, and no last-applied annotation (it carries the values too). */
 export function maskSecretValues(secret: JsonObject): JsonObject {
-  const copy = structuredClone(secret);
+  const copy = copyJson(secret);
   for (const field of ['data', 'stringData']) {
     const values = copy[field];
     if (isObject(values)) copy[field] = Object.fromEntries(Object.keys(values).map((k) => [k, '<hidden>']));
