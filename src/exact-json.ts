@@ -21,17 +21,19 @@ interface JsonWithSource {
 }
 const json = JSON as unknown as JsonWithSource;
 
-export function isExactNumber(value: unknown): value is ExactNumber {
-  return typeof value === 'object' && value !== null && json.isRawJSON(value);
-}
+// Exact numbers are made here only (parseJson). Until this thread has made one, no value can hold
+// one, and holdsExactNumber answers without walking: a cluster whose objects never hold such a number never pays
+// for the walk.
+let madeExactNumber = false;
 
-/** The number `text` (a JSON number) as an ExactNumber; throws a SyntaxError when it is not one. */
-export function exactNumber(text: string): ExactNumber {
-  if (!NUMBER_TOKEN.test(text)) throw new SyntaxError(`not a JSON number: ${text.slice(0, 40)}`);
+function makeExactNumber(text: string): ExactNumber {
+  madeExactNumber = true;
   return json.rawJSON(text);
 }
 
-const NUMBER_TOKEN = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+export function isExactNumber(value: unknown): value is ExactNumber {
+  return typeof value === 'object' && value !== null && json.isRawJSON(value);
+}
 
 /**
  * Could the text hold a number a double does not keep? Such a number has an exponent or at least 16 digits: a
@@ -70,7 +72,7 @@ function keepsValue(source: string, value: number): boolean {
 
 function keepExactNumbers(_key: string, value: unknown, context: { source?: string }): unknown {
   if (typeof value !== 'number' || context.source === undefined || keepsValue(context.source, value)) return value;
-  return json.rawJSON(context.source);
+  return makeExactNumber(context.source);
 }
 
 /**
@@ -82,15 +84,28 @@ export function parseJson(text: string): unknown {
   return json.parse(text, keepExactNumbers);
 }
 
-/** Does `value` hold an ExactNumber anywhere? Iterative, so any depth is safe. */
+/**
+ * Does `value` hold an ExactNumber anywhere? Iterative, so any depth is safe; it runs on both objects of every
+ * captured update (history/patch.ts), so it reads children in place (`for…in`: parsed JSON inherits nothing
+ * enumerable) instead of copying them out.
+ */
 export function holdsExactNumber(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
+  if (!madeExactNumber || typeof value !== 'object' || value === null) return false;
   const pending: object[] = [value];
   while (pending.length > 0) {
     const current = pending.pop()!;
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const child: unknown = current[i];
+        if (typeof child === 'object' && child !== null) pending.push(child);
+      }
+      continue;
+    }
     if (json.isRawJSON(current)) return true;
-    const children: unknown[] = Array.isArray(current) ? current : Object.values(current);
-    for (const child of children) if (typeof child === 'object' && child !== null) pending.push(child);
+    for (const key in current) {
+      const child: unknown = (current as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
   }
   return false;
 }
