@@ -1,10 +1,13 @@
 // Numbers a double would change (9007199254740993, 1e400, 0.1000000000000000055511151231257827) are kept exactly
-// from POST /capture through the SQLite store and the reader thread to the read API's JSON, patches and text.
+// from POST /capture through the store (SQLite and PostgreSQL) and the reader thread to the read API's JSON,
+// patches and text.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
+import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import { applyPatch } from '../../src/history/patch.ts';
 import { parseJson } from '../../src/exact-json.ts';
 import type { ChangeEvent, JsonObject } from '../../src/event.ts';
@@ -56,10 +59,22 @@ const { value: jsonText } = fc.letrec<{ value: string; object: string }>((tie) =
 const specText = jsonText.chain(() => fc.uniqueArray(fc.tuple(keyText, jsonText), { selector: ([key]) => key, minLength: 1, maxLength: 5 })
   .map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`));
 
-describe('exact numbers through capture, the SQLite store and the read API', () => {
+for (const storeName of ['SQLite', 'PostgreSQL'] as const) describe(`exact numbers through capture, the ${storeName} store and the read API`, () => {
   let t: TestApp;
-  before(async () => { t = await createTestApp(); });
-  after(async () => { await t.close(); });
+  let postgres: Postgres | undefined;
+  before(async () => {
+    if (storeName === 'SQLite') {
+      t = await createTestApp();
+      return;
+    }
+    postgres = await startPostgres();
+    const store = await PostgresEventStore.open({ url: await postgres.createDatabase('exact_numbers'), poolSize: 4 }, { maxEventsPerObject: 100, maxAgeMs: 30 * 86_400_000 });
+    t = await createTestApp({ store });
+  });
+  after(async () => {
+    await t?.close();
+    await postgres?.destroy();
+  });
 
   const history = async (name: string): Promise<{ text: string; items: ChangeEvent[] }> => {
     const response = await t.app.inject(`/api/v1/history?namespace=demo&group=example.com&kind=Widget&name=${name}`);
