@@ -1,6 +1,7 @@
 // Exact numbers end to end on a real control plane: a custom resource whose int64 field holds 9007199254740993
 // (beyond a double's 2^53) is recorded, served and shown by `kubectl blame` with exactly the digits the API
-// server keeps, through the first value, the change to 9007199254740995, the patch, the diff and the fields view.
+// server keeps, through the first value, the change to 9007199254740995, the patch, the diff and the fields view;
+// and the provenance watch, which reads the same objects as doubles, still confirms both changes.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
@@ -8,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
-import { startControlPlane, type ControlPlane, type KubectlResult } from '../harness/control-plane.ts';
+import { startControlPlane, waitFor, type ControlPlane, type KubectlResult } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 
 const BIN = fileURLToPath(new URL('../../bin', import.meta.url));
@@ -53,7 +54,6 @@ describe('exact numbers through the real API server and kubectl blame', { timeou
   before(async () => {
     assert.ok(existsSync(BUILT_PLUGIN), `${BUILT_PLUGIN} is missing: run make build (make test-e2e does)`);
     cp = await startControlPlane();
-    logistis = await startLogistis(cp);
     ns = await cp.createNamespace('exact');
     await cp.grant('alice', 'edit', ns);
     await cp.grant('bob', 'edit', ns);
@@ -69,6 +69,9 @@ describe('exact numbers through the real API server and kubectl blame', { timeou
       },
     };
     await cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify(crd) });
+    await cp.kubectl('admin', ['wait', '--for=condition=Established', '--timeout=60s', 'crd/gauges.e2e.example.com']);
+    // Started after the CRD is served, so that the provenance watch follows Gauges from the start.
+    logistis = await startLogistis(cp, { provenance: true });
     await cp.kubectl('admin', ['-n', ns, 'create', 'role', 'gauges', '--verb=*', '--resource=gauges.e2e.example.com']);
     await cp.kubectl('admin', ['-n', ns, 'create', 'rolebinding', 'gauges', '--role=gauges', '--user=alice', '--user=bob']);
     for (let attempt = 0; ; attempt++) {
@@ -96,6 +99,15 @@ describe('exact numbers through the real API server and kubectl blame', { timeou
     assert.ok(bodies.some((body) => body.includes(`"spec":{"count":${FIRST},"free":${FREE}}`)), bodies.join('\n'));
     assert.ok(bodies.some((body) => body.includes(`{"op":"replace","path":"/spec/count","value":${SECOND}}`)), bodies.join('\n'));
     assert.ok(bodies.some((body) => body.includes(`"spec":{"count":${SECOND},"free":${FREE}}`)), bodies.join('\n'));
+  });
+
+  test('provenance confirms both changes: the recorded exact numbers hash as the watch reads them', async () => {
+    const states = async () => {
+      const response = await logistis.api('admin', `/api/v1/history?namespace=${ns}&group=e2e.example.com&kind=Gauge&name=g`);
+      return (response.json() as { items: { state?: string }[] }).items.map((item) => item.state);
+    };
+    await waitFor(async () => ((await states()).join() === 'confirmed,confirmed' ? true : undefined),
+      { timeoutMs: 90_000, intervalMs: 500, message: `the watch never confirmed both changes:\n${logistis.output()}` });
   });
 
   test('the read API answers with the exact digits', async () => {
