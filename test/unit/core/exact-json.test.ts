@@ -15,6 +15,7 @@ import { renderDiff } from '../../../src/format/diff.ts';
 import { describePatch } from '../../../src/format/patch.ts';
 import { blameObject } from '../../../src/blame/field-blame.ts';
 import { contentHash } from '../../../src/provenance/content.ts';
+import { compileCel } from '../../../src/rules/cel.ts';
 
 /** Numbers JSON.parse changes: each must come back with these very digits. */
 const INEXACT = ['9007199254740993', '-9007199254740993', '1e400', '123456789012345678901234567890', '0.1000000000000000055511151231257827'];
@@ -167,5 +168,18 @@ describe('the provenance hash compares exact numbers as the watch reads them', (
     const text = '{"apiVersion":"v1","kind":"X","spec":{"n":9007199254740993,"f":1e400}}';
     assert.equal(contentHash(parse(text)), contentHash(JSON.parse(text) as JsonObject));
     assert.ok(isDeepStrictEqual(parse(text), parse(text)));
+  });
+});
+
+describe('capture rules\' CEL reads exact numbers as numbers', () => {
+  it('an int64 beyond 2^53 is an exact CEL int; other kept numbers are doubles', () => {
+    const object = parse('{"spec":{"count":9007199254740993,"huge":1e400,"free":{"__proto__":123456789012345678901234567890}}}');
+    const holds = (source: string) => compileCel(source, 'test')({ request: { object }, object, oldObject: null });
+    assert.equal(holds('object.spec.count > 5'), true);
+    assert.equal(holds('object.spec.count == 9007199254740993'), true);
+    assert.equal(holds('object.spec.count == 9007199254740992'), false);
+    assert.equal(holds('request.object.spec.count + 2 == 9007199254740995'), true);
+    assert.equal(holds('object.spec.huge > 1e300'), true);
+    assert.equal(holds('object.spec.free["__proto__"] > 1e29'), true);
   });
 });
