@@ -1,4 +1,5 @@
 // The recorded change, as the store keeps it and the API returns it. Shared by capture, store, API and CLI.
+import { isExactNumber } from './exact-json.ts';
 
 /**
  * The project's own RFC 6902 operation: what events store and every reader walks. No library type leaks through
@@ -24,9 +25,9 @@ export interface EventUser {
 
 export type JsonObject = { [key: string]: unknown };
 
-/** A JSON object: not null, not an array. */
+/** A JSON object: not null, not an array, not a number kept exactly (exact-json.ts). */
 export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isExactNumber(value);
 }
 
 // C0 and C1 controls (ESC, CSI, BEL, newline, tab, DEL…) and the bidirectional overrides that can make text

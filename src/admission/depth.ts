@@ -2,6 +2,7 @@
 // patch computing, serialising and the read side recurse: beyond MAX_OBJECT_DEPTH the change is still recorded
 // (who, what object, when, every shallower field), with each too-deep value replaced by a marker. Pure.
 import { setOwn } from '../event.ts';
+import { isExactNumber } from '../exact-json.ts';
 
 export const MAX_OBJECT_DEPTH = 1000;
 export const TRUNCATED_MARKER = `redacted:nested-deeper-than-${MAX_OBJECT_DEPTH}-levels`;
@@ -42,7 +43,7 @@ export function deeperThan(value: unknown, maxDepth: number): boolean {
 }
 
 function truncate(value: unknown, depthLeft: number): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object' || value === null || isExactNumber(value)) return value;
   if (depthLeft === 0) return TRUNCATED_MARKER;
   if (Array.isArray(value)) return value.map((item) => truncate(item, depthLeft - 1));
   const copy: Record<string, unknown> = {};

@@ -6,6 +6,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { FINGERPRINT_PREFIX, isObject, setOwn, type JsonObject } from '../event.ts';
 export { isFingerprint } from '../event.ts';
+import { parseJson } from '../exact-json.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -63,7 +64,7 @@ function redactLastApplied(text: string, key: KeyObject): string {
   // would throw, since building that exception cost more than the rest of the Secret's redaction.
   if (!text.trimStart().startsWith('{')) return fingerprint(Buffer.from(text), key);
   try {
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = parseJson(text);
     if (!isObject(parsed)) return fingerprint(Buffer.from(text), key);
     return JSON.stringify(redactSecretBody(parsed, key));
   } catch {

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import type { BlameAuthor, BlameResult } from '../api/blame.ts';
 import { isObject, type ChangeEvent, type JsonObject, type PatchOperation } from '../event.ts';
+import { copyJson } from '../exact-json.ts';
 import { toYaml, YAML_OPTIONS } from '../format/yaml.ts';
 import { arrayIndex, formatPointer, parsePointer } from '../history/pointer.ts';
 import { changedState, chronologicalOrder } from '../history/walk.ts';
@@ -216,7 +217,7 @@ function blameTree(history: readonly ChangeEvent[]): BNode | undefined {
 // The YAML text, one path per line.
 
 function withoutHidden(obj: JsonObject, hidden: readonly string[]): JsonObject {
-  const copy = structuredClone(obj);
+  const copy = copyJson(obj);
   for (const pointer of hidden) {
     const tokens = parsePointer(pointer);
     if (tokens.length === 0) continue;

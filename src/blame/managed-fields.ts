@@ -9,6 +9,7 @@
 // A key whose value is `{}` is a leaf: that field, with everything under it, is owned.
 import { isDeepStrictEqual } from 'node:util';
 import { isObject, type JsonObject } from '../event.ts';
+import { parseJson as parseExactJson } from '../exact-json.ts';
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -57,7 +58,7 @@ export function managedFieldsOf(obj: JsonObject | undefined): ManagedFieldsEntry
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: parseExactJson(text) };
   } catch {
     return { ok: false };
   }

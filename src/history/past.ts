@@ -2,6 +2,7 @@
 // up its states, the object as it was at a time, and the manifest that reverts a change (with the reasons it
 // cannot be given). Pure: events in, states or a HistoryRefusal saying why not out.
 import { isFingerprint, isObject, printable, type ChangeEvent, type ChangeOperation, type JsonObject } from '../event.ts';
+import { copyJson } from '../exact-json.ts';
 import { changedState, chronologicalOrder } from './walk.ts';
 
 /** Why the past cannot answer: each reason comes with a message written for the person who asked. */
@@ -138,7 +139,7 @@ const SERVER_SET_METADATA = [
  * in from the change when the recorded object lacks them.
  */
 export function cleanForApply(object: JsonObject, type?: Pick<ChangeEvent, 'group' | 'version' | 'kind'>): JsonObject {
-  const copy = structuredClone(object);
+  const copy = copyJson(object);
   delete copy['status'];
   const metadata = isObject(copy['metadata']) ? copy['metadata'] : {};
   for (const field of SERVER_SET_METADATA) delete metadata[field];

@@ -2,9 +2,13 @@
 // its replicas (a Scale change is confirmed by them), and who last wrote it according to managedFields. Pure.
 import { createHash } from 'node:crypto';
 import { isObject, type AuthorGuess, type JsonObject } from '../event.ts';
+import { isExactNumber } from '../exact-json.ts';
 
 function withSortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withSortedKeys);
+  // The watch reads objects with @kubernetes/client-node's JSON.parse, which rounds such a number: hash the
+  // recorded one as that double too, or the watched state would never match the recorded one.
+  if (isExactNumber(value)) return JSON.parse(value.rawJSON) as number;
   if (!isObject(value)) return value;
   // No prototype: a key named __proto__ stays a plain key.
   const sorted = Object.create(null) as Record<string, unknown>;

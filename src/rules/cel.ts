@@ -5,6 +5,7 @@ import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
 import { celPrefilter } from './cel-prefilter.ts';
+import { holdsExactNumber, isExactNumber } from '../exact-json.ts';
 
 export const CEL_VARIABLES = ['request', 'object', 'oldObject'] as const;
 
@@ -17,6 +18,30 @@ export interface CelBindings {
   request: unknown;
   object: unknown;
   oldObject: unknown;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A copy with each number kept exactly (exact-json.ts) as CEL reads numbers: an integer in int64's range as a CEL
+ * int (a bigint: exact), anything else as the double JSON.parse would make. Keys are defined, `__proto__` too.
+ */
+function withCelNumbers(value: unknown): unknown {
+  if (isExactNumber(value)) {
+    if (/^-?\d+$/.test(value.rawJSON)) {
+      const integer = BigInt(value.rawJSON);
+      if (integer >= INT64_MIN && integer <= INT64_MAX) return integer;
+    }
+    return Number(value.rawJSON);
+  }
+  if (Array.isArray(value)) return value.map(withCelNumbers);
+  if (typeof value !== 'object' || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    Object.defineProperty(copy, key, { value: withCelNumbers(child), writable: true, enumerable: true, configurable: true });
+  }
+  return copy;
 }
 
 /** true or false; `Error` when the expression failed on this input (a missing field, a wrong type). */
@@ -108,7 +133,8 @@ export function compileCel(source: string, where: string, options: CompileCelOpt
   const mayMatch = options.prefilter === false ? undefined : celPrefilter(parsed.expr);
   return (bindings) => {
     if (mayMatch && !mayMatch(bindings)) return false;
-    const result = evaluate(bindings);
+    // CEL would read an exact number as a map with a `rawJSON` key.
+    const result = evaluate(holdsExactNumber(bindings) ? (withCelNumbers(bindings) as CelBindings) : bindings);
     if (typeof result === 'boolean') return result;
     if (isCelError(result)) return result;
     return new Error(`the expression gave ${typeof result === 'object' && result !== null ? 'a value' : String(result)}, not true or false`);

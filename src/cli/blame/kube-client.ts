@@ -5,6 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../kube/config.ts';
+import { parseJson } from '../../exact-json.ts';
 import { BlameError } from './errors.ts';
 import type { Connection } from './options.ts';
 
@@ -161,7 +162,7 @@ class KubeConfigApi implements KubeApi {
     let body: unknown;
     if (/json/.test(contentType) || text.startsWith('{')) {
       try {
-        body = JSON.parse(text);
+        body = parseJson(text);
       } catch {
         body = undefined;
       }

@@ -4,6 +4,7 @@
 import { normaliseObject } from '../../admission/normalise.ts';
 import { LAST_APPLIED_ANNOTATION } from '../../admission/redact.ts';
 import { isObject, type JsonObject } from '../../event.ts';
+import { copyJson } from '../../exact-json.ts';
 
 function metadataOf(obj: JsonObject): JsonObject {
   return isObject(obj['metadata']) ? obj['metadata'] : {};
@@ -11,7 +12,7 @@ function metadataOf(obj: JsonObject): JsonObject {
 
 /** A Secret with every value hidden, and no last-applied annotation (it carries the values too). */
 export function maskSecretValues(secret: JsonObject): JsonObject {
-  const copy = structuredClone(secret);
+  const copy = copyJson(secret);
   for (const field of ['data', 'stringData']) {
     const values = copy[field];
     if (isObject(values)) copy[field] = Object.fromEntries(Object.keys(values).map((k) => [k, '<hidden>']));

@@ -9,6 +9,7 @@ import type { CapturePipeline } from '../../capture/pipeline.ts';
 import type { Metrics } from '../metrics.ts';
 import { HttpError } from '../errors.ts';
 import { checkClientCertificate, type ClientCertificateCheck } from '../auth/client-certificate.ts';
+import { parseJson } from '../../exact-json.ts';
 
 /** Who may call /capture: a client certificate signed by one of `authorities`, CN in `allowedNames` (empty: any). */
 export interface CaptureCallerPolicy {
@@ -52,7 +53,7 @@ export function useAdmissionJsonParser(scope: FastifyInstance): void {
   scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if (body === '') return done(new HttpError(400, 'body is empty; send an AdmissionReview as JSON'), undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJson(body as string));
     } catch (error) {
       done(error as Error, undefined);
     }

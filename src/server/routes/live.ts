@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { ChangeEvent } from '../../event.ts';
+import { parseJson } from '../../exact-json.ts';
 import type { EventPage, EventFilter } from '../../store/types.ts';
 import type { Reads } from '../../read/requests.ts';
 import { liveFilter, LiveQuery } from '../query-params.ts';
@@ -52,7 +53,7 @@ class LivePoller {
 
   private async newest(): Promise<EventPage> {
     const answer = await this.reads.answer({ kind: 'events', list: { filter: {}, limit: POLL_PAGE, order: 'desc' } });
-    return JSON.parse(answer.body) as EventPage;
+    return parseJson(answer.body) as EventPage;
   }
 
   async add(listener: Listener): Promise<void> {

@@ -3,6 +3,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { creationPatch } from '../../history/patch.ts';
+import { parseJson } from '../../exact-json.ts';
 import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState } from '../types.ts';
 import { decompressBody } from './body-dictionary.ts';
 
@@ -36,7 +37,7 @@ interface SqlRow {
 }
 
 function fromRow(row: SqlRow, text: string): ChangeEvent {
-  const body = JSON.parse(text) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
+  const body = parseJson(text) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
   return {
     id: String(row.id),
     time: new Date(row.time_ms).toISOString(),
