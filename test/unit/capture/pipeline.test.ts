@@ -18,6 +18,7 @@ function recorder() {
     captures: { inc: inc('captures') }, captureDuration: { observe: () => undefined },
     storeErrors: { inc: inc('storeErrors') }, eventsLost: { inc: inc('eventsLost') },
     ruleSkips: { inc: inc('ruleSkips') }, ruleErrors: { inc: inc('ruleErrors') }, denials: { inc: inc('denials') },
+    oversizedReviews: { inc: () => inc('oversizedReviews')({}) },
   };
   const lines: { fields: object; message: string }[] = [];
   const log: CaptureLogger = { error: (fields, message) => lines.push({ fields, message }), warn: (fields, message) => lines.push({ fields, message }) };
