@@ -95,6 +95,13 @@ describe('a review over --max-body-bytes', () => {
     assert.deepEqual(await eventsOf(t, review.request.uid), []);
   });
 
+  it('the strict Locks entry answers it too, with its uid, never 413', async () => {
+    const review = largeUpdate(7 * 1024 * 1024);
+    const response = await t.app.inject({ method: 'POST', url: '/locks/check', headers: { 'content-type': 'application/json' }, payload: asApiServerSends(review) });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(response.json(), { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
+  });
+
   it('a malformed oversized body is refused with where it fails', async () => {
     const text = asApiServerSends(largeUpdate(4 * 1024 * 1024));
     const broken = `${text.slice(0, 3_500_000)}tokenSECRETabcdef${text.slice(3_500_000)}`;
