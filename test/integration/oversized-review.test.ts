@@ -102,6 +102,14 @@ describe('a review over --max-body-bytes', () => {
     assert.deepEqual(response.json(), { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
   });
 
+  it('only a body beyond any AdmissionReview (256 MiB) gets 413, before it is read', async () => {
+    const response = await t.app.inject({
+      method: 'POST', url: '/capture', payload: '{}',
+      headers: { 'content-type': 'application/json', 'content-length': String(300 * 1024 * 1024) },
+    });
+    assert.equal(response.statusCode, 413, response.body);
+  });
+
   it('a malformed oversized body is refused with where it fails', async () => {
     const text = asApiServerSends(largeUpdate(4 * 1024 * 1024));
     const broken = `${text.slice(0, 3_500_000)}tokenSECRETabcdef${text.slice(3_500_000)}`;

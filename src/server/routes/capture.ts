@@ -76,6 +76,10 @@ type Done = (error: Error | null, body?: unknown) => void;
  * checked as Fastify checks it.
  */
 function readAdmissionBody(payload: Readable, contentLength: number, limit: number, done: Done): void {
+  if (contentLength > OVERSIZED_CEILING_BYTES) {
+    done(new HttpError(413, `request body is larger than ${OVERSIZED_CEILING_BYTES} bytes, more than any AdmissionReview`));
+    return;
+  }
   let received = 0;
   let chunks: Buffer[] = [];
   let scanner: ReviewScanner | null = null;

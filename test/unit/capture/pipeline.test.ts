@@ -7,6 +7,7 @@ import { DEFAULT_NORMALISE_OPTIONS } from '../../../src/admission/normalise.ts';
 import { AdmissionInputError } from '../../../src/admission/review.ts';
 import type { NewChangeEvent } from '../../../src/event.ts';
 import { loadFixture } from '../../support/fixtures.ts';
+import { scanReview } from '../../../src/admission/review-scan.ts';
 
 function recorder() {
   const counts = new Map<string, number>();
@@ -64,5 +65,25 @@ describe('capture pipeline', () => {
     const pipeline = createCapturePipeline({ store: { append: async () => { throw new Error('read-only'); } }, metrics, settings, commitTimeoutMs: 1000 });
     await pipeline.handle(loadFixture('deployment-create'), log);
     assert.equal(counts.get('eventsLost{"reason":"store-error"}'), 1);
+  });
+
+  it('records an oversized review even when its metadata did not change, marked, counted and logged by identity', async () => {
+    const { metrics, log, counts, lines } = recorder();
+    const stored: NewChangeEvent[] = [];
+    const pipeline = createCapturePipeline({ store: { append: async (events) => { stored.push(...events); } }, metrics, settings, commitTimeoutMs: 1000 });
+    // A status-only update: read whole, its normalised objects are equal and it is skipped as unchanged.
+    const review = loadFixture('deployment-status-only');
+    await pipeline.handle(review, log);
+    assert.equal(stored.length, 0);
+    const scanned = scanReview(Buffer.from(JSON.stringify(review))).review;
+    const oversized = { reviewBytes: 9_000_000, maxBodyBytes: 8_388_608 };
+    const answer = await pipeline.handle(scanned, log, oversized);
+    assert.deepEqual(answer.response, { uid: review.request.uid, allowed: true });
+    assert.equal(stored.length, 1);
+    assert.deepEqual(stored[0]!.oversized, oversized);
+    assert.equal(counts.get('oversizedReviews{}'), 1);
+    const warning = lines.find((line) => /larger than --max-body-bytes/.test(line.message));
+    assert.ok(warning);
+    assert.doesNotMatch(JSON.stringify(warning.fields), /"labels"|"spec"|"status"/);
   });
 });
