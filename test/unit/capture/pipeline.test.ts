@@ -86,4 +86,17 @@ describe('capture pipeline', () => {
     assert.ok(warning);
     assert.doesNotMatch(JSON.stringify(warning.fields), /"labels"|"spec"|"status"/);
   });
+
+  it('redacts an oversized Secret as usual: its values in last-applied-configuration are never stored', async () => {
+    const { metrics, log } = recorder();
+    const stored: NewChangeEvent[] = [];
+    const pipeline = createCapturePipeline({ store: { append: async (events) => { stored.push(...events); } }, metrics, settings, commitTimeoutMs: 1000 });
+    const review = loadFixture('secret-apply-create');
+    const scanned = scanReview(Buffer.from(JSON.stringify(review))).review;
+    await pipeline.handle(scanned, log, { reviewBytes: 9_000_000, maxBodyBytes: 8_388_608 });
+    assert.equal(stored.length, 1);
+    const text = JSON.stringify(stored[0]);
+    assert.match(text, /last-applied-configuration/);
+    for (const value of ['aHVudGVyMi1vbGQtdmFsdWU=', 'ZGItdXNlci1xN3o=', 'hunter2']) assert.ok(!text.includes(value), value);
+  });
 });
