@@ -83,6 +83,20 @@ export interface AuthorGuess {
   time: string;
 }
 
+/**
+ * The review was larger than --max-body-bytes, so only what names the change was read from it: who, what,
+ * which object, and the objects' metadata. The event's `object` is the object's apiVersion, kind and metadata,
+ * and its `patch` covers only those; the rest of the change is not known.
+ */
+export interface OversizedReview {
+  /** The AdmissionReview's size, in bytes. */
+  reviewBytes: number;
+  /** --max-body-bytes when it arrived. */
+  maxBodyBytes: number;
+  /** Metadata fields left out because they alone were too large, as dotted paths (e.g. metadata.annotations). */
+  omitted?: string[];
+}
+
 export interface ChangeEvent {
   id: string;
   /** RFC 3339 with milliseconds, the time the webhook received the request. */
@@ -108,6 +122,8 @@ export interface ChangeEvent {
    * what was attempted.
    */
   deniedBy?: string;
+  /** Set when the review was too large to read whole: `patch` and `object` then hold its metadata only. */
+  oversized?: OversizedReview;
   state?: EventState;
   /** When the state last changed, RFC 3339. */
   stateChangedAt?: string;

@@ -1,6 +1,6 @@
 // The aggregated API's resource: audit.logistis.io/v1alpha1 Change, one recorded event as a Kubernetes object.
 // Shared by the server (which serves it) and kubectl-blame (which reads it). Pure.
-import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, EventUser, JsonObject, PatchOperation } from '../event.ts';
+import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, EventUser, JsonObject, OversizedReview, PatchOperation } from '../event.ts';
 
 export const API_GROUP = 'audit.logistis.io';
 export const API_VERSION = 'v1alpha1';
@@ -32,6 +32,11 @@ export interface Change {
   object: JsonObject;
   /** The Lock that denied this attempt (the change did not happen); absent for changes that were made. */
   deniedBy?: string;
+  /**
+   * The review was larger than the server's --max-body-bytes: `patch` and `object` hold only the object's
+   * apiVersion, kind and metadata; the rest of the change was not recorded. Absent for changes recorded whole.
+   */
+  oversized?: OversizedReview;
   /**
    * Provenance: pending, confirmed (the watch showed it), not-applied (it never happened) or unattributed (the
    * watch saw it, no request explains it; `user` is then empty). Absent when the server did not track it.
@@ -70,6 +75,7 @@ export function toChange(event: ChangeEvent): Change {
     patch: event.patch,
     object: event.object,
     ...(event.deniedBy ? { deniedBy: event.deniedBy } : {}),
+    ...(event.oversized ? { oversized: event.oversized } : {}),
     ...(event.state ? { state: event.state } : {}),
     ...(event.stateChangedAt ? { stateChangedAt: event.stateChangedAt } : {}),
     ...(event.authorGuess ? { authorGuess: event.authorGuess } : {}),
@@ -95,6 +101,7 @@ export function fromChange(change: Change): ChangeEvent {
     patch: change.patch,
     object: change.object,
     ...(change.deniedBy ? { deniedBy: change.deniedBy } : {}),
+    ...(change.oversized ? { oversized: change.oversized } : {}),
     ...(change.state ? { state: change.state } : {}),
     ...(change.stateChangedAt ? { stateChangedAt: change.stateChangedAt } : {}),
     ...(change.authorGuess ? { authorGuess: change.authorGuess } : {}),

@@ -6,7 +6,7 @@ import { buildAdmissionResponse, parseAdmissionReview, type AdmissionRequest } f
 import { decideCapture, type CaptureSettings } from './record.ts';
 import { ResourceKinds } from './kinds.ts';
 import type { EventStore } from '../store/types.ts';
-import type { EventState, NewChangeEvent } from '../event.ts';
+import type { EventState, NewChangeEvent, OversizedReview } from '../event.ts';
 import type { LockDecision } from '../locks/match.ts';
 import { decideByRules, type RuleDecisionHooks } from '../rules/decide.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
@@ -20,6 +20,7 @@ export interface CaptureMetrics {
   ruleSkips: { inc(labels: { rule: string }): void };
   ruleErrors: { inc(labels: { rule: string }): void };
   denials: { inc(labels: { lock: string }): void };
+  oversizedReviews: { inc(): void };
 }
 
 /** Where capture logs; pino's (and Fastify's) logger fits it. */
@@ -36,8 +37,11 @@ export interface CaptureLogger {
 export type LostReason = 'store-error' | 'store-error-after-timeout' | 'capture-error' | 'store-file-gone';
 
 export interface CapturePipeline {
-  /** Throws AdmissionInputError for a body that is not an AdmissionReview; otherwise always answers. */
-  handle(body: unknown, log: CaptureLogger): Promise<ReturnType<typeof buildAdmissionResponse>>;
+  /**
+   * Throws AdmissionInputError for a body that is not an AdmissionReview; otherwise always answers. `oversized`:
+   * the body was too large to read whole, and holds only what names the change (admission/review-scan.ts).
+   */
+  handle(body: unknown, log: CaptureLogger, oversized?: OversizedReview): Promise<ReturnType<typeof buildAdmissionResponse>>;
 }
 
 export interface CaptureDependencies {
@@ -101,10 +105,15 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
     onError: (rule) => metrics.ruleErrors.inc({ rule }),
   };
   return {
-    async handle(body, log) {
+    async handle(body, log, oversized) {
       const started = process.hrtime.bigint();
       const review = parseAdmissionReview(body);
       const { request } = review;
+      if (oversized) {
+        metrics.oversizedReviews.inc();
+        log.warn({ reviewBytes: oversized.reviewBytes, maxBodyBytes: oversized.maxBodyBytes, ...identity(request) },
+          'review larger than --max-body-bytes: recording who, what and the metadata only');
+      }
       let result = 'recorded';
       let write: Promise<void> | undefined;
       let denial: LockDecision = { denied: false };
@@ -114,14 +123,15 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;
         // A denied attempt is recorded even when it would change nothing, and whatever the capture rules say:
-        // who tried is the point.
-        const settings = denial.denied ? { ...deps.settings, recordUnchanged: true } : deps.settings;
+        // who tried is the point. An oversized review's metadata may not have changed when the rest did.
+        const settings = denial.denied || oversized ? { ...deps.settings, recordUnchanged: true } : deps.settings;
         const decision = (!denial.denied && deps.rules && decideByRules(deps.rules, request, now(), ruleHooks))
           || decideCapture(request, settings, now(), parentKind);
         if (!decision.record) {
           result = `skipped-${decision.reason}`;
         } else {
           let event: NewChangeEvent = denial.denied ? { ...decision.event, deniedBy: denial.lock } : decision.event;
+          if (oversized) event = { ...event, oversized };
           const state = denial.denied ? 'not-applied' : deps.provenance?.initialState(event);
           if (deps.provenance && state) event = { ...event, state };
           write = deps.store.append([event]);

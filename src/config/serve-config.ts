@@ -102,7 +102,7 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'maxEventsPerObject', description: 'keep the newest N events of each object', defaultValue: '100' },
   { key: 'maxAge', description: 'prune events older than this (e.g. 30d, 12h)', defaultValue: '30d' },
   { key: 'maxStoreBytes', description: 'prune the oldest events while the store takes more than this (e.g. 20GiB; 0: no limit)', defaultValue: '0' },
-  { key: 'maxBodyBytes', description: 'largest AdmissionReview accepted (e.g. 3MiB)', defaultValue: '3MiB' },
+  { key: 'maxBodyBytes', description: 'largest AdmissionReview read whole (e.g. 8MiB); a larger one is recorded from its metadata, marked oversized (ADR 0017)', defaultValue: '8MiB' },
   { key: 'auth', description: 'read-API authentication: kubernetes (TokenReview, front proxy, SubjectAccessReview) or none (local demo only)', defaultValue: 'kubernetes' },
   { key: 'kubeconfig', description: "logistis's own kubeconfig for TokenReview/SubjectAccessReview (default: KUBECONFIG, in-cluster, ~/.kube/config)" },
   { key: 'requestheaderClientCaFile', description: 'CA of the front-proxy client certificate (default: from kube-system/extension-apiserver-authentication)' },

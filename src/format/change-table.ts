@@ -2,7 +2,7 @@
 // descriptions as kubectl-blame.
 import type { Change } from '../api/change.ts';
 import { relativeTime } from './diff.ts';
-import { describePatch } from './patch.ts';
+import { describeOversized, describePatch } from './patch.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -37,7 +37,8 @@ export function changeTable(changes: readonly Change[], continueToken: string | 
         userCell(change),
         `${change.target.kind}/${change.target.name}`,
         change.state ?? '',
-        describePatch(change.patch, undefined, { operation: change.operation }).join('; '),
+        [...(change.oversized ? [describeOversized(change.oversized)] : []),
+          ...describePatch(change.patch, undefined, { operation: change.operation }).filter((line) => !change.oversized || line !== '(no change)')].join('; '),
         change.fieldManager,
       ],
       object: includeObject === 'None'

@@ -2,7 +2,7 @@
 import { diffLines } from 'diff';
 import type { ChangeEvent, JsonObject } from '../event.ts';
 import { noColours, type Colours } from './colour.ts';
-import { describePatch } from './patch.ts';
+import { describeOversized, describePatch } from './patch.ts';
 import { printable, truncate } from './text.ts';
 import { toJson, toYaml } from './yaml.ts';
 
@@ -149,6 +149,11 @@ export function renderChangeDiff(event: ChangeEvent, previousObject: JsonObject 
     after = event.object;
   }
   const header = renderChangeHeader(event, options);
+  if (event.oversized) {
+    // Only the metadata was read: a diff of it against the whole object before would show the rest as removed.
+    const ops = event.operation === 'UPDATE' ? describePatch(event.patch, previousObject, { colours: c, operation: event.operation }) : [];
+    return [...header, '', `  ${c.remove(printable(describeOversized(event.oversized)))}`, ...ops.map((l) => `  ${l}`)];
+  }
   if (event.operation === 'UPDATE' && (previousObject === undefined || Object.keys(previousObject).length === 0)) {
     // Without the object before the change, a diff would show the whole object as added: show the
     // recorded patch instead, which needs no earlier state.

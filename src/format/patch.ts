@@ -118,10 +118,30 @@ export function describePatch(
   return lines;
 }
 
+/** 7340032 → 7.0 MiB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/**
+ * What an oversized event's patch stands for: the review was too large to read whole, so only its metadata was
+ * recorded. Never shown as a normal change with a short patch.
+ */
+export function describeOversized(oversized: NonNullable<ChangeEvent['oversized']>): string {
+  const omitted = oversized.omitted?.length ? `; left out: ${oversized.omitted.join(', ')}` : '';
+  return `too large to record: review of ${formatBytes(oversized.reviewBytes)} over --max-body-bytes ${formatBytes(oversized.maxBodyBytes)}, metadata only${omitted}`;
+}
+
 /** `describePatch` for one recorded event, given the object before it (see `previousObjects`). */
 export function describeChange(event: ChangeEvent, previousObject: JsonObject | undefined, options: DescribeOptions = {}): string[] {
   if (event.operation === 'CONNECT') return [describeConnect(event.subresource, event.object)];
-  return describePatch(event.patch, previousObject, { ...options, operation: event.operation });
+  const lines = describePatch(event.patch, previousObject, { ...options, operation: event.operation });
+  if (!event.oversized) return lines;
+  const c = options.colours ?? noColours;
+  // The metadata's changes still show; '(no change)' would claim more than is known.
+  return [c.remove(printable(describeOversized(event.oversized))), ...lines.filter((line) => line !== c.dim('(no change)'))];
 }
 
 /** One line for tables: `exec [sh -c date] in web`, `attach to web`, `port-forward 8080,9090`. */

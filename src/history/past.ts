@@ -8,7 +8,7 @@ import { changedState, chronologicalOrder } from './walk.ts';
 /** Why the past cannot answer: each reason comes with a message written for the person who asked. */
 export type RefusalReason =
   | 'no-history' | 'not-in-history' | 'creation' | 'secret' | 'state-before-unknown'
-  | 'deleted' | 'not-created-yet' | 'before-history';
+  | 'deleted' | 'not-created-yet' | 'before-history' | 'oversized';
 
 export class HistoryRefusal extends Error {
   override name = 'HistoryRefusal';
@@ -73,7 +73,8 @@ export function previousStateIds(history: readonly ChangeEvent[]): (string | und
   let last: ChangeEvent | undefined;
   return history.map((event) => {
     const before = event.operation === 'CREATE' || last === undefined ? undefined : last.id;
-    if (changedState(event)) last = event.operation === 'DELETE' ? undefined : event;
+    // An oversized review recorded the metadata only: what the object became is not known.
+    if (changedState(event)) last = event.operation === 'DELETE' || event.oversized ? undefined : event;
     return before;
   });
 }
@@ -103,6 +104,10 @@ export function objectAt(recorded: readonly ChangeEvent[], atMs: number): StateA
     return first.operation === 'CREATE' ? { state: 'not-created-yet', first } : { state: 'before-history', first };
   }
   if (found.operation === 'DELETE') return { state: 'deleted', event: found };
+  if (found.oversized) {
+    throw new HistoryRefusal('oversized',
+      `the change before then, ${describeChange(summarise(found))}, was too large to record whole (only its metadata is kept), so logistis cannot show ${objectLabel(found)} as it was`);
+  }
   return { state: 'exists', event: found, object: found.object };
 }
 
@@ -201,7 +206,7 @@ export function revertTo(recorded: readonly ChangeEvent[], changeId: string): Re
     before = change.object;
   } else {
     const previous = past[at - 1];
-    if (previous === undefined || previous.operation === 'DELETE' || recordsPartialObject(previous)) {
+    if (previous === undefined || previous.operation === 'DELETE' || previous.oversized || recordsPartialObject(previous)) {
       throw new HistoryRefusal('state-before-unknown',
         `the object before change ${changeId} is not in the recorded history of ${objectLabel(change)} ` +
           '(recording started with this change, or older changes were pruned), so logistis cannot rebuild it');

@@ -42,7 +42,10 @@ export function newestEvent<E extends Pick<ChangeEvent, 'time'>>(history: readon
 
 export interface EventWithPrevious {
   event: ChangeEvent;
-  /** The object before the event: `{}` for a CREATE, and `{}` when the earlier state is not in the list. */
+  /**
+   * The object before the event: `{}` for a CREATE, and `{}` when the earlier state is not in the list or was
+   * recorded from an oversized review (its metadata only).
+   */
   previous: JsonObject;
   /** False when `previous` is a stand-in `{}` because the history before this event is not known. */
   known: boolean;
@@ -64,7 +67,8 @@ export function previousObjects(history: readonly ChangeEvent[]): EventWithPrevi
     else if (before !== undefined) result[i] = { event, previous: before, known: true };
     else result[i] = { event, previous: {}, known: false };
     if (!changedState(event)) continue;
-    if (event.operation === 'DELETE') last.delete(key);
+    // An oversized review recorded the metadata only: what the object became is not known.
+    if (event.operation === 'DELETE' || event.oversized) last.delete(key);
     else last.set(key, event.object);
   }
   return result;
@@ -88,7 +92,7 @@ export function materializeHistory(events: readonly ChangeEvent[]): ChangeEvent[
         // The payload does not fit the parent (an unknown subresource): show it as recorded.
       }
     }
-    if (!(event.subresource && materialized === event)) previous = event.operation === 'DELETE' ? null : materialized.object;
+    if (!(event.subresource && materialized === event)) previous = event.operation === 'DELETE' || event.oversized ? null : materialized.object;
     return materialized;
   });
 }

@@ -15,6 +15,7 @@ export interface Metrics {
   connectionsRefused: Counter;
   eventsPruned: Counter<'reason'>;
   denials: Counter<'lock'>;
+  oversizedReviews: Counter;
   ruleSkips: Counter<'rule'>;
   ruleErrors: Counter<'rule'>;
   eventStates: Counter<'state'>;
@@ -91,6 +92,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'logistis_denials_total',
       help: 'Admission requests denied by a Lock',
       labelNames: ['lock'],
+      registers,
+    }),
+    oversizedReviews: new Counter({
+      name: 'logistis_oversized_reviews_total',
+      help: 'AdmissionReviews larger than --max-body-bytes: answered, and recorded from their metadata only (the event is marked oversized)',
       registers,
     }),
     ruleSkips: new Counter({

@@ -91,6 +91,20 @@ for (const kind of [sqliteKind(), postgresKind()]) {
       });
     });
 
+    it('keeps the oversized marker of a review too large to read whole, in history and by id', async () => {
+      await withStore(defaults, async (store) => {
+        const oversized = { reviewBytes: 7_340_032, maxBodyBytes: 3_145_728, omitted: ['request.object.metadata.annotations'] };
+        const given = event('big', Date.now(), { object: { metadata: { name: 'big', labels: { a: 'b' } } }, patch: [], oversized });
+        const plain = event('small', Date.now());
+        await store.append([given, plain]);
+        const [stored] = await store.history({ group: '', kind: 'ConfigMap', namespace: 'ns', name: 'big' });
+        assert.deepEqual(stored?.oversized, oversized);
+        assert.deepEqual((await store.getEvent(stored!.id))?.oversized, oversized);
+        const other = (await store.listEvents({ name: 'small' }, 1)).items[0];
+        assert.ok(other && !('oversized' in other), 'absent on an event recorded whole');
+      });
+    });
+
     it('gives a CREATE its patch from the object', async () => {
       await withStore(defaults, async (store) => {
         await store.append([event('made', Date.now(), { operation: 'CREATE', patch: [], object: { metadata: { name: 'made' }, data: { a: '1' } } })]);

@@ -38,6 +38,12 @@ export function userPath(username: string): string {
   return `/user${query({ user: username })}`;
 }
 
+/** An oversized review's event: only its metadata was recorded (see OversizedReview in src/event.ts). */
+export function oversizedLabel(oversized: NonNullable<ChangeEvent['oversized']>): string {
+  const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  return `too large to record (${mib(oversized.reviewBytes)}, over the ${mib(oversized.maxBodyBytes)} limit): metadata only`;
+}
+
 export function operationLabel(event: Pick<ChangeEvent, 'operation' | 'subresource' | 'deniedBy'>): string {
   return `${event.operation}${event.subresource ? ` ${event.subresource}` : ''}${event.deniedBy ? ' (denied)' : ''}`;
 }

@@ -2,8 +2,7 @@
 // reader thread opens another, so reads never queue behind captures for a connection.
 import type pg from 'pg';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
-import { creationPatch } from '../../history/patch.ts';
-import { parseJson } from '../../exact-json.ts';
+import { decodeEventBody } from '../event-body.ts';
 import {
   InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState,
 } from '../types.ts';
@@ -38,7 +37,6 @@ interface SqlRow {
 }
 
 function fromRow(row: SqlRow, text: string): ChangeEvent {
-  const body = parseJson(text) as { patch?: ChangeEvent['patch']; object: ChangeEvent['object'] };
   return {
     id: String(row.id),
     time: new Date(Number(row.time_ms)).toISOString(),
@@ -59,8 +57,7 @@ function fromRow(row: SqlRow, text: string): ChangeEvent {
     name: row.name,
     objectUid: row.object_uid,
     fieldManager: row.field_manager,
-    patch: body.patch ?? creationPatch(body.object),
-    object: body.object,
+    ...decodeEventBody(text),
     ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
     ...(row.state ? { state: row.state as EventState, stateChangedAt: new Date(Number(row.state_changed_ms)).toISOString() } : {}),
     ...(row.author_guess ? { authorGuess: JSON.parse(row.author_guess) as AuthorGuess } : {}),

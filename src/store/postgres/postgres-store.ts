@@ -14,6 +14,7 @@ import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../sqlite/body-dictiona
 import { describeUrl, openPool, type PostgresOptions } from './connection.ts';
 import { POSTGRES_MIGRATIONS, SCHEMA_LOCK_KEY } from './schema.ts';
 import { PostgresReader } from './postgres-reader.ts';
+import { encodeEventBody } from '../event-body.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -77,8 +78,7 @@ function toRow(event: NewChangeEvent): Row {
     deniedBy: event.deniedBy ?? '',
     state: event.state ?? '',
     authorGuess: event.authorGuess ? JSON.stringify(event.authorGuess) : '',
-    // As on SQLite: a CREATE's patch is derivable from its object.
-    body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
+    body: encodeEventBody(event),
   };
 }
 

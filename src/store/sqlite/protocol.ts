@@ -22,7 +22,7 @@ export interface EventRow {
   state: string;
   /** JSON AuthorGuess of an unattributed change, else ''. */
   authorGuess: string;
-  /** JSON {"patch", "object"}; the worker compresses it. */
+  /** JSON {"patch", "object"} (store/event-body.ts); the worker compresses it. */
   body: string;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../types.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
+import { encodeEventBody } from '../event-body.ts';
 
 type WriterRequestBody = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
 const MAX_BATCH = 2000;
@@ -50,8 +51,7 @@ function toRow(event: NewChangeEvent): EventRow {
     deniedBy: event.deniedBy ?? '',
     state: event.state ?? '',
     authorGuess: event.authorGuess ? JSON.stringify(event.authorGuess) : '',
-    // A CREATE's patch is derivable from its object (creationPatch): store the object alone.
-    body: JSON.stringify(event.operation === 'CREATE' ? { object: event.object } : { patch: event.patch, object: event.object }),
+    body: encodeEventBody(event),
   };
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_NORMALISE_OPTIONS } from '../../../src/admission/normalise.ts';
 import { AdmissionInputError } from '../../../src/admission/review.ts';
 import type { NewChangeEvent } from '../../../src/event.ts';
 import { loadFixture } from '../../support/fixtures.ts';
+import { scanReview } from '../../../src/admission/review-scan.ts';
 
 function recorder() {
   const counts = new Map<string, number>();
@@ -18,6 +19,7 @@ function recorder() {
     captures: { inc: inc('captures') }, captureDuration: { observe: () => undefined },
     storeErrors: { inc: inc('storeErrors') }, eventsLost: { inc: inc('eventsLost') },
     ruleSkips: { inc: inc('ruleSkips') }, ruleErrors: { inc: inc('ruleErrors') }, denials: { inc: inc('denials') },
+    oversizedReviews: { inc: () => inc('oversizedReviews')({}) },
   };
   const lines: { fields: object; message: string }[] = [];
   const log: CaptureLogger = { error: (fields, message) => lines.push({ fields, message }), warn: (fields, message) => lines.push({ fields, message }) };
@@ -63,5 +65,38 @@ describe('capture pipeline', () => {
     const pipeline = createCapturePipeline({ store: { append: async () => { throw new Error('read-only'); } }, metrics, settings, commitTimeoutMs: 1000 });
     await pipeline.handle(loadFixture('deployment-create'), log);
     assert.equal(counts.get('eventsLost{"reason":"store-error"}'), 1);
+  });
+
+  it('records an oversized review even when its metadata did not change, marked, counted and logged by identity', async () => {
+    const { metrics, log, counts, lines } = recorder();
+    const stored: NewChangeEvent[] = [];
+    const pipeline = createCapturePipeline({ store: { append: async (events) => { stored.push(...events); } }, metrics, settings, commitTimeoutMs: 1000 });
+    // A status-only update: read whole, its normalised objects are equal and it is skipped as unchanged.
+    const review = loadFixture('deployment-status-only');
+    await pipeline.handle(review, log);
+    assert.equal(stored.length, 0);
+    const scanned = scanReview(Buffer.from(JSON.stringify(review))).review;
+    const oversized = { reviewBytes: 9_000_000, maxBodyBytes: 8_388_608 };
+    const answer = await pipeline.handle(scanned, log, oversized);
+    assert.deepEqual(answer.response, { uid: review.request.uid, allowed: true });
+    assert.equal(stored.length, 1);
+    assert.deepEqual(stored[0]!.oversized, oversized);
+    assert.equal(counts.get('oversizedReviews{}'), 1);
+    const warning = lines.find((line) => /larger than --max-body-bytes/.test(line.message));
+    assert.ok(warning);
+    assert.doesNotMatch(JSON.stringify(warning.fields), /"labels"|"spec"|"status"/);
+  });
+
+  it('redacts an oversized Secret as usual: its values in last-applied-configuration are never stored', async () => {
+    const { metrics, log } = recorder();
+    const stored: NewChangeEvent[] = [];
+    const pipeline = createCapturePipeline({ store: { append: async (events) => { stored.push(...events); } }, metrics, settings, commitTimeoutMs: 1000 });
+    const review = loadFixture('secret-apply-create');
+    const scanned = scanReview(Buffer.from(JSON.stringify(review))).review;
+    await pipeline.handle(scanned, log, { reviewBytes: 9_000_000, maxBodyBytes: 8_388_608 });
+    assert.equal(stored.length, 1);
+    const text = JSON.stringify(stored[0]);
+    assert.match(text, /last-applied-configuration/);
+    for (const value of ['aHVudGVyMi1vbGQtdmFsdWU=', 'ZGItdXNlci1xN3o=', 'hunter2']) assert.ok(!text.includes(value), value);
   });
 });

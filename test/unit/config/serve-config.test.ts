@@ -40,7 +40,7 @@ describe('serve settings', () => {
     assert.equal(config.redactionKeyFile, './data/events.db.redaction-key');
     assert.equal(config.maxEventsPerObject, 100);
     assert.equal(config.maxAgeMs, 30 * 86_400_000);
-    assert.equal(config.maxBodyBytes, 3 * 1024 * 1024);
+    assert.equal(config.maxBodyBytes, 8 * 1024 * 1024);
     assert.equal(config.auth, 'kubernetes');
     assert.deepEqual(config.normalise, { dropManagedFields: true, dropResourceVersion: true, dropGeneration: true, dropStatus: true });
   });

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { colours } from '../../../src/format/colour.ts';
 import { eventKey, relativeTime, renderChangeDiff, renderDiff } from '../../../src/format/diff.ts';
+import { describeChange } from '../../../src/format/patch.ts';
+import { renderHistoryTable } from '../../../src/format/views.ts';
+import { changeTable } from '../../../src/format/change-table.ts';
+import { toChange } from '../../../src/api/change.ts';
 import { assertGolden, deploymentHistory, miscHistory, NOW, secretHistory, stripAnsi } from './golden.ts';
 
 const before = { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1', b: '2', c: '3', d: '4', e: '5', f: '6', g: '7', h: '8' } };
@@ -121,5 +125,37 @@ describe('renderChangeDiff', () => {
   });
   it('keys cluster-scoped objects without a namespace', () => {
     assert.equal(eventKey(miscHistory()[2]!), 'ClusterRole/pod-reader');
+  });
+});
+
+describe('an oversized change', () => {
+  const history = deploymentHistory();
+  const oversized = {
+    ...history[2]!,
+    object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: history[2]!.object['metadata'] },
+    oversized: { reviewBytes: 7 * 1024 * 1024 + 300_000, maxBodyBytes: 3 * 1024 * 1024 },
+  };
+  it('says so where the diff would be, with the sizes, and shows the metadata it changed', () => {
+    const lines = renderChangeDiff(oversized, history[1]!.object, { now: NOW });
+    const body = lines.slice(lines.indexOf('') + 1);
+    assert.deepEqual(body, [
+      '  too large to record: review of 7.3 MiB over --max-body-bytes 3.0 MiB, metadata only',
+      '  remove /metadata/labels/owner (was "team-a")',
+      '  add /metadata/labels/tier: "web"',
+    ]);
+  });
+  it('is never "(no change)" when its metadata did not change', () => {
+    const unchanged = { ...oversized, patch: [] };
+    const lines = describeChange(unchanged, history[1]!.object);
+    assert.deepEqual(lines, ['too large to record: review of 7.3 MiB over --max-body-bytes 3.0 MiB, metadata only']);
+  });
+  it('the history table and kubectl get changes say so where the patch would be', () => {
+    const events = [history[0]!, history[1]!, oversized];
+    const text = renderHistoryTable(events, { now: NOW, width: 300 }).join('\n');
+    assert.match(text, /too large to record: review of 7\.3 MiB over --max-body-bytes 3\.0 MiB, metadata only/);
+    const table = changeTable(events.map(toChange), undefined, 'None', Date.parse(NOW));
+    const patch = table.columnDefinitions.findIndex((column) => column.name === 'Patch');
+    assert.ok(patch > 0);
+    assert.match(String(table.rows[2]!.cells[patch]), /^too large to record: .*metadata only; remove \/metadata\/labels\/owner/);
   });
 });

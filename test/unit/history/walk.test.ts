@@ -48,3 +48,17 @@ describe('an attempt a Lock denied is shown but never becomes the state', () => 
     assert.deepEqual(((at as { object: JsonObject }).object['spec'] as JsonObject)['replicas'], 2);
   });
 });
+
+describe('an oversized change recorded its metadata only', () => {
+  const partial = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'prod' } };
+  const withOversized = [
+    event(1, 'alice', {}, deployment(2)),
+    event(2, 'bob', deployment(2), partial, { patch: [], oversized: { reviewBytes: 9_000_000, maxBodyBytes: 3_145_728 } }),
+    event(3, 'alice', deployment(5), deployment(6)),
+  ];
+  it('leaves the object after it unknown: the next change is not diffed against its metadata', () => {
+    const paired = previousObjects(withOversized);
+    assert.deepEqual(paired[1]!.previous, deployment(2));
+    assert.deepEqual([paired[2]!.previous, paired[2]!.known], [{}, false]);
+  });
+});

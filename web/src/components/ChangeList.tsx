@@ -5,7 +5,7 @@ import { Link } from 'react-router-dom';
 import type { ChangeEvent } from '../../../src/event.ts';
 import { followLive, getJson, query, type EventPage } from '../api.ts';
 import { ErrorNotice } from './Auth.tsx';
-import { ago, localTime, objectLabel, objectPath, operationLabel, userPath } from '../format.ts';
+import { ago, localTime, objectLabel, objectPath, operationLabel, oversizedLabel, userPath } from '../format.ts';
 
 export type Filter = Record<string, string | undefined>;
 
@@ -99,6 +99,7 @@ export function ChangeList({ filter, live = true }: { filter: Filter; live?: boo
 }
 
 function summarise(event: ChangeEvent): string {
+  if (event.oversized) return oversizedLabel(event.oversized);
   if (event.operation !== 'UPDATE') return '';
   const shown = event.patch.slice(0, 3).map((op) => `${op.op} ${op.path}`);
   return shown.join(', ') + (event.patch.length > 3 ? `, +${event.patch.length - 3} more` : '');

@@ -8,7 +8,7 @@ import type { JsonObject } from '../../../src/event.ts';
 import { query } from '../api.ts';
 import { ErrorNotice } from '../components/Auth.tsx';
 import { Diff, YamlBlock, YamlLine } from '../components/Yaml.tsx';
-import { ago, localTime, objectLabel, operationLabel, toYaml, userPath, type ObjectRef } from '../format.ts';
+import { ago, localTime, objectLabel, operationLabel, oversizedLabel, toYaml, userPath, type ObjectRef } from '../format.ts';
 import { useApi } from '../useApi.ts';
 
 const VIEWS = [['history', 'History'], ['blame', 'Blame'], ['at', 'As it was']] as const;
@@ -84,6 +84,7 @@ function HistoryEntry({ objectQuery, event, before, mode, open }: { objectQuery:
         <p className="who-line">
           <Link to={userPath(event.user.username)}>{event.user.username}</Link> <span className="muted">({event.user.groups.join(', ')})</span> at {localTime(event.time)}
         </p>
+        {event.oversized && <p className="deny">{oversizedLabel(event.oversized)}; the diff shows the metadata only.</p>}
         <Diff before={event.operation === 'DELETE' ? deletedText : beforeText} after={after} mode={mode} label={`Change ${event.id} by ${event.user.username}`} />
         {event.madeState && (
           <>
