@@ -1,7 +1,9 @@
-// Keeps the cluster's Locks from a watch (src/kube/informers.ts) and answers, without I/O, whether one denies an
-// admission request. Writes each Lock's status (Active, Expired, Ignored and why) so `kubectl get locks` shows
+// Keeps the cluster's Locks from a watch (src/kube/informers.ts) and answers whether one denies an admission
+// request. Writes each Lock's status (Active, Expired, Ignored and why) so `kubectl get locks` shows
 // what is enforced; that write needs update on locks/status (deploy/rbac/logistis-server.yaml). A timer per
-// Lock's expiry rewrites its status when it expires; the resync catches anything missed.
+// Lock's expiry rewrites its status when it expires; the resync catches anything missed. The status also names
+// the resources a Lock lists that API discovery does not know. For a subresource a selector Lock covers, the
+// check reads the parent's labels first (parent-labels.ts, ADR 0019).
 import { ApisApi, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../admission/review.ts';
 import { Informer, type InformerHealth, type InformerLog } from '../kube/informers.ts';
@@ -70,6 +72,7 @@ export class LockWatcher {
   #discovered: DiscoveredResources | undefined;
   #discoveredAt = -Infinity;
   #discovering: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(options: LockWatcherOptions) {
     this.#api = options.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -102,6 +105,7 @@ export class LockWatcher {
   }
 
   stop(): Promise<void> {
+    this.#stopped = true;
     this.#expiries.stop();
     return this.#informer.stop();
   }
@@ -152,6 +156,7 @@ export class LockWatcher {
     this.#discovering = discoverResources(this.#kubeConfig)
       .then((discovered) => {
         this.#discovered = discovered;
+        if (this.#stopped) return;
         for (const object of this.#informer.list()) this.#reconcileStatus(object);
       }, (error: unknown) => {
         this.#log.warn({ err: { message: (error as Error).message } }, 'cannot read API discovery; Lock statuses do not report unknown resources until it answers');
