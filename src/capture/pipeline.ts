@@ -55,8 +55,11 @@ export interface CaptureDependencies {
   /** Capture rules (presets and the user's); without them every change is recorded. */
   rules?: RuleSet;
   now?: () => Date;
-  /** Does a Lock deny this request? Asked before anything decides whether to record it. Pure over a cache. */
-  checkLocks?: (request: AdmissionRequest) => LockDecision;
+  /**
+   * Does a Lock deny this request? Asked before anything decides whether to record it. Pure over a cache, but for
+   * a subresource a selector Lock covers, whose parent's labels it reads first (bounded by a short timeout).
+   */
+  checkLocks?: (request: AdmissionRequest) => LockDecision | Promise<LockDecision>;
   /** Provenance (serve --provenance): the state a new event starts in, and each event once it is durable. */
   provenance?: CaptureProvenance;
 }
@@ -118,7 +121,7 @@ export function createCapturePipeline(deps: CaptureDependencies): CapturePipelin
       let write: Promise<void> | undefined;
       let denial: LockDecision = { denied: false };
       try {
-        denial = deps.checkLocks?.(request) ?? denial;
+        denial = (await deps.checkLocks?.(request)) ?? denial;
         if (denial.denied) metrics.denials.inc({ lock: denial.lock });
         if (!request.subResource) kinds.learn(request.resource.group, request.resource.resource, request.kind.kind);
         const parentKind = request.subResource ? kinds.kindOf(request.resource.group, request.resource.resource) : undefined;

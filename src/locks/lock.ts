@@ -10,8 +10,11 @@ export const LOCK_RESOURCE = 'locks';
 export const LOCK_KIND = 'Lock';
 export const LOCK_API_VERSION = `${LOCK_GROUP}/${LOCK_VERSION}`;
 
-export type LockOperation = 'CREATE' | 'UPDATE' | 'DELETE';
-export const LOCK_OPERATIONS: readonly LockOperation[] = ['CREATE', 'UPDATE', 'DELETE'];
+/** CONNECT (exec, attach, port-forward) only when a Lock names it: it changes no object. */
+export type LockOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+export const LOCK_OPERATIONS: readonly LockOperation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
+/** What a Lock without operations covers. */
+export const DEFAULT_LOCK_OPERATIONS: readonly LockOperation[] = ['CREATE', 'UPDATE', 'DELETE'];
 
 export interface GroupResource {
   /** '' is the core group; '*' any group. */
@@ -48,7 +51,7 @@ export interface Lock {
     resources: GroupResource[];
     names: string[];
     selector: LabelSelector | null;
-    /** Never empty: a Lock without operations covers all three. */
+    /** Never empty: a Lock without operations covers CREATE, UPDATE and DELETE. */
     operations: LockOperation[];
   };
   subjects: { users: string[]; groups: string[]; serviceAccounts: ServiceAccountRef[] };
@@ -148,7 +151,7 @@ function parseOperations(target: JsonObject): LockOperation[] {
       throw new LockProblem(`spec.target.operations: "${operation}" is not one of ${LOCK_OPERATIONS.join(', ')}`);
     }
   }
-  return operations.length === 0 ? [...LOCK_OPERATIONS] : (operations as LockOperation[]);
+  return operations.length === 0 ? [...DEFAULT_LOCK_OPERATIONS] : (operations as LockOperation[]);
 }
 
 function parseExpiry(spec: JsonObject): number | null {

@@ -1,7 +1,7 @@
 // Locks end to end, through a real kube-apiserver and real kubectl: a Lock on a namespace for a group denies its
 // members' writes with the Lock's reason, spares others and the except group, ends at its expiry, leaves the
 // denied attempt in the history, never stops an admin from deleting it, and a malformed Lock is rejected by the
-// schema or reported in its status.
+// schema or reported in its status. A selector Lock matches kubectl scale and evictions by the parent's labels.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
@@ -224,6 +224,123 @@ describe('Locks through the real API server', () => {
     } finally {
       await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: logistis.ca.certPem });
     }
+  });
+
+  it('a selector Lock denies kubectl scale and an eviction of a labelled object by its labels, and allows them for an unlabelled one', async () => {
+    const ns = await cp.createNamespace('subresources');
+    await cp.grant('bob', 'edit', ns);
+    const deployment = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, labels },
+      spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+    });
+    // No kubelet runs: the Pods stay Pending, and an eviction still goes through admission.
+    const pod = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, spec: { containers: [{ name: 'app', image: 'nginx' }] },
+    });
+    const objects = [deployment('db', { tier: 'db' }), deployment('web', {}), pod('db-0', { tier: 'db' }), pod('web-0', {})];
+    await cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+
+    const name = `db-tier-${ns}`;
+    assert.equal((await createLock({
+      metadata: { name },
+      spec: { target: { namespaces: [ns], selector: { matchLabels: { tier: 'db' } } }, subjects: { users: ['bob'] }, reason: 'database freeze' },
+    })).code, 0);
+    const scale = (deploymentName: string, replicas: number) =>
+      cp.kubectl('bob', ['-n', ns, 'scale', 'deployment', deploymentName, `--replicas=${replicas}`], { allowFailure: true });
+    const evict = (podName: string) =>
+      cp.request('bob', 'POST', `/api/v1/namespaces/${ns}/pods/${podName}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: podName, namespace: ns } });
+
+    const denied = await waitFor(async () => {
+      const result = await scale('db', 3);
+      return result.code !== 0 ? result : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200, message: 'kubectl scale of the labelled Deployment passed the selector Lock' });
+    assert.match(denied.stderr, new RegExp(`denied the request: locked by Lock "${name}": database freeze`));
+    const replicas = (await cp.kubectl('admin', ['-n', ns, 'get', 'deployment', 'db', '-o', 'jsonpath={.spec.replicas}'])).stdout;
+    assert.equal(replicas, '1');
+    const scaled = await scale('web', 3);
+    assert.equal(scaled.code, 0, `the unlabelled Deployment scales: ${scaled.stderr}`);
+
+    const evicted = await evict('db-0');
+    assert.equal(evicted.status, 403, evicted.text);
+    assert.match((evicted.body as { message: string }).message, new RegExp(`locked by Lock "${name}": database freeze`));
+    assert.equal((await cp.kubectl('admin', ['-n', ns, 'get', 'pod', 'db-0'], { allowFailure: true })).code, 0, 'the labelled Pod is still there');
+    const allowed = await evict('web-0');
+    assert.equal(allowed.status, 201, `the unlabelled Pod is evicted: ${allowed.text}`);
+
+    // Both denied attempts are in the history, under the Lock.
+    const history = await events(ns);
+    assert.ok(history.some((event) => event.name === 'db' && event.subresource === 'scale' && event.deniedBy === name), 'the denied scale is recorded');
+    assert.ok(history.some((event) => event.name === 'db-0' && event.subresource === 'eviction' && event.deniedBy === name), 'the denied eviction is recorded');
+    await cp.kubectl('admin', ['delete', 'lock', name]);
+  });
+
+  it('a selector Lock denies the scale of a custom resource whose labels logistis may not read, saying why; with get, it matches by labels', async () => {
+    const ns = await cp.createNamespace('widgets');
+    const group = 'e2e.example.com';
+    await cp.kubectl('admin', ['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `widgets.${group}` },
+        spec: {
+          group, scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+          versions: [{
+            name: 'v1', served: true, storage: true,
+            subresources: { scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          }],
+        },
+      }),
+    });
+    await cp.kubectl('admin', ['wait', '--for=condition=Established', '--timeout=30s', `crd/widgets.${group}`]);
+    const role = (name: string, resources: string[], verbs: string[]) =>
+      ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [group], resources, verbs }] });
+    await cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [role('widget-editor', ['widgets', 'widgets/scale'], ['*']), role('widget-reader', ['widgets'], ['get'])] }) });
+    await cp.grant('bob', 'widget-editor', ns);
+    const widget = (name: string, labels: Record<string, string>) => ({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name, namespace: ns, labels }, spec: { replicas: 1 } });
+    await cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [widget('db', { tier: 'db' }), widget('web', {})] }) });
+
+    const name = `widget-db-${ns}`;
+    assert.equal((await createLock({
+      metadata: { name },
+      spec: { target: { namespaces: [ns], resources: [{ group, resource: 'widgets' }], selector: { matchLabels: { tier: 'db' } } }, subjects: { users: ['bob'] }, reason: 'widget freeze' },
+    })).code, 0);
+    const scale = (widgetName: string) => cp.kubectl('bob', ['-n', ns, 'scale', `widgets.${group}/${widgetName}`, '--replicas=2'], { allowFailure: true });
+
+    // logistis may not get widgets: the labels are unknown, so the Lock denies even the unlabelled one, and says why.
+    const unknown = await waitFor(async () => {
+      const result = await scale('web');
+      return result.code !== 0 ? result : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200, message: 'a scale whose labels logistis cannot read passed the selector Lock' });
+    assert.match(unknown.stderr, new RegExp(`locked by Lock "${name}": widget freeze \\(the labels of widgets\\.${group.replace(/\./g, '\\.')} "${ns}/web" are unknown to logistis: GET /apis/${group}/v1/namespaces/${ns}/widgets/web answered 403`));
+
+    await cp.grant('system:serviceaccount:logistis-system:logistis', 'widget-reader');
+    await waitFor(async () => (await scale('web')).code === 0, { timeoutMs: 10_000, intervalMs: 200, message: 'the unlabelled widget does not scale once logistis may read it' });
+    const denied = await scale('db');
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, new RegExp(`locked by Lock "${name}": widget freeze$`, 'm'));
+    await cp.kubectl('admin', ['delete', 'lock', name]);
+  });
+
+  it('the schema refuses a Kind or a subresource as a resource; a resource the API server does not serve shows in the status', async () => {
+    const withResource = (name: string, resource: { group?: string; resource: string }) =>
+      createLock({ metadata: { name }, spec: { target: { resources: [resource] }, subjects: { users: ['bob'] }, reason: 'x' } });
+    for (const resource of [{ group: 'apps', resource: 'Deployments' }, { group: 'apps', resource: 'Deployment' }, { group: 'apps', resource: 'deployments/scale' }]) {
+      const refused = await withResource('bad-resource', resource);
+      assert.notEqual(refused.code, 0, `${resource.resource} is refused`);
+      assert.match(refused.stderr, /resource must be a plural resource name in lower case, such as deployments \(not a Kind such as Deployment/);
+    }
+    const badGroup = await withResource('bad-group', { group: 'apps/v1', resource: 'deployments' });
+    assert.notEqual(badGroup.code, 0);
+    assert.match(badGroup.stderr, /group must be an API group in lower case without a version/);
+
+    const name = 'unknown-resource';
+    assert.equal((await withResource(name, { group: 'apps', resource: 'deploymentz' })).code, 0);
+    const status = await waitFor(async () => {
+      const current = await lockStatus(name);
+      return current.message?.includes('deploymentz') ? current : undefined;
+    }, { timeoutMs: 10_000, message: 'the unknown resource was not reported in the status' });
+    assert.equal(status.phase, 'Active');
+    assert.equal(status.message, 'enforced by logistis, but these resources match nothing: apps/deploymentz: group apps has no resource "deploymentz"');
+    await cp.kubectl('admin', ['delete', 'lock', name]);
   });
 
   it('a malformed Lock is rejected by the schema, or ignored with the reason in its status', async () => {

@@ -123,12 +123,12 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.equal((parseObjects(find(presets, 'ConfigMap', 'logistis')['data']['config.yaml'])[0] as unknown as Json)['capturePresets'], 'nodes,hpa-scale');
   });
 
-  it('locks.enabled turns on --locks with RBAC to watch Locks and write their status; off by default', () => {
+  it('locks.enabled turns on --locks with RBAC to watch Locks, write their status and read the parents of subresources; off by default', () => {
     assert.ok(!container(find(parseObjects(renderChart()), 'StatefulSet'))['args'].includes('--locks'));
     const objects = parseObjects(renderChart({ set: ['locks.enabled=true'] }));
     assert.ok(container(find(objects, 'StatefulSet'))['args'].includes('--locks'));
     const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(':locks')) as unknown as Json;
-    assert.deepEqual(role['rules'].map((rule: Json) => rule['resources'][0]), ['locks', 'locks/status']);
+    assert.deepEqual(role['rules'].map((rule: Json) => rule['resources'][0]), ['locks', 'locks/status', 'pods', 'deployments']);
   });
 
   it('provenance.enabled turns on --provenance with its window and RBAC to watch everything; over PostgreSQL with one replica only', () => {

@@ -22,7 +22,7 @@ export function registerLockCheckRoute(app: FastifyInstance, locks: LockWatcher 
       // Before the first list the cache is empty, and "no Locks" would let locked writes through: the entry is
       // strict, so answer with an error and let failurePolicy Fail refuse until the Locks are known.
       if (!locks.health().watch.hasSynced) throw new HttpError(503, 'Locks are not loaded yet (the Lock watch has not synced); strict Locks refuse until then');
-      const decision = locks.check(review.request);
+      const decision = await locks.check(review.request);
       return buildAdmissionResponse(review.apiVersion, review.request.uid,
         decision.denied ? { allowed: false, message: decision.message } : { allowed: true });
     });
