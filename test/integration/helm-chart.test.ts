@@ -306,6 +306,10 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     // The capture port on the main port, restricted only by the main policy's peers.
     assert.doesNotMatch(notes(['capture.listener.enabled=false', 'networkPolicy.enabled=true', 'networkPolicy.from[0].ipBlock.cidr=10.0.0.0/24']), /ACCEPTS ANYONE/);
     assert.match(notes(['capture.listener.enabled=false', 'networkPolicy.enabled=true']), /ACCEPTS ANYONE/, 'a policy with no peers restricts nothing');
+    assert.match(open, /The capture port admits any source/);
+    const mainPeers = notes(['networkPolicy.enabled=true', 'networkPolicy.from[0].ipBlock.cidr=10.0.0.0/24']);
+    assert.match(mainPeers, /The capture port admits the main port's peers/);
+    assert.doesNotMatch(mainPeers, /ACCEPTS ANYONE/);
     assert.match(notes(['capture.networkPolicy.enabled=false', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']), /ACCEPTS ANYONE/);
     assert.match(notes(['config.auth=none', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']), /WARNING: auth is none/);
   });
