@@ -2,7 +2,9 @@
 // dry-run (the API server's own validation and Pod Security admission), while the server's ServiceAccount and
 // RBAC from the chart are applied for real and a real `logistis serve` runs with a token for that
 // ServiceAccount: capture and `kubectl blame` must work with exactly those permissions, and the ServiceAccount
-// may do nothing more. Last, `make deploy` and `make undeploy` run against the same cluster.
+// may do nothing more. The capture listener's Service port, webhook and NetworkPolicy (fed the control plane's own
+// addresses from the `kubernetes` EndpointSlice, as NOTES.txt says) pass the API server, and `helm install
+// --dry-run=server` warns while /capture is open. Last, `make deploy` and `make undeploy` run against the same cluster.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,6 +20,9 @@ const SERVER_ACCOUNT = `system:serviceaccount:${LOGISTIS_NAMESPACE}:logistis`;
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 // Kinds of operators this control plane does not have (their CRDs are not installed): rendered, not applied.
 const OPERATOR_GROUPS = ['cert-manager.io/', 'monitoring.coreos.com/'];
+
+// Loose view of the objects the API server returns, for reading nested fields in assertions.
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const asList = (items: K8sObject[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 
@@ -66,6 +71,68 @@ describe('the Helm chart on a real control plane', { timeout: 600_000 }, () => {
       assert.ok(applicable.some((o) => o.kind === 'StatefulSet' || o.kind === 'Deployment'));
     });
   }
+
+  /**
+   * The API server's addresses as NOTES.txt tells operators to find them (the `kubernetes` EndpointSlice). This
+   * harness runs kube-apiserver with --endpoint-reconciler-type=none, so there the slice is empty and the address
+   * comes from the API server's URL: the same --advertise-address.
+   */
+  const controlPlaneAddresses = async () => {
+    const fromSlice = (await cp.kubectl('admin', ['get', 'endpointslices', '-n', 'default', '-l', 'kubernetes.io/service-name=kubernetes',
+      '-o', 'jsonpath={.items[*].endpoints[*].addresses[*]}'])).stdout.trim().split(/\s+/).filter(Boolean);
+    if (fromSlice.length > 0) return fromSlice;
+    return [new URL(cp.server).hostname.replace(/^\[|\]$/g, '')];
+  };
+
+  test("capture listener: the API server accepts its Service port, the webhook on it and a NetworkPolicy from the control plane's addresses", async () => {
+    const addresses = await controlPlaneAddresses();
+    assert.ok(addresses.length > 0, 'the kubernetes EndpointSlice lists the API server');
+    const objects = parseObjects(renderChart({ set: [`capture.networkPolicy.controlPlaneCIDRs={${addresses.join(',')}}`] }));
+    const result = await cp.kubectl('admin', ['apply', '--dry-run=server', '-o', 'json', '-f', '-'], { input: asList(objects), allowFailure: true });
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /Warning/, result.stderr);
+    // What the API server made of them (defaulted and validated), not what we sent.
+    const accepted = (JSON.parse(result.stdout) as { items: Json[] }).items;
+    const one = (kind: string) => {
+      const found = accepted.filter((o) => o['kind'] === kind);
+      assert.equal(found.length, 1, `${kind}: ${found.length}`);
+      return found[0]!;
+    };
+    assert.deepEqual(one('Service')['spec']['ports'].map((p: Json) => [p['name'], p['port'], p['targetPort']]), [['https', 443, 'https'], ['capture', 8444, 'capture']]);
+    assert.equal(one('ValidatingWebhookConfiguration')['webhooks'][0]['clientConfig']['service']['port'], 8444);
+    const container = one('StatefulSet')['spec']['template']['spec']['containers'][0];
+    assert.deepEqual(container['ports'].map((p: Json) => [p['name'], p['containerPort']]), [['https', 8443], ['capture', 8444]]);
+    assert.equal(container['readinessProbe']['httpGet']['port'], 'capture');
+    const ingress = one('NetworkPolicy')['spec']['ingress'] as Json[];
+    const captureRule = ingress.find((r) => r['ports'][0]['port'] === 'capture')!;
+    assert.deepEqual(captureRule['from'], addresses.map((address) => ({ ipBlock: { cidr: `${address}/${address.includes(':') ? 128 : 32}` } })));
+    assert.equal(ingress.find((r) => r['ports'][0]['port'] === 'https')!['from'], undefined, 'the read API port stays reachable');
+    // The same policy with a malformed address is refused by the API server, so the check above is a real one.
+    const policy = structuredClone(objects.find((o) => o.kind === 'NetworkPolicy')!) as K8sObject & { spec: { ingress: { from?: { ipBlock: { cidr: string } }[] }[] } };
+    policy.spec.ingress[1]!.from![0]!.ipBlock.cidr = '10.0.0.300/32';
+    const refused = await dryRun([policy]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /cidr/i);
+  });
+
+  test('helm install --dry-run=server: NOTES.txt warns while /capture accepts anyone, and not once the capture port is fenced', async () => {
+    const install = async (set: string[]) => {
+      const args = ['install', 'logistis', CHART_DIR, '--dry-run=server', '--namespace', LOGISTIS_NAMESPACE, ...set.flatMap((value) => ['--set', value])];
+      const { stdout } = await promisify(execFile)(helmBinary(), args, { env: helmEnv({ KUBECONFIG: cp.kubeconfigPath }), maxBuffer: 64 * 1024 * 1024 });
+      const notes = stdout.indexOf('\nNOTES:\n');
+      assert.ok(notes >= 0, stdout);
+      return { manifest: stdout.slice(0, notes), notes: stdout.slice(notes) };
+    };
+    const open = await install([]);
+    assert.match(open.notes, /WARNING: \/capture ACCEPTS ANYONE/);
+    assert.match(open.notes, /capture\.networkPolicy\.controlPlaneCIDRs is empty/);
+    assert.doesNotMatch(open.manifest, /kind: NetworkPolicy/);
+    const addresses = await controlPlaneAddresses();
+    const fenced = await install([`capture.networkPolicy.controlPlaneCIDRs={${addresses.join(',')}}`]);
+    assert.doesNotMatch(fenced.notes, /ACCEPTS ANYONE/);
+    assert.match(fenced.notes, new RegExp(`admits only these peers to the capture port[^]*${addresses[0]!.replace(/[.:]/g, '\\$&')}/`));
+    assert.match(fenced.manifest, /kind: NetworkPolicy/);
+  });
 
   test('the dry-run does judge: a webhook timeout over 30s is refused, a pod that may escalate privileges is warned about', async () => {
     const objects = parseObjects(renderChart());

@@ -1,12 +1,13 @@
 // The Helm chart rendered and linted by the real Helm 4 (scripts/build-helm.sh): what it deploys for the default
 // (embedded store) and HA values, that its copies of deploy/ stay identical to the originals, and that
-// deploy/manifests/ is the chart's current output.
+// deploy/manifests/ is the chart's current output; the capture listener, its NetworkPolicy and what NOTES.txt warns about.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { renderWebhookConfiguration } from '../../src/deploy/webhook-config.ts';
 import { CHART_DIR, MANIFESTS_FILE, ROOT, helmBinary, helmEnv, parseObjects, renderChart, renderManifests, type K8sObject } from '../../scripts/chart.ts';
 
@@ -21,6 +22,26 @@ function find(objects: K8sObject[], kind: string, name?: string): Json {
   return found[0] as Json;
 }
 
+const valuesDirs: string[] = [];
+
+/** A values file holding `values` (JSON is YAML), for values that --set cannot spell (keys with dots). */
+function valuesFile(values: Json): string {
+  const dir = mkdtempSync(join(tmpdir(), 'logistis-chart-values-'));
+  valuesDirs.push(dir);
+  const file = join(dir, 'values.yaml');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+/** What `helm install` prints after NOTES: (rendered client-side, no cluster). */
+function notes(set: string[] = []): string {
+  const result = helm(['install', 'logistis', CHART_DIR, '--dry-run=client', '--namespace', 'logistis-system', ...set.flatMap((value) => ['--set', value])]);
+  assert.equal(result.status, 0, result.output);
+  const start = result.output.indexOf('\nNOTES:\n');
+  assert.ok(start >= 0, result.output);
+  return result.output.slice(start);
+}
+
 function helm(args: string[]): { status: number; output: string } {
   try {
     return { status: 0, output: execFileSync(helmBinary(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: helmEnv() }) };
@@ -33,6 +54,10 @@ function helm(args: string[]): { status: number; output: string } {
 const container = (workload: Json): Json => workload['spec']['template']['spec']['containers'][0];
 
 describe('the Helm chart', { timeout: 900_000 }, () => {
+  after(() => {
+    for (const dir of valuesDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('passes helm lint --strict with the default and the HA values', () => {
     for (const extra of [[], ['--values', HA_VALUES], ['--set', 'certManager.enabled=true']]) {
       const result = helm(['lint', '--strict', CHART_DIR, ...extra]);
@@ -50,7 +75,7 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     const server = container(statefulSet);
     assert.ok(server['args'].includes('--store=sqlite:/var/lib/logistis/events.db'));
     assert.ok(server['volumeMounts'].some((m: Json) => m['name'] === 'data' && m['mountPath'] === '/var/lib/logistis'));
-    assert.deepEqual(server['readinessProbe']['httpGet'], { path: '/readyz', port: 'https', scheme: 'HTTPS' });
+    assert.deepEqual(server['readinessProbe']['httpGet'], { path: '/readyz', port: 'capture', scheme: 'HTTPS' }, 'ready once the capture listener answers');
     assert.deepEqual(server['livenessProbe']['httpGet'], { path: '/healthz', port: 'https', scheme: 'HTTPS' });
     assert.equal(server['securityContext']['readOnlyRootFilesystem'], true);
     assert.equal(server['securityContext']['allowPrivilegeEscalation'], false);
@@ -58,7 +83,10 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.equal(statefulSet['spec']['template']['spec']['securityContext']['runAsNonRoot'], true);
     assert.ok(server['resources']['requests']['memory']);
     const service = find(objects, 'Service', 'logistis');
-    assert.deepEqual(service['spec']['ports'], [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+    assert.deepEqual(service['spec']['ports'], [
+      { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' },
+      { name: 'capture', port: 8444, targetPort: 'capture', protocol: 'TCP' },
+    ]);
     assert.equal(find(objects, 'PodDisruptionBudget')['spec']['maxUnavailable'], 1);
     assert.equal(objects.filter((o) => ['NetworkPolicy', 'ServiceMonitor', 'Certificate'].includes(o.kind)).length, 0);
   });
@@ -73,7 +101,7 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.ok(serving.checkHost('logistis.logistis-system.svc'), serving.subjectAltName);
     const webhook = find(objects, 'ValidatingWebhookConfiguration', 'logistis')['webhooks'][0];
     assert.equal(webhook['clientConfig']['caBundle'], secret['data']['ca.crt']);
-    assert.deepEqual(webhook['clientConfig']['service'], { name: 'logistis', namespace: 'logistis-system', port: 443, path: '/capture' });
+    assert.deepEqual(webhook['clientConfig']['service'], { name: 'logistis', namespace: 'logistis-system', port: 8444, path: '/capture' });
     assert.equal(find(objects, 'APIService', 'v1alpha1.audit.logistis.io')['spec']['caBundle'], secret['data']['ca.crt']);
   });
 
@@ -178,12 +206,13 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
 
   it('webhook client authentication: on when a CA is given, off otherwise, forced off by enabled=false', () => {
     const argsFor = (set: string[]) => container(find(parseObjects(renderChart({ set })), 'StatefulSet'))['args'] as string[];
-    assert.ok(!argsFor([]).some((arg) => arg.startsWith('--capture-')));
+    const clientAuthArg = (arg: string) => arg.startsWith('--capture-client-ca-file') || arg.startsWith('--capture-allowed-names');
+    assert.ok(!argsFor([]).some(clientAuthArg));
     const ca = '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----';
     const on = argsFor([`webhook.clientAuth.caBundle=${ca}`, 'webhook.clientAuth.allowedNames={kube-apiserver-webhook-client,apiserver}']);
     assert.ok(on.includes('--capture-client-ca-file=/etc/logistis/config/capture-client-ca.crt'), on.join(' '));
     assert.ok(on.includes('--capture-allowed-names=kube-apiserver-webhook-client,apiserver'), on.join(' '));
-    assert.ok(!argsFor([`webhook.clientAuth.caBundle=${ca}`, 'webhook.clientAuth.enabled=false']).some((arg) => arg.startsWith('--capture-')));
+    assert.ok(!argsFor([`webhook.clientAuth.caBundle=${ca}`, 'webhook.clientAuth.enabled=false']).some(clientAuthArg));
     const missing = helm(['template', 'logistis', CHART_DIR, '--set', 'webhook.clientAuth.enabled=true']);
     assert.notEqual(missing.status, 0);
     assert.match(missing.output, /webhook\.clientAuth\.caBundle .* is required/);
@@ -200,12 +229,99 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     }
   });
 
+  it('capture listener (default): its own port on the pod and the Service, the webhook and strict Locks call it', () => {
+    const objects = parseObjects(renderChart({ set: ['locks.enabled=true', 'locks.strict=true'] }));
+    const server = container(find(objects, 'StatefulSet'));
+    assert.ok(server['args'].includes('--listen=0.0.0.0:8443'));
+    assert.ok(server['args'].includes('--capture-listen=0.0.0.0:8444'), server['args'].join(' '));
+    assert.deepEqual(server['ports'], [
+      { name: 'https', containerPort: 8443, protocol: 'TCP' },
+      { name: 'capture', containerPort: 8444, protocol: 'TCP' },
+    ]);
+    assert.equal(server['startupProbe']['httpGet']['port'], 'capture');
+    assert.equal(server['livenessProbe']['httpGet']['port'], 'https', 'the main listener must stay alive too');
+    const servicePorts = find(objects, 'Service', 'logistis')['spec']['ports'] as Json[];
+    const webhooks = find(objects, 'ValidatingWebhookConfiguration')['webhooks'] as Json[];
+    assert.deepEqual(webhooks.map((w) => [w['clientConfig']['service']['port'], w['clientConfig']['service']['path']]), [[8444, '/capture'], [8444, '/locks/check']]);
+    assert.equal(servicePorts.find((p) => p['port'] === 8444)!['targetPort'], 'capture');
+    // Another port number moves all of them.
+    const moved = parseObjects(renderChart({ set: ['capture.listener.port=9443'] }));
+    assert.ok(container(find(moved, 'StatefulSet'))['args'].includes('--capture-listen=0.0.0.0:9443'));
+    assert.equal(find(moved, 'ValidatingWebhookConfiguration')['webhooks'][0]['clientConfig']['service']['port'], 9443);
+    assert.deepEqual((find(moved, 'Service')['spec']['ports'] as Json[]).map((p) => p['port']), [443, 9443]);
+  });
+
+  it('capture.listener.enabled=false: /capture back on the main port, one Service port, probes on it', () => {
+    const objects = parseObjects(renderChart({ set: ['capture.listener.enabled=false', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}'] }));
+    const server = container(find(objects, 'StatefulSet'));
+    assert.ok(!server['args'].some((arg: string) => arg.startsWith('--capture-listen')));
+    assert.deepEqual(server['ports'].map((p: Json) => p['name']), ['https']);
+    assert.equal(server['readinessProbe']['httpGet']['port'], 'https');
+    assert.deepEqual((find(objects, 'Service')['spec']['ports'] as Json[]).map((p) => p['name']), ['https']);
+    assert.equal(find(objects, 'ValidatingWebhookConfiguration')['webhooks'][0]['clientConfig']['service']['port'], 443);
+    assert.equal(objects.filter((o) => o.kind === 'NetworkPolicy').length, 0, 'the control-plane CIDRs fence the capture listener only');
+  });
+
+  it('capture NetworkPolicy: with control-plane CIDRs only those reach the capture port; the main port stays as networkPolicy says', () => {
+    assert.equal(parseObjects(renderChart()).filter((o) => o.kind === 'NetworkPolicy').length, 0, 'no addresses, no policy');
+    const ingressOf = (values: Json) => find(parseObjects(renderChart({ valuesFiles: [valuesFile(values)] })), 'NetworkPolicy', 'logistis')['spec']['ingress'] as Json[];
+    const rule = (ingress: Json[], port: string) => {
+      const found = ingress.filter((r) => r['ports'].some((p: Json) => p['port'] === port));
+      assert.equal(found.length, 1, JSON.stringify(ingress));
+      assert.deepEqual(found[0]!['ports'], [{ port, protocol: 'TCP' }], 'one port per rule');
+      return found[0]!;
+    };
+    const konnectivity = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'konnectivity-agent' } } };
+    const cidrs = ingressOf({ capture: { networkPolicy: { controlPlaneCIDRs: ['10.0.0.10', 'fd00::7', '192.168.4.0/28'], from: [konnectivity] } } });
+    assert.deepEqual(rule(cidrs, 'capture')['from'], [
+      { ipBlock: { cidr: '10.0.0.10/32' } }, { ipBlock: { cidr: 'fd00::7/128' } }, { ipBlock: { cidr: '192.168.4.0/28' } }, konnectivity,
+    ]);
+    assert.equal(rule(cidrs, 'https')['from'], undefined, 'the read API port is left open unless networkPolicy.enabled says otherwise');
+    // With the main policy too: each port its own peers; the capture port falls back to the main peers when it has none.
+    const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    const both = ingressOf({ networkPolicy: { enabled: true, from: [prometheus] }, capture: { networkPolicy: { controlPlaneCIDRs: ['10.0.0.10'] } } });
+    assert.deepEqual(rule(both, 'https')['from'], [prometheus]);
+    assert.deepEqual(rule(both, 'capture')['from'], [{ ipBlock: { cidr: '10.0.0.10/32' } }]);
+    const mainOnly = ingressOf({ networkPolicy: { enabled: true, from: [prometheus] } });
+    assert.deepEqual(rule(mainOnly, 'capture')['from'], [prometheus], 'an isolated pod must still admit the webhook');
+    const off = parseObjects(renderChart({ set: ['capture.networkPolicy.enabled=false', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}'] }));
+    assert.equal(off.filter((o) => o.kind === 'NetworkPolicy').length, 0);
+  });
+
+  it('NOTES.txt warns loudly while /capture accepts anyone, says how to find the control plane, and goes quiet once fenced', () => {
+    const open = notes();
+    assert.match(open, /WARNING: \/capture ACCEPTS ANYONE/);
+    assert.match(open, /logistis\.logistis-system\.svc:8444/);
+    assert.match(open, /capture\.networkPolicy\.controlPlaneCIDRs is empty/);
+    assert.match(open, /kubectl get endpointslices -n default -l kubernetes\.io\/service-name=kubernetes/);
+    assert.match(open, /EKS, GKE, AKS:\s+docs\/deploy\.md/);
+    const fenced = notes(['capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']);
+    assert.doesNotMatch(fenced, /ACCEPTS ANYONE|controlPlaneCIDRs is empty/);
+    assert.match(fenced, /admits only these peers to the capture port[^]*10\.0\.0\.10\/32/);
+    const ca = '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----';
+    const clientAuth = notes([`webhook.clientAuth.caBundle=${ca}`]);
+    assert.doesNotMatch(clientAuth, /ACCEPTS ANYONE/);
+    assert.match(clientAuth, /present one for logistis\.logistis-system\.svc:8444/);
+    assert.match(clientAuth, /controlPlaneCIDRs is empty/, 'the missing fence is still said, without the alarm');
+    // The capture port on the main port, restricted only by the main policy's peers.
+    assert.doesNotMatch(notes(['capture.listener.enabled=false', 'networkPolicy.enabled=true', 'networkPolicy.from[0].ipBlock.cidr=10.0.0.0/24']), /ACCEPTS ANYONE/);
+    assert.match(notes(['capture.listener.enabled=false', 'networkPolicy.enabled=true']), /ACCEPTS ANYONE/, 'a policy with no peers restricts nothing');
+    assert.match(open, /The capture port admits any source/);
+    const mainPeers = notes(['networkPolicy.enabled=true', 'networkPolicy.from[0].ipBlock.cidr=10.0.0.0/24']);
+    assert.match(mainPeers, /The capture port admits the main port's peers/);
+    assert.doesNotMatch(mainPeers, /ACCEPTS ANYONE/);
+    assert.match(notes(['capture.networkPolicy.enabled=false', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']), /ACCEPTS ANYONE/);
+    assert.match(notes(['config.auth=none', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']), /WARNING: auth is none/);
+  });
+
   it('refuses bad values with a message: schema and template checks', () => {
     for (const [set, message] of [
       ['webhook.failurePolicy=Sometimes', /failurePolicy/],
       ['webhook.timeoutSeconds=31', /timeoutSeconds/],
       ['store.type=mysql', /store\/type/],
       ['store.type=postgres', /store\.postgres\.url or store\.postgres\.existingSecret is required/],
+      ['capture.networkPolicy.controlPlaneCIDRs={10.0.0.1/2x}', /controlPlaneCIDRs/],
+      ['capture.listener.port=8443', /capture\.listener\.port must differ from the main port/],
     ] as const) {
       const result = helm(['template', 'logistis', CHART_DIR, '--set', set]);
       assert.notEqual(result.status, 0, `${set} was accepted`);

@@ -130,3 +130,40 @@ quote placeholder syntax (`{{ .Values.<path> }}`) that the template parser would
 {{- end }}
 {{- toYaml (merge (deepCopy .Values.config) $config) -}}
 {{- end -}}
+
+{{/* The Service port the webhook calls: the capture listener's, or the main port's when that listener is off. */}}
+{{- define "logistis.captureServicePort" -}}
+{{- if .Values.capture.listener.enabled -}}
+{{- int .Values.capture.listener.port -}}
+{{- else -}}
+{{- int .Values.service.port -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+NetworkPolicy peers of capture.networkPolicy, as {"peers": [...]}: one ipBlock per control-plane address (a bare
+address becomes /32 or /128), then capture.networkPolicy.from. Empty unless the capture listener is on.
+*/}}
+{{- define "logistis.captureControlPlanePeers" -}}
+{{- $peers := list -}}
+{{- if and .Values.capture.listener.enabled .Values.capture.networkPolicy.enabled -}}
+{{- range .Values.capture.networkPolicy.controlPlaneCIDRs -}}
+{{- $cidr := ternary . (printf "%s/%s" . (ternary "128" "32" (contains ":" .))) (contains "/" .) -}}
+{{- $peers = append $peers (dict "ipBlock" (dict "cidr" $cidr)) -}}
+{{- end -}}
+{{- $peers = concat $peers (.Values.capture.networkPolicy.from | default list) -}}
+{{- end -}}
+{{- toJson (dict "peers" $peers) -}}
+{{- end -}}
+
+{{/*
+Who may reach /capture over the network, as {"peers": [...]}: the control-plane peers above, else the main
+port's networkPolicy.from (when that policy is on). Empty: anyone who can reach the pod.
+*/}}
+{{- define "logistis.capturePeers" -}}
+{{- $peers := (include "logistis.captureControlPlanePeers" . | fromJson).peers -}}
+{{- if and (not $peers) .Values.networkPolicy.enabled -}}
+{{- $peers = .Values.networkPolicy.from | default list -}}
+{{- end -}}
+{{- toJson (dict "peers" $peers) -}}
+{{- end -}}
