@@ -223,9 +223,9 @@ function redactNestedSecrets(node: unknown, key: KeyObject): unknown {
 }
 
 /** The object's own fields: nested Secrets and the paths of its kind. `object` itself when nothing matched. */
-function redactFields(object: JsonObject, paths: readonly RedactPath[], key: () => KeyObject): JsonObject {
+function redactFields(object: JsonObject, paths: readonly RedactPath[], key: () => KeyObject, nestedSecret = holdsEmbeddedSecret(object)): JsonObject {
   let result = object;
-  if (holdsEmbeddedSecret(object)) {
+  if (nestedSecret) {
     const secretKey = key();
     const copy: JsonObject = { ...object };
     let changed = false;
@@ -248,13 +248,14 @@ function redactFields(object: JsonObject, paths: readonly RedactPath[], key: () 
  * kind (an ExternalSecret's template). The same in the last-applied-configuration annotation, which repeats the
  * manifest: it is rewritten redacted, or fingerprinted whole when it cannot be read. Keyed like a Secret's
  * fingerprints, for the recorded object (`identity`). Returns `object` itself when nothing is to be redacted, so
- * the common case costs one walk and no copy. Run it before normalising, so a folded annotation is the digest of
+ * the common case costs one walk and no copy; `nestedSecret`, when the caller's own walk already knows it
+ * (depth.ts inspectNesting), saves even that. Run it before normalising, so a folded annotation is the digest of
  * the redacted manifest.
  */
-export function redactEmbeddedSecrets(object: JsonObject, paths: readonly RedactPath[], installationKey: Buffer, identity: SecretIdentity): JsonObject {
+export function redactEmbeddedSecrets(object: JsonObject, paths: readonly RedactPath[], installationKey: Buffer, identity: SecretIdentity, nestedSecret?: boolean): JsonObject {
   let cachedKey: KeyObject | undefined;
   const key = () => (cachedKey ??= objectFingerprintKey(installationKey, identity));
-  let result = redactFields(object, paths, key);
+  let result = redactFields(object, paths, key, nestedSecret);
   const metadata = result['metadata'];
   if (!isObject(metadata) || !isObject(metadata['annotations'])) return result;
   const lastApplied = metadata['annotations'][LAST_APPLIED_ANNOTATION];

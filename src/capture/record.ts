@@ -4,7 +4,7 @@ import { normaliseObject, type NormaliseOptions } from '../admission/normalise.t
 import { isSecret, redactEmbeddedSecrets, redactSecret, type RedactPath, type SecretIdentity } from '../admission/redact.ts';
 import { isCredentialReview, redactCredentialFields } from '../admission/credentials.ts';
 import { computePatch } from '../history/patch.ts';
-import { limitDepth } from '../admission/depth.ts';
+import { limitDepthAndFindSecrets } from '../admission/depth.ts';
 import type { ChangeOperation, JsonObject, NewChangeEvent } from '../event.ts';
 import { BUILT_IN_REDACT_PATHS } from '../rules/rule-set.ts';
 
@@ -44,9 +44,9 @@ function prepare(object: JsonObject | null, request: AdmissionRequest, settings:
  */
 export function recordedObject(object: JsonObject, kind: GroupVersionKind, identity: SecretIdentity, settings: CaptureSettings): JsonObject {
   const secret = isSecret(object, kind);
-  const limited = limitDepth(object);
+  const { object: limited, nestedSecret } = limitDepthAndFindSecrets(object);
   // Before normalising, so a folded last-applied annotation is the digest of the redacted manifest.
-  const embedded = secret ? limited : redactEmbeddedSecrets(limited, settings.redactPaths ?? BUILT_IN_REDACT_PATHS, settings.redactionKey, identity);
+  const embedded = secret ? limited : redactEmbeddedSecrets(limited, settings.redactPaths ?? BUILT_IN_REDACT_PATHS, settings.redactionKey, identity, nestedSecret);
   const normalised = redactCredentialFields(normaliseObject(embedded, settings.normalise), kind);
   return secret ? redactSecret(normalised, settings.redactionKey, identity) : normalised;
 }
