@@ -1,6 +1,6 @@
 // Decides whether an admission request is recorded, and turns it into a normalised, redacted event. Pure.
 import type { AdmissionRequest, GroupVersionKind } from '../admission/review.ts';
-import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
+import { normaliseObject, normaliseOptionsFor, type NormaliseOptions } from '../admission/normalise.ts';
 import { isSecret, redactEmbeddedSecrets, redactSecret, type RedactPath, type SecretIdentity } from '../admission/redact.ts';
 import { isCredentialReview, redactCredentialFields } from '../admission/credentials.ts';
 import { computePatch } from '../history/patch.ts';
@@ -35,7 +35,8 @@ function identityOf(request: AdmissionRequest): SecretIdentity {
 
 function prepare(object: JsonObject | null, request: AdmissionRequest, settings: CaptureSettings): JsonObject {
   if (!object) return {};
-  return recordedObject(object, request.kind, identityOf(request), settings);
+  const normalise = normaliseOptionsFor(request.subResource, settings.normalise);
+  return recordedObject(object, request.kind, identityOf(request), normalise === settings.normalise ? settings : { ...settings, normalise });
 }
 
 /**

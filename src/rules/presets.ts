@@ -1,7 +1,7 @@
 // Built-in capture rules for the noise users complain about most, each switchable by name. They run after the
 // user's own rules, so an include rule can bring back anything a preset hides. Pure.
 import { isDeepStrictEqual } from 'node:util';
-import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
+import { normaliseObject, normaliseOptionsFor, STATUS_PAYLOAD_SUBRESOURCES, type NormaliseOptions } from '../admission/normalise.ts';
 import type { AdmissionRequest } from '../admission/review.ts';
 import { isObject, type JsonObject } from '../event.ts';
 import { compileNames, type NameMatcher } from './glob.ts';
@@ -174,15 +174,20 @@ const PRESETS: Record<PresetName, Preset> = {
   'operator-reconcile': {
     description: "skip a service account's update that only touches labels or annotations (an operator's reconcile loop), unless it touches an always-recorded one",
     spec: { name: 'operator-reconcile', action: 'exclude', operations: ['UPDATE'], users: ['system:serviceaccount:*'] },
+    // A CSR approval's change is all status, which this preset otherwise passes over: never an operator's churn.
     predicate: ({ alwaysRecorded }) => (request: AdmissionRequest) => !!request.object && !!request.oldObject
+      && !STATUS_PAYLOAD_SUBRESOURCES.has(request.subResource)
       && onlyLabelsOrAnnotationsDiffer(request.oldObject, request.object)
       && !touchesAlwaysRecorded(request, request.oldObject, request.object, alwaysRecorded),
   },
   'no-op-updates': {
     description: 'skip updates that change nothing once normalised (status churn, re-applying the same manifest)',
     spec: { name: 'no-op-updates', action: 'exclude', operations: ['UPDATE'] },
-    predicate: ({ normalise }) => (request: AdmissionRequest) => !!request.object && !!request.oldObject
-      && isDeepStrictEqual(normaliseObject(request.oldObject, normalise), normaliseObject(request.object, normalise)),
+    predicate: ({ normalise }) => (request: AdmissionRequest) => {
+      if (!request.object || !request.oldObject) return false;
+      const options = normaliseOptionsFor(request.subResource, normalise);
+      return isDeepStrictEqual(normaliseObject(request.oldObject, options), normaliseObject(request.object, options));
+    },
   },
 };
 
