@@ -136,12 +136,35 @@ function apiGroupOf(apiVersion: unknown): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
+/** A path list by the kinds it names, so most objects are ruled out by one map lookup. */
+interface PathIndex {
+  byKind: Map<string, RedactPath[]>;
+  anyKind: RedactPath[];
+}
+
+const pathIndexes = new WeakMap<readonly RedactPath[], PathIndex>();
+
+function pathIndexOf(paths: readonly RedactPath[]): PathIndex {
+  let index = pathIndexes.get(paths);
+  if (index) return index;
+  index = { byKind: new Map(), anyKind: paths.filter((path) => path.kinds.length === 0) };
+  for (const path of paths) {
+    for (const kind of path.kinds) index.byKind.set(kind, [...index.byKind.get(kind) ?? [], path]);
+  }
+  pathIndexes.set(paths, index);
+  return index;
+}
+
+const NO_PATHS: RedactPath[] = [];
+
 function pathsFor(object: JsonObject, paths: readonly RedactPath[]): RedactPath[] {
-  if (paths.length === 0) return [];
+  if (paths.length === 0) return NO_PATHS;
+  const index = pathIndexOf(paths);
   const kind = object['kind'];
+  const named = typeof kind === 'string' ? index.byKind.get(kind) : undefined;
+  if (!named && index.anyKind.length === 0) return NO_PATHS;
   const group = apiGroupOf(object['apiVersion']);
-  return paths.filter((path) => (path.kinds.length === 0 || path.kinds.includes(kind as string))
-    && (path.apiGroups.length === 0 || path.apiGroups.includes(group)));
+  return [...named ?? [], ...index.anyKind].filter((path) => path.apiGroups.length === 0 || path.apiGroups.includes(group));
 }
 
 function fingerprintValue(value: unknown, key: KeyObject): unknown {
