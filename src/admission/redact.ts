@@ -5,6 +5,7 @@
 // one Secret still shows. Pure.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { isObject, setOwn, type JsonObject } from '../event.ts';
+import { inspectNesting, MAX_OBJECT_DEPTH } from './depth.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 const FINGERPRINT_PREFIX = 'redacted:hmac-sha256:';
@@ -295,10 +296,12 @@ export function redactEmbeddedSecrets(object: JsonObject, paths: readonly Redact
     } catch {
       parsed = undefined;
     }
-    if (!isObject(parsed)) {
+    // The annotation is text, so the object's depth limit did not reach it; the redaction below recurses.
+    const nesting = isObject(parsed) ? inspectNesting(parsed, MAX_OBJECT_DEPTH) : undefined;
+    if (!isObject(parsed) || !nesting || nesting.tooDeep) {
       redactedLastApplied = fingerprint(Buffer.from(lastApplied), key());
     } else {
-      const redacted = redactFields(parsed, paths, key);
+      const redacted = redactFields(parsed, paths, key, nesting.nestedSecret);
       if (redacted !== parsed) redactedLastApplied = `${JSON.stringify(redacted)}\n`;
     }
   }

@@ -142,6 +142,15 @@ describe('Secrets embedded in other objects', () => {
     assert.match(String(annotation), /^redacted:hmac-sha256:[0-9a-f]{24}$/);
   });
 
+  it('fingerprints whole a last-applied annotation nested deeper than the limit (the redaction of its manifest recurses)', () => {
+    const deep = `${'{"a":'.repeat(MAX_OBJECT_DEPTH * 5)}{"apiVersion":"v1","kind":"Secret","data":{"k":"${Buffer.from('D33p-annotation').toString('base64')}"}}${'}'.repeat(MAX_OBJECT_DEPTH * 5)}`;
+    const request = loadRequest('crossplane-object-secret.json', (r) => {
+      (r['object'] as { metadata: { annotations: Record<string, string> } }).metadata.annotations[LAST_APPLIED_ANNOTATION] = deep;
+    });
+    const annotation = at(recorded(request, settings('keep')).object, ['metadata', 'annotations', LAST_APPLIED_ANNOTATION]);
+    assert.equal(annotation, fingerprint(Buffer.from(deep), keyFor(request)));
+  });
+
   it('returns the object itself when there is nothing to redact (no copy on the capture path)', () => {
     const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations: { [LAST_APPLIED_ANNOTATION]: '{"kind":"Deployment"}' } }, spec: { template: { spec: { containers: [{ name: 'a', env: [{ name: 'kind', value: 'Secret' }] }] } } } };
     assert.equal(redactEmbeddedSecrets(object, BUILT_IN_REDACT_PATHS, KEY, { namespace: 'demo', name: 'web' }), object);
