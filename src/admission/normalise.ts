@@ -41,6 +41,23 @@ export const DEFAULT_NORMALISE_OPTIONS: NormaliseOptions = {
   lastApplied: 'fold',
 };
 
+/**
+ * Subresources whose whole payload is status: `certificatesigningrequests/approval` writes the Approved or Denied
+ * condition there. Their status is kept, or each such request would look like it changed nothing.
+ */
+export const STATUS_PAYLOAD_SUBRESOURCES: ReadonlySet<string> = new Set(['approval']);
+
+const withStatusKept = new WeakMap<NormaliseOptions, NormaliseOptions>();
+
+/** The options for a request's objects: `options` itself, with status kept for a STATUS_PAYLOAD_SUBRESOURCES one. */
+export function normaliseOptionsFor(subResource: string, options: NormaliseOptions): NormaliseOptions {
+  if (!options.dropStatus || !STATUS_PAYLOAD_SUBRESOURCES.has(subResource)) return options;
+  let kept = withStatusKept.get(options);
+  // One options object per base options: normaliseObject's cache is keyed on their identity.
+  if (!kept) withStatusKept.set(options, (kept = { ...options, dropStatus: false }));
+  return kept;
+}
+
 export const FOLDED_LAST_APPLIED_PREFIX = 'folded:sha256:';
 
 /** The digest stands for the manifest, so a re-apply of another manifest still shows, as one short line. */

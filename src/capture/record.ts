@@ -1,17 +1,20 @@
 // Decides whether an admission request is recorded, and turns it into a normalised, redacted event. Pure.
 import type { AdmissionRequest, GroupVersionKind } from '../admission/review.ts';
-import { normaliseObject, type NormaliseOptions } from '../admission/normalise.ts';
-import { isSecret, redactSecret, type SecretIdentity } from '../admission/redact.ts';
+import { normaliseObject, normaliseOptionsFor, type NormaliseOptions } from '../admission/normalise.ts';
+import { isSecret, redactEmbeddedSecrets, redactSecret, type RedactPath, type SecretIdentity } from '../admission/redact.ts';
 import { isCredentialReview, redactCredentialFields } from '../admission/credentials.ts';
 import { computePatch } from '../history/patch.ts';
-import { limitDepth } from '../admission/depth.ts';
+import { limitDepthAndFindSecrets } from '../admission/depth.ts';
 import type { ChangeOperation, JsonObject, NewChangeEvent } from '../event.ts';
+import { BUILT_IN_REDACT_PATHS } from '../rules/rule-set.ts';
 
 export interface CaptureSettings {
   normalise: NormaliseOptions;
   redactionKey: Buffer;
   /** Record UPDATEs whose normalised objects are equal (status-only churn, no-op applies). */
   recordUnchanged: boolean;
+  /** Fields fingerprinted per kind (the rule set's redactPaths); absent: the built-in list. */
+  redactPaths?: readonly RedactPath[];
 }
 
 export type SkipReason = 'dry-run' | 'connect' | 'unchanged' | 'no-object' | 'credential-review' | 'rule';
@@ -32,7 +35,8 @@ function identityOf(request: AdmissionRequest): SecretIdentity {
 
 function prepare(object: JsonObject | null, request: AdmissionRequest, settings: CaptureSettings): JsonObject {
   if (!object) return {};
-  return recordedObject(object, request.kind, identityOf(request), settings);
+  const normalise = normaliseOptionsFor(request.subResource, settings.normalise);
+  return recordedObject(object, request.kind, identityOf(request), normalise === settings.normalise ? settings : { ...settings, normalise });
 }
 
 /**
@@ -40,8 +44,12 @@ function prepare(object: JsonObject | null, request: AdmissionRequest, settings:
  * normalises what it sees with this too, so a recorded state and a watched one compare equal.
  */
 export function recordedObject(object: JsonObject, kind: GroupVersionKind, identity: SecretIdentity, settings: CaptureSettings): JsonObject {
-  const normalised = redactCredentialFields(normaliseObject(limitDepth(object), settings.normalise), kind);
-  return isSecret(object, kind) ? redactSecret(normalised, settings.redactionKey, identity) : normalised;
+  const secret = isSecret(object, kind);
+  const { object: limited, nestedSecret } = limitDepthAndFindSecrets(object);
+  // Before normalising, so a folded last-applied annotation is the digest of the redacted manifest.
+  const embedded = secret ? limited : redactEmbeddedSecrets(limited, settings.redactPaths ?? BUILT_IN_REDACT_PATHS, settings.redactionKey, identity, nestedSecret);
+  const normalised = redactCredentialFields(normaliseObject(embedded, settings.normalise), kind);
+  return secret ? redactSecret(normalised, settings.redactionKey, identity) : normalised;
 }
 
 /**

@@ -121,7 +121,7 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'pruneInterval', description: 'how often the age-based pruning runs', defaultValue: '10m' },
   { key: 'normalise', description: `fields removed before patching: comma list of ${NORMALISE_FIELDS.join(', ')}, or none`, defaultValue: NORMALISE_FIELDS.join(',') },
   { key: 'recordUnchanged', description: 'also record UPDATEs that change nothing after normalising', boolean: true },
-  { key: 'rules', description: 'YAML file of capture rules (include/exclude, first match wins) and per-kind ignorePaths; see docs/capture-rules.md' },
+  { key: 'rules', description: 'YAML file of capture rules (include/exclude, first match wins), per-kind ignorePaths and redactPaths, and alwaysRecord keys; see docs/capture-rules.md' },
   { key: 'capturePresets', description: `built-in capture rules switched on: comma list of ${PRESET_NAMES.join(', ')}, or none`, defaultValue: DEFAULT_PRESETS.join(',') },
   { key: 'lastApplied', description: `the kubectl last-applied-configuration annotation: ${LAST_APPLIED_MODES.join(', ')} (fold: one short digest)`, defaultValue: 'fold' },
   { key: 'locks', description: 'enforce Locks (locks.logistis.io): watch them with --kubeconfig and deny matching requests', boolean: true },

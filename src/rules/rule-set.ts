@@ -3,16 +3,23 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { IgnorePathError, parseIgnorePath, type IgnorePath, type NormaliseOptions } from '../admission/normalise.ts';
+import { parseRedactPath, RedactPathError, type RedactPath } from '../admission/redact.ts';
 import type { AdmissionRequest } from '../admission/review.ts';
 import { RuleCompileError } from './cel.ts';
-import { compilePresets, type PresetName } from './presets.ts';
+import { ALWAYS_RECORDED_METADATA, compilePresets, OPERATOR_REDACT_PATHS, type AlwaysRecordedKeys, type PresetName, type RedactPathsEntry } from './presets.ts';
 import { compileRule, evaluateRules, type CompiledRule, type RuleHooks, type RuleVerdict } from './rules.ts';
 
 /** The rules file, parsed. */
 export interface RulesDocument {
   rules: unknown[];
   ignorePaths: unknown[];
+  /** Label and annotation keys added to ALWAYS_RECORDED_METADATA. */
+  alwaysRecord?: unknown[];
+  /** Fields to fingerprint, added to OPERATOR_REDACT_PATHS. */
+  redactPaths?: unknown[];
 }
+
+const DOCUMENT_KEYS = ['rules', 'ignorePaths', 'alwaysRecord', 'redactPaths'] as const;
 
 export interface RuleSet {
   /** User rules first, then presets. */
@@ -22,6 +29,8 @@ export interface RuleSet {
   recordConnect: boolean;
   /** The normalise options with the file's ignore-paths added. */
   normalise: NormaliseOptions;
+  /** Fields fingerprinted per kind: OPERATOR_REDACT_PATHS and the file's redactPaths. */
+  redactPaths: RedactPath[];
   evaluate(request: AdmissionRequest, hooks?: RuleHooks): RuleVerdict;
 }
 
@@ -37,17 +46,17 @@ export function parseRulesDocument(text: string, where: string): RulesDocument {
   }
   if (parsed === null || parsed === undefined) return EMPTY_RULES_DOCUMENT;
   if (Array.isArray(parsed)) return { rules: parsed, ignorePaths: [] };
-  if (typeof parsed !== 'object') throw new RuleCompileError(`${where} must hold a mapping with rules and ignorePaths, or a list of rules`);
+  if (typeof parsed !== 'object') throw new RuleCompileError(`${where} must hold a mapping with ${DOCUMENT_KEYS.join(', ')}, or a list of rules`);
   const source = parsed as Record<string, unknown>;
   for (const key of Object.keys(source)) {
-    if (key !== 'rules' && key !== 'ignorePaths') throw new RuleCompileError(`${where}: unknown key "${key}"; known: rules, ignorePaths`);
+    if (!(DOCUMENT_KEYS as readonly string[]).includes(key)) throw new RuleCompileError(`${where}: unknown key "${key}"; known: ${DOCUMENT_KEYS.join(', ')}`);
   }
   const list = (key: string): unknown[] => {
     const value = source[key] ?? [];
     if (!Array.isArray(value)) throw new RuleCompileError(`${where}: ${key} must be a list`);
     return value;
   };
-  return { rules: list('rules'), ignorePaths: list('ignorePaths') };
+  return { rules: list('rules'), ignorePaths: list('ignorePaths'), alwaysRecord: list('alwaysRecord'), redactPaths: list('redactPaths') };
 }
 
 export function readRulesFile(path: string): RulesDocument {
@@ -90,8 +99,58 @@ export function compileIgnorePaths(entries: readonly unknown[]): IgnorePath[] {
   });
 }
 
+function entryFields(entry: unknown, at: string, known: readonly string[]): Record<string, unknown> {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RuleCompileError(`${at}: must be a mapping with ${known.join(', ')}`);
+  const source = entry as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    if (!known.includes(key)) throw new RuleCompileError(`${at}: unknown key "${key}"; known: ${known.join(', ')}`);
+  }
+  return source;
+}
+
+/** The rules file's `alwaysRecord` entries: `{labels, annotations, kinds, apiGroups}`, keys as globs. */
+export function compileAlwaysRecord(entries: readonly unknown[]): AlwaysRecordedKeys[] {
+  return entries.map((entry, index) => {
+    const at = `alwaysRecord entry ${index + 1}`;
+    const source = entryFields(entry, at, ['labels', 'annotations', 'kinds', 'apiGroups']);
+    const keys: AlwaysRecordedKeys = {
+      labels: names(source['labels'], `${at}: labels`),
+      annotations: names(source['annotations'], `${at}: annotations`),
+      kinds: names(source['kinds'], `${at}: kinds`),
+      apiGroups: names(source['apiGroups'], `${at}: apiGroups`),
+    };
+    if (keys.labels!.length === 0 && keys.annotations!.length === 0) throw new RuleCompileError(`${at}: give labels or annotations (or both)`);
+    return keys;
+  });
+}
+
+/** Redact-path entries (the built-in list and the rules file's `redactPaths`) parsed. */
+export function compileRedactPaths(entries: readonly unknown[], where = 'redactPaths'): RedactPath[] {
+  return entries.flatMap((entry, index) => {
+    const at = `${where} entry ${index + 1}`;
+    const source = entryFields(entry, at, ['paths', 'kinds', 'apiGroups']);
+    const kinds = names(source['kinds'], `${at}: kinds`);
+    const apiGroups = names(source['apiGroups'], `${at}: apiGroups`);
+    const paths = names(source['paths'], `${at}: paths`);
+    if (paths.length === 0) throw new RuleCompileError(`${at}: paths is required`);
+    return paths.map((text) => {
+      try {
+        return { kinds, apiGroups, text, segments: parseRedactPath(text) };
+      } catch (error) {
+        if (error instanceof RedactPathError) throw new RuleCompileError(`${at}: ${error.message}`);
+        throw error;
+      }
+    });
+  });
+}
+
+/** OPERATOR_REDACT_PATHS, parsed: what capture redacts when its settings name no paths. */
+export const BUILT_IN_REDACT_PATHS = compileRedactPaths(OPERATOR_REDACT_PATHS as readonly RedactPathsEntry[], 'built-in redactPaths');
+
 export function compileRuleSet(document: RulesDocument, presets: readonly PresetName[], normalise: NormaliseOptions): RuleSet {
   const ignorePaths = compileIgnorePaths(document.ignorePaths);
+  const alwaysRecorded = [...ALWAYS_RECORDED_METADATA, ...compileAlwaysRecord(document.alwaysRecord ?? [])];
+  const redactPaths = [...BUILT_IN_REDACT_PATHS, ...compileRedactPaths(document.redactPaths ?? [])];
   const withPaths: NormaliseOptions = { ...normalise, ignorePaths: [...(normalise.ignorePaths ?? []), ...ignorePaths] };
   const userRules = document.rules.map((raw, index) => compileRule(raw, index));
   const seen = new Set<string>();
@@ -99,12 +158,13 @@ export function compileRuleSet(document: RulesDocument, presets: readonly Preset
     if (seen.has(rule.name)) throw new RuleCompileError(`rule "${rule.name}": the name is used twice; each rule needs its own (it labels a metric)`);
     seen.add(rule.name);
   }
-  const rules = [...userRules, ...compilePresets(presets, withPaths)];
+  const rules = [...userRules, ...compilePresets(presets, withPaths, alwaysRecorded)];
   return {
     rules,
     presets: [...presets],
     recordConnect: presets.includes('exec'),
     normalise: withPaths,
+    redactPaths,
     evaluate: (request, hooks) => evaluateRules(rules, request, hooks),
   };
 }

@@ -126,7 +126,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     locks = new LockWatcher({ kubeConfig: await kubeConfigOf(), log: logger });
   }
   locks?.start();
-  const captureSettings = { normalise: rules.normalise, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') };
+  const captureSettings = { normalise: rules.normalise, redactPaths: rules.redactPaths, redactionKey, recordUnchanged: config.recordUnchanged || !rules.presets.includes('no-op-updates') };
   if (config.provenance && !isProvenanceStore(store)) throw new ConfigError('--provenance: this store does not keep event states');
   const provenance = config.provenance && isProvenanceStore(store)
     ? new (await import('../../provenance/watcher.ts')).ProvenanceWatcher({

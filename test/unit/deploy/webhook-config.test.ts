@@ -1,7 +1,10 @@
 // Rendering the webhook registration from deploy/webhook (pure: template and settings in, object and YAML out).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { renderWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { renderTemplate, renderWebhookConfiguration, webhookTemplateValues, type ValidatingWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
+import { DEFAULT_PRESETS } from '../../../src/rules/presets.ts';
 
 describe('webhook configuration rendering', () => {
   const caBundlePem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -34,5 +37,36 @@ describe('webhook configuration rendering', () => {
     assert.throws(() => renderWebhookConfiguration({ url: 'https://127.0.0.1/capture', caBundlePem: 'x' }), /PEM/);
     assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{ .Values.nope | toJson }}' }), /no value for \.Values\.nope/);
     assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{ include "x" . }}' }), /only .* placeholders/);
+  });
+
+  describe('the subresources that carry a security decision are registered, statuses and credentials are not', () => {
+    const wanted = ['certificatesigningrequests/approval', 'namespaces/finalize', 'pods/ephemeralcontainers', 'pods/eviction'];
+    const unwanted = ['*/status', 'certificatesigningrequests/status', 'serviceaccounts/token', 'pods/binding'];
+    const resources = (configuration: ValidatingWebhookConfiguration) => configuration.webhooks.map((hook) => hook.rules.flatMap((rule) => rule.resources));
+    const check = (configuration: ValidatingWebhookConfiguration) => {
+      assert.ok(configuration.webhooks.length > 0);
+      for (const list of resources(configuration)) {
+        for (const resource of wanted) assert.ok(list.includes(resource), `${resource} in ${list.join(', ')}`);
+        for (const resource of unwanted) assert.ok(!list.includes(resource), `${resource} in ${list.join(', ')}`);
+      }
+    };
+    const file = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+
+    test('logistis webhook-config, with and without presets and strict Locks', () => {
+      check(renderWebhookConfiguration({ url: 'https://127.0.0.1:9443/capture', caBundlePem }).object);
+      check(renderWebhookConfiguration({ url: 'https://127.0.0.1:9443/capture', caBundlePem, presets: [...DEFAULT_PRESETS, 'exec'], strictLocks: true }).object);
+    });
+
+    test("the Helm chart's copy of the template", () => {
+      const rendered = renderTemplate(file('deploy/helm/logistis/files/validating-webhook-configuration.yaml'), webhookTemplateValues({ url: 'https://h/capture', caBundlePem }));
+      check(parseAllDocuments(rendered)[0]!.toJS() as ValidatingWebhookConfiguration);
+    });
+
+    test('the plain manifests (deploy/manifests/logistis.yaml)', () => {
+      const documents = parseAllDocuments(file('deploy/manifests/logistis.yaml')).map((document) => document.toJS() as { kind?: string } | null);
+      const configurations = documents.filter((document) => document?.kind === 'ValidatingWebhookConfiguration') as ValidatingWebhookConfiguration[];
+      assert.equal(configurations.length, 1);
+      check(configurations[0]!);
+    });
   });
 });
