@@ -1,6 +1,6 @@
-// `logistis serve` stops within its grace period whatever its clients hold: idle keep-alive connections and live
-// streams end at once, a socket that never starts TLS and a request stalled in its headers are destroyed at
-// --shutdown-grace (and counted in the log), on both listeners; what was recorded stays recorded.
+// `logistis serve` stops within its grace period whatever its clients hold: idle keep-alive connections, spare
+// connections that never sent a request, requests stalled in their headers and live streams end at once; sockets
+// that never start TLS are destroyed at --shutdown-grace (and counted in the log), on both listeners.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { testCertificate, type TestCertificate } from '../support/tls.ts';
 import { freePort, startServer, type ServerProcess } from '../support/server-process.ts';
 import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 
 function get(port: number, path: string, ca: Buffer, agent: Agent | false): Promise<IncomingMessage> {
   return new Promise((resolveResponse, reject) => {
@@ -63,6 +64,14 @@ function stalledRequest(port: number, ca: Buffer): Promise<TLSSocket> {
   });
 }
 
+/** A TLS connection that never sends a request: an HTTP client's spare connection (Go's transport leaves such). */
+function spareConnection(port: number, ca: Buffer): Promise<TLSSocket> {
+  return new Promise((resolveSocket, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => resolveSocket(socket));
+    socket.once('error', reject);
+  });
+}
+
 /** Sends SIGTERM; the milliseconds until the process exited, and its exit code. */
 async function timeShutdown(server: ServerProcess): Promise<{ ms: number; code: number | null }> {
   const started = Date.now();
@@ -95,10 +104,13 @@ describe('logistis serve shutting down', { timeout: 60_000 }, () => {
     return { server, capturePort };
   };
 
-  it('closes idle keep-alive connections and live streams at once', async () => {
+  it('closes idle keep-alive connections, spare connections and live streams at once', async () => {
     const { server, capturePort } = await startWithCaptureListener('idle');
     const agent = new Agent({ keepAlive: true, ca });
+    const spare: TLSSocket[] = [];
     try {
+      spare.push(await spareConnection(server.port, ca), await spareConnection(capturePort, ca));
+      for (const socket of spare) socket.on('error', () => undefined);
       // Keep-alive connections left open on both listeners, as the API server leaves them, and a live stream.
       await drain(await get(server.port, '/api/v1/events', ca, agent));
       const captured = await post(capturePort, '/capture', withFreshUid(loadFixture('configmap-create')), ca, agent);
@@ -115,26 +127,63 @@ describe('logistis serve shutting down', { timeout: 60_000 }, () => {
       assert.doesNotMatch(server.output(), /still open after --shutdown-grace/);
       assert.match(server.output(), /stopped cleanly/);
     } finally {
+      for (const socket of spare) socket.destroy();
       agent.destroy();
       await server.kill('SIGKILL');
     }
   });
 
-  it('destroys what is still open at --shutdown-grace, saying how many', async () => {
+  it('destroys sockets without TLS at --shutdown-grace, saying how many, and a request stalled in its headers at once', async () => {
     const { server, capturePort } = await startWithCaptureListener('stalled');
     const held: Socket[] = [];
     try {
       // No TLS at all on either listener, and a request whose headers never end.
-      held.push(await openSocket(server.port), await openSocket(capturePort), await stalledRequest(server.port, ca));
+      const stalled = await stalledRequest(server.port, ca);
+      held.push(await openSocket(server.port), await openSocket(capturePort), stalled);
       for (const socket of held) socket.on('error', () => undefined);
+      let stalledClosedAt = 0;
+      stalled.once('close', () => { stalledClosedAt = Date.now(); });
 
+      const signalled = Date.now();
       const { ms, code } = await timeShutdown(server);
       assert.equal(code, 0, server.output());
       assert.ok(ms >= 900 && ms < 2500, `exited ${ms} ms after SIGTERM, with --shutdown-grace 1s:\n${server.output()}`);
-      assert.match(server.output(), /shutdown: closing 3 connection\(s\) still open after --shutdown-grace/);
+      assert.ok(stalledClosedAt > 0 && stalledClosedAt - signalled < 800, `the stalled request was closed ${stalledClosedAt - signalled} ms after SIGTERM`);
+      assert.match(server.output(), /shutdown: closing 2 connection\(s\) still open after --shutdown-grace/);
       assert.match(server.output(), /stopped cleanly/);
     } finally {
       for (const socket of held) socket.destroy();
+      await server.kill('SIGKILL');
+    }
+  });
+
+  it('answers a capture whose body is still arriving at SIGTERM, and keeps it', async () => {
+    const { server, capturePort } = await startWithCaptureListener('in-flight');
+    const socket = await spareConnection(capturePort, ca);
+    try {
+      const body = JSON.stringify(withFreshUid(loadFixture('configmap-create')));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => { answer += chunk.toString(); });
+      const answered = new Promise<void>((resolveClosed) => socket.once('close', () => resolveClosed()));
+      socket.write(`POST /capture HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 100)}`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      const exited = server.kill('SIGTERM');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+      socket.write(body.slice(100));
+      await answered;
+      assert.match(answer, /^HTTP\/1.1 200 /);
+      assert.match(answer, /connection: close/i, 'the client is told not to reuse the connection');
+      assert.match(answer, /"allowed":true/);
+      assert.equal(await exited, 0, server.output());
+      assert.doesNotMatch(server.output(), /still open after --shutdown-grace/);
+      const store = await SqliteEventStore.open(join(dir, 'in-flight.db'), { maxEventsPerObject: 100, maxAgeMs: 86_400_000 });
+      try {
+        assert.equal((await store.listEvents({ kind: 'ConfigMap' }, 10)).items.length, 1, 'the change was recorded before the exit');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      socket.destroy();
       await server.kill('SIGKILL');
     }
   });
