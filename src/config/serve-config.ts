@@ -10,6 +10,9 @@ import { DEFAULT_PRESETS, PRESET_NAMES, parsePresetList, type PresetName } from 
 export interface ServeConfig {
   listenHost: string;
   listenPort: number;
+  /** The webhooks' own listener (--capture-listen); port 0: the webhooks are served on the main listener. */
+  captureListenHost: string;
+  captureListenPort: number;
   tlsCertFile: string;
   tlsKeyFile: string;
   store: string;
@@ -32,6 +35,11 @@ export interface ServeConfig {
   /** 0: /metrics is served only on the main port. */
   metricsListenPort: number;
   limits: ConnectionLimits;
+  /** The capture listener's limits: the main listener's timeouts, its own connection cap. */
+  captureLimits: ConnectionLimits;
+  liveStreams: LiveStreamLimits;
+  /** After a signal, how long requests in flight may take before the connections still open are closed. */
+  shutdownGraceMs: number;
   redactionKeyFile: string;
   commitTimeoutMs: number;
   pruneIntervalMs: number;
@@ -73,6 +81,15 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 2048,
 };
 
+/** How many live-update streams (/api/v1/events/live) may be open: each holds a connection for as long as it lasts. */
+export interface LiveStreamLimits {
+  perServer: number;
+  /** Per user; with --auth none, per client address. */
+  perUser: number;
+}
+
+export const DEFAULT_LIVE_STREAM_LIMITS: LiveStreamLimits = { perServer: 256, perUser: 8 };
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -91,6 +108,7 @@ const NORMALISE_FIELDS = ['managedFields', 'resourceVersion', 'generation', 'sta
 
 export const SERVE_SETTINGS: Setting[] = [
   { key: 'listen', description: 'HOST:PORT to serve HTTPS on', defaultValue: '0.0.0.0:8443' },
+  { key: 'captureListen', description: 'HOST:PORT of a second HTTPS listener that serves only the webhooks (POST /capture, POST /locks/check) and /healthz, /readyz, with its own connection cap; the main listener then refuses the webhooks (default: none, the webhooks are served on --listen)' },
   { key: 'tlsCertFile', description: 'PEM certificate (chain); re-read when it changes' },
   { key: 'tlsKeyFile', description: 'PEM private key; re-read when it changes' },
   { key: 'store', description: 'event store: sqlite:PATH, or postgres://USER@HOST:PORT/DATABASE (the PG* environment variables fill in what the URL leaves out)', defaultValue: 'sqlite:./data/events.db' },
@@ -116,6 +134,10 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'keepAliveTimeout', description: 'close an idle keep-alive connection after this long', defaultValue: '65s' },
   { key: 'maxRequestsPerSocket', description: 'close a connection after this many requests (0: no limit)', defaultValue: '1000' },
   { key: 'maxConnections', description: 'refuse connections beyond this many open ones', defaultValue: '2048' },
+  { key: 'captureMaxConnections', description: 'the same cap for the --capture-listen listener', defaultValue: '1024' },
+  { key: 'maxLiveStreams', description: `live-update streams (/api/v1/events/live) open at once on this server; more get 429; below --max-connections (default: ${DEFAULT_LIVE_STREAM_LIMITS.perServer}, or half of --max-connections if less)` },
+  { key: 'maxLiveStreamsPerUser', description: `live-update streams one user (with --auth none: one client address) may hold open; more get 429 (default: ${DEFAULT_LIVE_STREAM_LIMITS.perUser}, at most --max-live-streams)` },
+  { key: 'shutdownGrace', description: 'after SIGTERM: how long requests in flight may take before the connections still open are closed', defaultValue: '3s' },
   { key: 'redactionKeyFile', description: 'HMAC key for Secret fingerprints; created (0600) if missing. Default: next to the sqlite file' },
   { key: 'commitTimeout', description: 'allow a change anyway if its event is not committed within this time', defaultValue: '2s' },
   { key: 'pruneInterval', description: 'how often the age-based pruning runs', defaultValue: '10m' },
@@ -199,6 +221,11 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
   };
   const listen = hostPort('listen', required('listen'), '0.0.0.0:8443');
+  const captureListenText = text('captureListen');
+  const captureListen = captureListenText ? hostPort('captureListen', captureListenText, '0.0.0.0:8444') : { host: '', port: 0 };
+  if (captureListen.port !== 0 && captureListen.port === listen.port && (captureListen.host === listen.host || [captureListen.host, listen.host].some((host) => ['0.0.0.0', '::'].includes(host)))) {
+    fail('captureListen', `must be another port than --listen (${listen.port})`);
+  }
   const metricsListenText = text('metricsListen');
   const metricsListen = metricsListenText ? hostPort('metricsListen', metricsListenText, '0.0.0.0:9090') : { host: '', port: 0 };
   const store = required('store');
@@ -232,6 +259,14 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     maxConnections: positiveInteger('maxConnections'),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) fail('headersTimeout', 'must not be longer than --request-timeout');
+  // Streams last for hours: at their cap they must still leave connections for everything else.
+  const perServer = text('maxLiveStreams') === undefined
+    ? Math.max(1, Math.min(DEFAULT_LIVE_STREAM_LIMITS.perServer, Math.floor(limits.maxConnections / 2)))
+    : positiveInteger('maxLiveStreams');
+  if (text('maxLiveStreams') !== undefined && perServer >= limits.maxConnections) fail('maxLiveStreams', `must be below --max-connections (${limits.maxConnections}), so that streams never take every connection`);
+  const perUser = text('maxLiveStreamsPerUser') === undefined ? Math.min(DEFAULT_LIVE_STREAM_LIMITS.perUser, perServer) : positiveInteger('maxLiveStreamsPerUser');
+  if (perUser > perServer) fail('maxLiveStreamsPerUser', `must not be more than --max-live-streams (${perServer})`);
+  const liveStreams: LiveStreamLimits = { perServer, perUser };
   const captureAllowedNames = (text('captureAllowedNames') ?? '').split(',').map((name) => name.trim()).filter(Boolean);
   if (captureAllowedNames.length > 0 && !text('captureClientCaFile')) fail('captureAllowedNames', 'needs --capture-client-ca-file');
   const maxBody = required('maxBodyBytes');
@@ -277,6 +312,8 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
   return {
     listenHost: listen.host,
     listenPort: listen.port,
+    captureListenHost: captureListen.host,
+    captureListenPort: captureListen.port,
     tlsCertFile,
     tlsKeyFile,
     store,
@@ -300,6 +337,9 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     metricsListenHost: metricsListen.host,
     metricsListenPort: metricsListen.port,
     limits,
+    captureLimits: { ...limits, maxConnections: positiveInteger('captureMaxConnections') },
+    liveStreams,
+    shutdownGraceMs: duration('shutdownGrace'),
     redactionKeyFile,
     commitTimeoutMs: duration('commitTimeout'),
     pruneIntervalMs: duration('pruneInterval'),

@@ -1,4 +1,5 @@
-// buildApp(config) returns the Fastify app with every route; a separate entry point (cli serve) listens.
+// buildApp(config) returns the Fastify app with every route, or one group of them (the webhooks on their own
+// listener, everything else on the main one); a separate entry point (cli serve) listens.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SecureContextOptions } from 'node:tls';
@@ -8,14 +9,17 @@ import type { ResourceKinds } from '../capture/kinds.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import type { EventStore } from '../store/types.ts';
 import { installErrorHandler, SCHEMA_VALIDATION } from './errors.ts';
+import type { Server } from 'node:http';
 import type { Metrics } from './metrics.ts';
 import { openReads } from '../read/index.ts';
 import { apiRoutes } from './routes/api.ts';
 import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
 import type { CaptureProvenance } from '../capture/pipeline.ts';
-import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/serve-config.ts';
-import { registerHealthRoutes } from './routes/health.ts';
-import { registerLockCheckRoute } from './routes/lock-check.ts';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_LIVE_STREAM_LIMITS, type ConnectionLimits, type LiveStreamLimits } from '../config/serve-config.ts';
+import { registerHealthRoutes, registerMetricsRoute } from './routes/health.ts';
+import { LOCK_CHECK_PATH, registerLockCheckRoute } from './routes/lock-check.ts';
+import { HttpError } from './errors.ts';
+import { trackSockets } from './shutdown.ts';
 import { aggregatedRoutes } from './routes/aggregated.ts';
 import { liveRoutes } from './routes/live.ts';
 import { uiDataRoutes } from './routes/ui-data.ts';
@@ -46,6 +50,28 @@ export interface AppConfig {
   captureCallers?: CaptureCallerPolicy | null;
   /** Timeouts and connection caps; defaults in DEFAULT_CONNECTION_LIMITS. */
   limits?: ConnectionLimits;
+  /** Caps on live-update streams; defaults in DEFAULT_LIVE_STREAM_LIMITS. */
+  liveStreams?: LiveStreamLimits;
+  /** Which routes this app serves (default all); see RouteGroups. */
+  routes?: RouteGroups;
+}
+
+/**
+ * `all`: one listener serves everything. With --capture-listen there are two apps over the same store, metrics
+ * and Locks: `webhooks` (POST /capture, POST /locks/check, /healthz, /readyz: the capture pipeline, no reads)
+ * and `reads` (everything else: the reads, no pipeline), which refuses the webhooks. So dashboard and API
+ * clients never take the connections the API server's webhook calls need, and each part is made once.
+ */
+export type RouteGroups = 'all' | 'webhooks' | 'reads';
+
+const WEBHOOK_PATHS = ['/capture', LOCK_CHECK_PATH];
+
+/** On the main listener when the webhooks have their own: refused before the body is read. */
+function refuseWebhooks(app: FastifyInstance): void {
+  const refuse = async (request: { method: string; url: string }) => {
+    throw new HttpError(404, `${request.method} ${request.url.split('?')[0]!} is served on the capture listener (--capture-listen), not on this port`);
+  };
+  for (const url of WEBHOOK_PATHS) app.route({ method: 'POST', url, onRequest: refuse, handler: refuse });
 }
 
 /** How often Node checks request and header timeouts: often enough that a stalled client goes soon after its deadline. */
@@ -55,32 +81,44 @@ function checkingInterval(limits: ConnectionLimits): number {
 
 export function buildApp(config: AppConfig): FastifyInstance {
   const limits = config.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const routes = config.routes ?? 'all';
   const serverOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: checkingInterval(limits) };
   const options = {
     loggerInstance: config.logger,
     // One log line per request would cost more than the capture itself; errors are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
-    return503OnClosing: true,
+    // While closing, requests that arrive on open connections are still answered (with Connection: close): a
+    // webhook call answered 503 would be a change unrecorded. shutdown.ts bounds how long that lasts.
+    return503OnClosing: false,
     ajv: { customOptions: SCHEMA_VALIDATION },
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     maxRequestsPerSocket: limits.maxRequestsPerSocket,
-    ...(config.tls ? { https: { ...config.tls, ...serverOptions } } : { http: serverOptions }),
+    // A socket that never finishes its TLS handshake is cut at the headers timeout, not Node's 120 s: until then
+    // it counts against the connection cap, and the HTTP timeouts only start after the handshake.
+    ...(config.tls ? { https: { ...config.tls, ...serverOptions, handshakeTimeout: limits.headersTimeoutMs } } : { http: serverOptions }),
   };
   const app = Fastify(options) as unknown as FastifyInstance;
   app.server.maxConnections = limits.maxConnections;
-  app.server.on('drop', () => config.metrics.connectionsRefused.inc());
+  const listener = routes === 'webhooks' ? 'capture' : 'main';
+  app.server.on('drop', () => config.metrics.connectionsRefused.inc({ listener }));
+  trackSockets(app.server as Server);
   installErrorHandler(app);
-  const pipeline = createCapturePipeline({
-    store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
-    kinds: config.resourceKinds, rules: config.rules,
-    ...(config.locks ? { checkLocks: config.locks.check.bind(config.locks) } : {}),
-    ...(config.provenance ? { provenance: config.provenance } : {}),
-  });
-  registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
-  registerLockCheckRoute(app, config.locks, config.metrics, config.captureCallers ?? null);
+  if (routes === 'reads') refuseWebhooks(app);
+  else {
+    const pipeline = createCapturePipeline({
+      store: config.store, metrics: config.metrics, settings: config.capture, commitTimeoutMs: config.commitTimeoutMs,
+      kinds: config.resourceKinds, rules: config.rules,
+      ...(config.locks ? { checkLocks: config.locks.check.bind(config.locks) } : {}),
+      ...(config.provenance ? { provenance: config.provenance } : {}),
+    });
+    registerCaptureRoute(app, pipeline, config.metrics, config.captureCallers ?? null);
+    registerLockCheckRoute(app, config.locks, config.metrics, config.captureCallers ?? null);
+  }
+  registerHealthRoutes(app, config.store, config.locks);
+  if (routes === 'webhooks') return app;
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   // Reads run beside captures, never in their way (a reader thread for the SQLite store).
   const reads = openReads(config.store);
@@ -89,8 +127,8 @@ export function buildApp(config: AppConfig): FastifyInstance {
   void app.register(aggregatedRoutes, { reads, access });
   // The dashboard (/ui/) and what it reads beyond /api/v1: the same reads and access checks.
   void app.register(uiDataRoutes, { reads, access });
-  void app.register(liveRoutes, { reads, access });
+  void app.register(liveRoutes, { reads, access, metrics: config.metrics, limits: config.liveStreams ?? DEFAULT_LIVE_STREAM_LIMITS });
   void app.register(uiRoutes);
-  registerHealthRoutes(app, config.store, config.metrics, access, config.locks);
+  registerMetricsRoute(app, config.metrics, access);
   return app;
 }

@@ -12,7 +12,9 @@ export interface Metrics {
   storeErrors: Counter<'operation'>;
   eventsLost: Counter<'reason'>;
   captureRefused: Counter<'reason'>;
-  connectionsRefused: Counter;
+  connectionsRefused: Counter<'listener'>;
+  liveStreams: Gauge;
+  liveStreamsRefused: Counter<'limit'>;
   eventsPruned: Counter<'reason'>;
   denials: Counter<'lock'>;
   oversizedReviews: Counter;
@@ -79,7 +81,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     connectionsRefused: new Counter({
       name: 'logistis_connections_refused_total',
-      help: 'Connections closed on arrival because --max-connections were open',
+      help: "Connections closed on arrival because the listener's cap was reached (listener main: --max-connections, capture: --capture-max-connections)",
+      labelNames: ['listener'],
+      registers,
+    }),
+    liveStreams: new Gauge({
+      name: 'logistis_live_streams',
+      help: 'Live-update streams (/api/v1/events/live) open now',
+      registers,
+    }),
+    liveStreamsRefused: new Counter({
+      name: 'logistis_live_streams_refused_total',
+      help: 'Live-update streams refused with 429, by the cap that was full (server: --max-live-streams, user: --max-live-streams-per-user)',
+      labelNames: ['limit'],
       registers,
     }),
     eventsPruned: new Counter({

@@ -1,5 +1,6 @@
 // Certificate rotation without restart: the files are polled (a Kubernetes Secret volume swaps a symlink, which
-// inotify misses) and a new secure context is installed once both files parse as a matching pair.
+// inotify misses) and a new secure context is installed, on every listener that serves them (the main one and
+// --capture-listen), once both files parse as a matching pair.
 import { readFileSync, statSync, watchFile, unwatchFile } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Server } from 'node:https';
@@ -23,7 +24,7 @@ export function readTlsFiles(certFile: string, keyFile: string): { cert: Buffer;
 }
 
 export function watchTlsFiles(
-  server: Server, certFile: string, keyFile: string, log: FastifyBaseLogger, clientCa: SecureContextOptions['ca'], intervalMs = 2000,
+  servers: Server[], certFile: string, keyFile: string, log: FastifyBaseLogger, clientCa: SecureContextOptions['ca'], intervalMs = 2000,
 ): () => void {
   const fingerprint = () => {
     try {
@@ -37,7 +38,8 @@ export function watchTlsFiles(
     const next = fingerprint();
     if (next === current || next === 'missing') return;
     try {
-      server.setSecureContext({ ...readTlsFiles(certFile, keyFile), ...(clientCa ? { ca: clientCa } : {}) });
+      const context = { ...readTlsFiles(certFile, keyFile), ...(clientCa ? { ca: clientCa } : {}) };
+      for (const server of servers) server.setSecureContext(context);
       current = next;
       log.info({ certFile }, 'TLS certificate reloaded');
     } catch (error) {

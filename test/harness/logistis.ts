@@ -37,6 +37,8 @@ export interface LogistisOptions {
   locks?: boolean;
   /** Grant deploy/rbac/logistis-provenance.yaml and serve with --provenance. */
   provenance?: boolean;
+  /** Serve the webhooks on a listener of their own (--capture-listen) and register the webhook there. */
+  captureListen?: boolean;
 }
 
 /**
@@ -49,6 +51,8 @@ let databases = 0;
 
 export interface Logistis {
   readonly port: number;
+  /** The --capture-listen port (with options.captureListen), else the main port. */
+  readonly capturePort: number;
   readonly url: string;
   /** The SQLite file (with the SQLite store). */
   readonly dbPath: string;
@@ -61,7 +65,8 @@ export interface Logistis {
   output(): string;
   /** GET on logistis' own /api/v1 as `user`, with that user's bearer token (checked by TokenReview). */
   api(user: string, path: string): Promise<{ status: number; body: string; json(): unknown }>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Signals the server and resolves with its exit code once it exited (null: it was not running, or died of a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
   start(): Promise<void>;
 }
 
@@ -107,12 +112,13 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     sharedPostgres ??= startPostgres();
     store = await (await sharedPostgres).createDatabase(`e2e_${process.pid}_${++databases}`);
   }
-  const port = (await freePorts(1))[0]!;
+  const [port, capturePort] = (await freePorts(options.captureListen ? 2 : 1)) as [number, number | undefined];
   let child: ChildProcess | null = null;
   let output = '';
 
   const args = [
     ...SERVE_NODE_FLAGS, join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
+    ...(capturePort ? ['--capture-listen', `127.0.0.1:${capturePort}`] : []),
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', store,
     ...(TEST_STORE === 'postgres' ? ['--redaction-key-file', join(dataDir, 'redaction.key')] : []),
     '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []), ...(options.provenance ? ['--provenance'] : []),
@@ -130,7 +136,7 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
   });
   const healthy = () => get('/readyz', {}, 2000).then((response) => response.status === 200, () => false);
   const logistis: Logistis = {
-    port, url: `https://127.0.0.1:${port}`, dbPath, store, dataDir, ca, serving,
+    port, capturePort: capturePort ?? port, url: `https://127.0.0.1:${port}`, dbPath, store, dataDir, ca, serving,
     output: () => output,
     api: (user, path) => get(path, { authorization: `Bearer ${cp.token(user)}` }, 10_000),
     async start() {
@@ -149,16 +155,16 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     async stop(signal = 'SIGTERM') {
       const running = child;
       child = null;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
-      const exited = new Promise<void>((resolveExit) => running.once('exit', () => resolveExit()));
+      if (!running || running.exitCode !== null || running.signalCode !== null) return null;
+      const exited = new Promise<number | null>((resolveExit) => running.once('exit', (code) => resolveExit(code)));
       running.kill(signal);
-      await exited;
+      return exited;
     },
   };
   process.once('exit', () => child?.kill('SIGKILL'));
 
   await logistis.start();
-  await registerWebhook(cp, { url: `${logistis.url}/capture`, caBundlePem: ca.certPem });
+  await registerWebhook(cp, { url: `https://127.0.0.1:${logistis.capturePort}/capture`, caBundlePem: ca.certPem });
   if (options.aggregated !== false) {
     await cp.kubectl('admin', ['apply', '-f', '-'], {
       input: JSON.stringify({

@@ -64,7 +64,7 @@ describe('connection limits', () => {
       const extra = await openSocket(port);
       const answer = await Promise.race([closed(extra), new Promise<string>((resolveWait) => setTimeout(() => resolveWait('still open'), 2000))]);
       assert.equal(answer, '', 'closed on arrival without an answer');
-      assert.match(await t.metrics.registry.metrics(), /logistis_connections_refused_total 1/);
+      assert.match(await t.metrics.registry.metrics(), /logistis_connections_refused_total{listener="main"} 1/);
     } finally {
       for (const socket of sockets) socket.destroy();
       await t.close();

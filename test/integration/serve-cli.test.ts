@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { testCertificate } from '../support/tls.ts';
-import { startServer } from '../support/server-process.ts';
+import { freePort, startServer } from '../support/server-process.ts';
 
 const ENTRY = fileURLToPath(new URL('../../src/cli/logistis.ts', import.meta.url));
 
@@ -57,16 +57,21 @@ describe('logistis serve on the command line', () => {
     assert.match(result.stderr, /--tls-cert-file: cannot read \/nonexistent\/tls.crt/);
   });
 
-  it('picks up a rotated certificate without a restart', async () => {
+  it('picks up a rotated certificate without a restart, on the main and the capture listener', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-rotate-'));
     const first = await testCertificate(mkdtempSync(join(dir, 'a-')));
     const second = await testCertificate(mkdtempSync(join(dir, 'b-')));
     const live = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
     copyFileSync(first.certFile, live.certFile);
     copyFileSync(first.keyFile, live.keyFile);
-    const server = await startServer(['--tls-cert-file', live.certFile, '--tls-key-file', live.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none'], { caFile: first.caFile });
+    const capturePort = await freePort();
+    const server = await startServer([
+      '--tls-cert-file', live.certFile, '--tls-key-file', live.keyFile, '--store', `sqlite:${join(dir, 'events.db')}`, '--auth', 'none',
+      '--capture-listen', `127.0.0.1:${capturePort}`,
+    ], { caFile: first.caFile });
     try {
       const before = await servedCertificate(server.port);
+      assert.equal(await servedCertificate(capturePort), before);
       copyFileSync(second.keyFile, live.keyFile);
       copyFileSync(second.certFile, live.certFile);
       let after = before;
@@ -75,6 +80,7 @@ describe('logistis serve on the command line', () => {
         after = await servedCertificate(server.port);
       }
       assert.notEqual(after, before, 'the new certificate is served');
+      assert.equal(await servedCertificate(capturePort), after, 'the capture listener serves the new certificate too');
       assert.match(server.output(), /TLS certificate reloaded/);
       assert.ok(readFileSync(live.certFile).length > 0);
     } finally {

@@ -5,7 +5,8 @@ import pino, { type Logger } from 'pino';
 import { OPEN_READ_ACCESS, kubernetesReadAccess, type ReadAccess } from '../../server/auth/read-access.ts';
 import type { FrontProxySettings } from '../../server/auth/types.ts';
 import type { Server } from 'node:https';
-import { buildApp } from '../../server/app.ts';
+import { buildApp, type AppConfig } from '../../server/app.ts';
+import { closeApps } from '../../server/shutdown.ts';
 import { createMetrics, createMetricsServer, storeMetricsHooks } from '../../server/metrics.ts';
 import { readFileSync } from 'node:fs';
 import { parseCaBundle } from '../../server/auth/client-certificate.ts';
@@ -23,7 +24,7 @@ import { loadRuleSet, type RuleSet } from '../../rules/rule-set.ts';
 
 export function serveCommand(): Command {
   const command = new Command('serve')
-    .description('serve the admission webhook (POST /capture) and the read API over HTTPS')
+    .description('serve the admission webhook (POST /capture) and the read API over HTTPS (the webhook on its own listener with --capture-listen)')
     .option('--config <file>', 'YAML file with any of the settings below (camelCase keys)');
   for (const setting of SERVE_SETTINGS) {
     const flag = setting.boolean ? `--${flagName(setting.key)}` : `--${flagName(setting.key)} <value>`;
@@ -59,8 +60,9 @@ async function setUpReadAccess(config: ServeConfig, logger: Logger, kubeConfigOf
     logger.error({ err: { message: (error as Error).message } },
       'cannot read kube-system/extension-apiserver-authentication (bind the extension-apiserver-authentication-reader Role, or set --requestheader-client-ca-file); requests through the aggregation layer will be refused');
   }
-  // The listener also trusts the webhook caller's CA when there is one: then only direct signatures can tell them apart.
-  if (frontProxy) frontProxy.exclusiveTrust = !config.captureClientCaFile;
+  // The main listener also trusts the webhook caller's CA when it serves /capture too: then only direct
+  // signatures can tell them apart.
+  if (frontProxy) frontProxy.exclusiveTrust = config.captureListenPort !== 0 || !config.captureClientCaFile;
   if (frontProxy) logger.info({ allowedNames: frontProxy.allowedNames }, 'accepting users forwarded by the aggregation layer');
   const readAccess = kubernetesReadAccess({
     tokens: new KubernetesTokenReviewer(kubeConfig), access: new KubernetesAccessReviewer(kubeConfig), frontProxy,
@@ -112,14 +114,17 @@ export async function serve(config: ServeConfig): Promise<void> {
   const kubeConfigOf = kubeConfigLoader(config);
   const { readAccess, clientCa: frontProxyCa } = await setUpReadAccess(config, logger, kubeConfigOf);
   const captureCallers = loadCaptureCallers(config, logger);
-  // Each purpose's CA is the TLS layer's only trust when the other purpose has none on this listener.
-  if (captureCallers.policy) captureCallers.policy.exclusiveTrust = !frontProxyCa;
-  const clientCas = [frontProxyCa, captureCallers.caPem].filter((pem): pem is string => !!pem);
-  const https = clientCas.length > 0
-    // Ask for (never require) a client certificate: the front proxy and the API server's webhook client show
-    // theirs, bearer-token readers have none. Which CA signed it is checked per purpose (auth/client-certificate.ts).
-    ? { ...tls, ca: clientCas, requestCert: true, rejectUnauthorized: false }
-    : tls;
+  // With --capture-listen each listener trusts one purpose's client CA only: the webhook caller's on the capture
+  // listener, the front proxy's on the main one. Then the TLS layer's verdict is the purpose's, and a certificate
+  // issued by an intermediate CA can be accepted (Node gives a server only the peer's leaf to check it by).
+  const separateCapture = config.captureListenPort !== 0;
+  if (captureCallers.policy) captureCallers.policy.exclusiveTrust = separateCapture || !frontProxyCa;
+  const mainCas = [frontProxyCa, separateCapture ? undefined : captureCallers.caPem].filter((pem): pem is string => !!pem);
+  const captureCas = [captureCallers.caPem].filter((pem): pem is string => !!pem);
+  // Ask for (never require) a client certificate: the front proxy and the API server's webhook client show
+  // theirs, bearer-token readers have none. Which CA signed it is checked per purpose (auth/client-certificate.ts).
+  const askingFor = (cas: string[]) => (cas.length > 0 ? { ...tls, ca: cas, requestCert: true, rejectUnauthorized: false } : tls);
+  const https = askingFor(mainCas);
   let locks: LockWatcher | undefined;
   if (config.locks) {
     const { LockWatcher } = await import('../../locks/watcher.ts');
@@ -136,14 +141,27 @@ export async function serve(config: ServeConfig): Promise<void> {
     : undefined;
   // Discovery and the first lists run beside the start: capture must not wait for them.
   provenance?.start().catch((error: unknown) => logger.error({ err: { message: (error as Error).message } }, 'provenance: cannot start'));
-  const app = buildApp({
+  const shared: AppConfig = {
     store, metrics, logger, tls: https, readAccess, resourceKinds, locks, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     // Without the no-op-updates preset, no-op updates are recorded too.
     rules, capture: captureSettings, provenance,
-    captureCallers: captureCallers.policy, limits: config.limits,
-  });
+    captureCallers: captureCallers.policy, limits: config.limits, liveStreams: config.liveStreams,
+  };
+  // With --capture-listen the webhooks get a listener (and a connection cap) of their own, which no dashboard or
+  // API client can fill; each app makes only its own part (the pipeline, or the reads), over the same store.
+  const app = buildApp({ ...shared, routes: separateCapture ? 'reads' : 'all' });
+  const captureApp = separateCapture ? buildApp({ ...shared, tls: askingFor(captureCas), routes: 'webhooks', limits: config.captureLimits }) : null;
+  const apps = captureApp ? [app, captureApp] : [app];
   await app.listen({ host: config.listenHost, port: config.listenPort });
-  const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log, clientCas.length > 0 ? clientCas : undefined);
+  if (captureApp) {
+    await captureApp.listen({ host: config.captureListenHost, port: config.captureListenPort });
+    logger.info({ address: `${config.captureListenHost}:${config.captureListenPort}` }, 'serving the webhooks (POST /capture, POST /locks/check) only on --capture-listen');
+  }
+  const stopWatchingMain = watchTlsFiles([app.server as Server], config.tlsCertFile, config.tlsKeyFile, app.log, mainCas.length > 0 ? mainCas : undefined);
+  const stopWatchingCapture = captureApp
+    ? watchTlsFiles([captureApp.server as Server], config.tlsCertFile, config.tlsKeyFile, app.log, captureCas.length > 0 ? captureCas : undefined)
+    : () => undefined;
+  const stopWatching = () => { stopWatchingMain(); stopWatchingCapture(); };
   const metricsServer = config.metricsListenPort ? createMetricsServer(metrics) : null;
   if (metricsServer) {
     await new Promise<void>((resolveListen, rejectListen) => {
@@ -173,18 +191,19 @@ export async function serve(config: ServeConfig): Promise<void> {
   pruneTimer.unref();
   setImmediate(prune);
 
-  // On SIGTERM, SIGINT (and other ending signals) or a crash: finish requests and pending writes, then exit (0 after
-  // a signal, 1 after a crash or a failed close). A second signal exits at once. No time limit: Kubernetes' grace
-  // period is the limit.
+  // On SIGTERM, SIGINT (and other ending signals) or a crash: stop accepting, answer what is in flight, close idle
+  // connections and live streams at once and, after --shutdown-grace, whatever is still open (closeApps); then
+  // stop the watches and write what is pending. Exit 0 after a signal, 1 after a crash or a failed close; a
+  // second signal exits at once. The store's drain has no limit of its own: Kubernetes' grace period is it.
   closeWithGrace({ delay: null, logger: { error: (message: unknown) => logger.error({ err: message }, 'shutdown: exiting') } }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'unexpected error; shutting down');
     logger.info({ signal }, 'shutting down: finishing requests and pending writes');
     clearInterval(pruneTimer);
     stopWatching();
     metricsServer?.close();
+    await closeApps(apps, config.shutdownGraceMs, app.log);
     await locks?.stop();
     await provenance?.stop();
-    await app.close();
     await store.close();
     logger.info('stopped cleanly');
   });

@@ -5,7 +5,8 @@ import type { Metrics } from '../metrics.ts';
 import type { ReadAccess } from '../auth/read-access.ts';
 import type { LockWatcher } from '../../locks/watcher.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics, access: ReadAccess, locks?: LockWatcher): void {
+/** /healthz and /readyz: on every listener, so that probes can use either. */
+export function registerHealthRoutes(app: FastifyInstance, store: EventStore, locks?: LockWatcher): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (request, reply) => {
@@ -19,7 +20,9 @@ export function registerHealthRoutes(app: FastifyInstance, store: EventStore, me
       return reply.code(503).send({ status: 'not ready', error: `store cannot take a write: ${reason}` });
     }
   });
+}
 
+export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, access: ReadAccess): void {
   // Under --auth kubernetes: `get` on the non-resource URL /metrics, as for Kubernetes' own components.
   app.get('/metrics', async (request, reply) => {
     await access.checkNonResource(request, '/metrics');

@@ -65,6 +65,25 @@ describe('serve settings', () => {
     assert.throws(() => resolveServeConfig({ ...TLS, headersTimeout: '1m', requestTimeout: '10s' }, {}), /--headers-timeout: must not be longer/);
   });
 
+  it('reads the capture listener, live-stream caps and shutdown grace', () => {
+    const defaults = resolveServeConfig(TLS, {});
+    assert.equal(defaults.captureListenPort, 0, 'no capture listener unless asked');
+    assert.equal(defaults.captureLimits.maxConnections, 1024);
+    assert.deepEqual(defaults.liveStreams, { perServer: 256, perUser: 8 });
+    assert.equal(defaults.shutdownGraceMs, 3000);
+    const config = resolveServeConfig({ ...TLS, maxLiveStreams: '40', shutdownGrace: '500ms' }, {
+      LOGISTIS_CAPTURE_LISTEN: '0.0.0.0:8444', LOGISTIS_CAPTURE_MAX_CONNECTIONS: '64', LOGISTIS_MAX_LIVE_STREAMS_PER_USER: '4', LOGISTIS_HEADERS_TIMEOUT: '5s',
+    });
+    assert.equal(config.captureListenHost, '0.0.0.0');
+    assert.equal(config.captureListenPort, 8444);
+    assert.deepEqual(config.captureLimits, { ...config.limits, maxConnections: 64 }, 'the main timeouts, its own cap');
+    assert.equal(config.captureLimits.headersTimeoutMs, 5000);
+    assert.deepEqual(config.liveStreams, { perServer: 40, perUser: 4 });
+    assert.equal(config.shutdownGraceMs, 500);
+    // A small connection cap lowers the default stream caps with it.
+    assert.deepEqual(resolveServeConfig({ ...TLS, maxConnections: '10' }, {}).liveStreams, { perServer: 5, perUser: 5 });
+  });
+
   it('takes flags over environment over the YAML file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-config-'));
     const file = join(dir, 'config.yaml');
@@ -105,6 +124,11 @@ describe('serve settings', () => {
       [{ store: 'postgres://db/logistis' }, {}, /^--redaction-key-file: required with a PostgreSQL store/],
       [{ maxStoreBytes: '10KiB' }, {}, /^--max-store-bytes: must be 0 or a size of at least 1MiB/],
       [{}, { LOGISTIS_STORE_POOL_SIZE: '0' }, /^LOGISTIS_STORE_POOL_SIZE: must be a whole number of at least 1/],
+      [{ captureListen: '8444' }, {}, /^--capture-listen: must be HOST:PORT/],
+      [{ captureListen: '127.0.0.1:8443' }, {}, /^--capture-listen: must be another port than --listen \(8443\)/],
+      [{ maxConnections: '100', maxLiveStreams: '100' }, {}, /^--max-live-streams: must be below --max-connections \(100\)/],
+      [{ maxLiveStreams: '4', maxLiveStreamsPerUser: '5' }, {}, /^--max-live-streams-per-user: must not be more than --max-live-streams \(4\)/],
+      [{ shutdownGrace: 'soon' }, {}, /^--shutdown-grace: must be a duration/],
     ];
     for (const [flags, env, message] of cases) {
       assert.throws(() => resolveServeConfig({ ...TLS, ...flags }, env), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(flags));
