@@ -32,4 +32,9 @@ export interface BlameResult {
 /** `GET /api/v1/blame`: the object asked for and its blamed lines. */
 export interface BlameAnswer extends BlameResult {
   object: ObjectKey;
+  /**
+   * Set when the history was too large to read whole (its events hold more than 8 MiB): the blame read the newest
+   * events, from this one on, and a line last set before it has no author.
+   */
+  partialFrom?: string;
 }

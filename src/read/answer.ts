@@ -1,21 +1,36 @@
 // The read API's one set of handlers: every read both /api/v1 and the aggregated API serve, from the store's
-// read methods to the text sent. History is materialised here and nowhere else on the server.
+// read methods to the text sent. History is materialised here and nowhere else on the server. Every answer is
+// bounded: a history page ends at its item limit or its byte cap (with a token to go on), a blame reads the newest
+// events up to its byte cap, and a read checks between rows and versions whether it should stop.
 import { GROUP_VERSION, API_GROUP, toChange, type ChangeList } from '../api/change.ts';
 import { HttpError } from '../api/errors.ts';
 import type { HistoryAnswer, HistoryPatchEntry } from '../api/history.ts';
+import { InvalidQueryError, MAX_PAGE_BYTES, type EventFilter, type HistoryRow } from '../store/types.ts';
 import type { BlameAnswer } from '../api/blame.ts';
 import { summariseActivity } from './activity.ts';
 import type { Overview, OverviewResource } from '../api/overview.ts';
 import { blameObject } from '../blame/field-blame.ts';
-import type { ObjectKey } from '../event.ts';
+import type { ChangeEvent, ObjectKey } from '../event.ts';
 import { changeTable } from '../format/change-table.ts';
 import { renderHistoryUnifiedDiff, renderHistoryYaml } from '../format/history-text.ts';
-import { materializeHistory } from '../history/walk.ts';
+import { changedState, materializeHistory } from '../history/walk.ts';
 import type { EventStore } from '../store/types.ts';
-import type { ObjectQuery, ReadAnswer, ReadRequest } from './requests.ts';
+import { UNSTOPPABLE, type ObjectQuery, type ReadAnswer, type ReadControl, type ReadRequest } from './requests.ts';
 
-/** The store's read methods: all a reader needs. */
-export type EventReader = Pick<EventStore, 'listEvents' | 'getEvent' | 'objectGroups' | 'history' | 'overview'>;
+type HistoryFilter = Pick<EventFilter, 'sinceMs' | 'untilMs'>;
+
+/**
+ * The store's read methods: all a reader needs. `historyRows` (the SQLite and PostgreSQL readers) walks a history
+ * one event at a time; without it the whole history is read at once.
+ */
+export type EventReader = Pick<EventStore, 'listEvents' | 'getEvent' | 'objectGroups' | 'history' | 'overview'> & {
+  historyRows?(key: ObjectKey, filter: HistoryFilter, order: 'asc' | 'desc'): AsyncIterable<HistoryRow>;
+};
+
+/** The most event bytes (uncompressed JSON, as in a list's page) one page of a history holds, after its first event. */
+export const HISTORY_PAGE_BYTES = MAX_PAGE_BYTES;
+/** The most event bytes a blame reads, newest first; the blame of a larger history leaves the oldest events out. */
+export const BLAME_HISTORY_BYTES = MAX_PAGE_BYTES;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -32,11 +47,104 @@ async function resolveObjectKey(reader: EventReader, query: ObjectQuery): Promis
   return { group: groups[0] ?? '', kind, namespace, name };
 }
 
+async function* rowsOf(reader: EventReader, key: ObjectKey, filter: HistoryFilter, order: 'asc' | 'desc'): AsyncIterable<HistoryRow> {
+  if (reader.historyRows) {
+    yield* reader.historyRows(key, filter, order);
+    return;
+  }
+  const events = await reader.history(key, filter);
+  if (order === 'desc') events.reverse();
+  for (const event of events) yield { id: event.id, bytes: JSON.stringify({ patch: event.patch, object: event.object }).length, event: () => event };
+}
+
+/**
+ * Materialises one event at a time, as materializeHistory does a whole list, holding only the object's state: the
+ * last event that set it, carried as a main-resource event (a materialised scale is the whole parent object).
+ */
+function materializer(): (event: ChangeEvent) => ChangeEvent {
+  let state: ChangeEvent | undefined;
+  return (event) => {
+    const materialized = materializeHistory(state ? [state, event] : [event]).at(-1)!;
+    if (changedState(event) && !(event.subresource && materialized === event)) {
+      state = event.operation === 'DELETE' ? undefined : { ...materialized, subresource: '', operation: 'UPDATE' };
+    }
+    return materialized;
+  };
+}
+
+const HISTORY_TOKEN = /^h1:(\d{1,19})$/;
+
+function historyToken(id: string): string {
+  return Buffer.from(`h1:${id}`).toString('base64url');
+}
+
+function tokenId(token: string): bigint {
+  const match = HISTORY_TOKEN.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  if (!match) throw new InvalidQueryError('continue', 'continue is not a token this server issued; start again without it');
+  return BigInt(match[1]!);
+}
+
+interface HistoryPage {
+  items: ChangeEvent[];
+  /** The event just before the page (the last of the page before), materialised, when the page continues a history. */
+  before?: ChangeEvent;
+  continue?: string;
+}
+
+/**
+ * A page of one object's history, materialised, oldest first: up to `limit` events, ending early once they hold
+ * HISTORY_PAGE_BYTES (never before the first). A page that continues re-walks the events before it, holding only
+ * the object's state, so its events are exactly those of the whole history.
+ */
+async function historyPage(
+  reader: EventReader, key: ObjectKey, request: ReadRequest & { kind: 'history' }, control: ReadControl,
+): Promise<HistoryPage> {
+  const after = request.continue === undefined ? undefined : tokenId(request.continue);
+  const materialize = materializer();
+  const page: HistoryPage = { items: [] };
+  let bytes = 0;
+  for await (const row of rowsOf(reader, key, { sinceMs: request.sinceMs, untilMs: request.untilMs }, 'asc')) {
+    control.check();
+    if (after !== undefined && BigInt(row.id) <= after) {
+      page.before = materialize(row.event());
+      continue;
+    }
+    if (page.items.length === request.limit || (page.items.length > 0 && bytes + row.bytes > HISTORY_PAGE_BYTES)) {
+      page.continue = historyToken(page.items.at(-1)!.id);
+      break;
+    }
+    bytes += row.bytes;
+    page.items.push(materialize(row.event()));
+  }
+  return page;
+}
+
+/** The line a text page ends with when the history goes on: a comment in YAML, and outside any diff for patch. */
+function continueLine(token: string | undefined): string {
+  return token === undefined ? '' : `# the history goes on: ask again with continue=${token}\n`;
+}
+
+/**
+ * The newest events of an object, oldest first, up to BLAME_HISTORY_BYTES (never fewer than one), and the id of the
+ * oldest one read when older events were left out.
+ */
+async function blameHistory(reader: EventReader, key: ObjectKey, control: ReadControl): Promise<{ events: ChangeEvent[]; partialFrom?: string }> {
+  const events: ChangeEvent[] = [];
+  let bytes = 0;
+  for await (const row of rowsOf(reader, key, {}, 'desc')) {
+    control.check();
+    if (events.length > 0 && bytes + row.bytes > BLAME_HISTORY_BYTES) return { events: materializeHistory(events.reverse()), partialFrom: events[0]!.id };
+    bytes += row.bytes;
+    events.push(row.event());
+  }
+  return { events: materializeHistory(events.reverse()) };
+}
+
 function notFound(id: string): HttpError {
   return new HttpError(404, `changes.${API_GROUP} "${id}" not found`);
 }
 
-export async function answerRead(reader: EventReader, request: ReadRequest): Promise<ReadAnswer> {
+export async function answerRead(reader: EventReader, request: ReadRequest, control: ReadControl = UNSTOPPABLE): Promise<ReadAnswer> {
   switch (request.kind) {
     case 'events': {
       const { filter, limit, order } = request.list;
@@ -59,29 +167,31 @@ export async function answerRead(reader: EventReader, request: ReadRequest): Pro
     }
     case 'history': {
       const key = await resolveObjectKey(reader, request.object);
-      const events = materializeHistory(await reader.history(key, { sinceMs: request.sinceMs, untilMs: request.untilMs }));
+      const page = await historyPage(reader, key, request, control);
+      const events = page.items;
+      const token = page.continue === undefined ? {} : { continue: page.continue };
       switch (request.format) {
         case 'json':
-          return json({ object: key, items: events } satisfies HistoryAnswer);
+          return { ...json({ object: key, items: events, ...token } satisfies HistoryAnswer), ...token };
         case 'patch':
-          return json(events.map((event): HistoryPatchEntry => ({
+          return { ...json(events.map((event): HistoryPatchEntry => ({
             id: event.id, time: event.time, operation: event.operation, user: event.user.username, patch: event.patch,
-          })));
+          }))), ...token };
         case 'yaml':
-          return { body: renderHistoryYaml(events), contentType: 'application/yaml; charset=utf-8' };
+          return { body: renderHistoryYaml(events, control.check) + continueLine(page.continue), contentType: 'application/yaml; charset=utf-8', ...token };
         case 'diff':
-          return { body: renderHistoryUnifiedDiff(events), contentType: 'text/x-diff; charset=utf-8' };
+          return { body: renderHistoryUnifiedDiff(events, page.before, control.check) + continueLine(page.continue), contentType: 'text/x-diff; charset=utf-8', ...token };
       }
       break;
     }
     case 'blame': {
       const key = await resolveObjectKey(reader, request.object);
-      const history = materializeHistory(await reader.history(key));
+      const { events: history, partialFrom } = await blameHistory(reader, key, control);
       if (history.length === 0) {
         const { namespace, kind, name } = request.object;
         throw new HttpError(404, `no recorded changes of ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
       }
-      return json({ object: key, ...blameObject(history) } satisfies BlameAnswer);
+      return json({ object: key, ...blameObject(history), ...(partialFrom === undefined ? {} : { partialFrom }) } satisfies BlameAnswer);
     }
     case 'overview': {
       const overview: Overview = { since: new Date(request.sinceMs).toISOString(), namespaces: await reader.overview(request.sinceMs, request.topUsers) };

@@ -14,6 +14,10 @@ export interface ReaderOptions {
 export interface ReaderMessage {
   id: number;
   request: ReadRequest;
+  /** An Int32Array's memory shared with the request thread: set to 1 when the read should stop (client gone). */
+  stop: SharedArrayBuffer;
+  /** Epoch milliseconds past which the read stops by itself. */
+  deadlineMs: number;
 }
 
 export type CrossingError =

@@ -9,7 +9,7 @@ import type { RuleSet } from '../rules/rule-set.ts';
 import type { EventStore } from '../store/types.ts';
 import { installErrorHandler, SCHEMA_VALIDATION } from './errors.ts';
 import type { Metrics } from './metrics.ts';
-import { openReads } from '../read/index.ts';
+import { openReads, type ReadPoolSettings } from '../read/index.ts';
 import { apiRoutes } from './routes/api.ts';
 import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
 import type { CaptureProvenance } from '../capture/pipeline.ts';
@@ -46,6 +46,8 @@ export interface AppConfig {
   captureCallers?: CaptureCallerPolicy | null;
   /** Timeouts and connection caps; defaults in DEFAULT_CONNECTION_LIMITS. */
   limits?: ConnectionLimits;
+  /** Reader threads and the read deadline; defaults in DEFAULT_READ_POOL. */
+  reads?: ReadPoolSettings;
 }
 
 /** How often Node checks request and header timeouts: often enough that a stalled client goes soon after its deadline. */
@@ -83,7 +85,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
   registerLockCheckRoute(app, config.locks, config.metrics, config.captureCallers ?? null);
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   // Reads run beside captures, never in their way (a reader thread for the SQLite store).
-  const reads = openReads(config.store);
+  const reads = openReads(config.store, config.reads);
   app.addHook('onClose', () => reads.close());
   void app.register(apiRoutes, { reads, access });
   void app.register(aggregatedRoutes, { reads, access });

@@ -39,7 +39,7 @@ export const EventsQuery = query({ ...FILTER, limit: wholeNumber(1, 1000), curso
 /** `GET /api/v1/blame`. */
 export const BlameQuery = query(OBJECT);
 /** `GET /api/v1/history`. */
-export const HistoryQuery = query({ ...OBJECT, since: text(), until: text(), format: choice(HISTORY_FORMATS) });
+export const HistoryQuery = query({ ...OBJECT, since: text(), until: text(), format: choice(HISTORY_FORMATS), limit: wholeNumber(1, 1000), continue: text() });
 /** `GET …/overview` (`since`, default 24h; `topUsers`). */
 export const OverviewQuery = query({ since: text(), topUsers: wholeNumber(1, 20) });
 /** The aggregated API's list of `changes`. */
@@ -104,7 +104,10 @@ export function blameRequest(q: Static<typeof BlameQuery>): ReadRequest & { kind
 }
 
 export function historyRequest(q: Static<typeof HistoryQuery>, now: number): ReadRequest & { kind: 'history' } {
-  return { kind: 'history', object: objectQuery(q), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now), format: q.format ?? 'json' };
+  return {
+    kind: 'history', object: objectQuery(q), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now), format: q.format ?? 'json',
+    limit: q.limit ?? 1000, ...(q.continue ? { continue: q.continue } : {}),
+  };
 }
 
 /** The live stream's filter: empty values mean no filter, as in a form left blank. */

@@ -25,6 +25,14 @@ export interface EventPage {
   nextCursor?: string;
 }
 
+/** One event of an object's history as a reader walks it: its size (as in a page's cap) before it is parsed. */
+export interface HistoryRow {
+  id: string;
+  /** The event's body, uncompressed JSON (a CREATE's twice: its patch repeats its object). */
+  bytes: number;
+  event(): ChangeEvent;
+}
+
 /** One namespace's activity: the overview's entry, which the store fills. */
 export type NamespaceActivity = OverviewEntry;
 

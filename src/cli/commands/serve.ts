@@ -135,7 +135,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     store, metrics, logger, tls: https, readAccess, resourceKinds, locks, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     // Without the no-op-updates preset, no-op updates are recorded too.
     rules, capture: captureSettings, provenance,
-    captureCallers: captureCallers.policy, limits: config.limits,
+    captureCallers: captureCallers.policy, limits: config.limits, reads: config.reads,
   });
   await app.listen({ host: config.listenHost, port: config.listenPort });
   const stopWatching = watchTlsFiles(app.server as Server, config.tlsCertFile, config.tlsKeyFile, app.log, clientCas.length > 0 ? clientCas : undefined);

@@ -3,7 +3,9 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { creationPatch } from '../../history/patch.ts';
-import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState } from '../types.ts';
+import {
+  InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
+} from '../types.ts';
 import { decompressBody } from './body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
@@ -183,6 +185,27 @@ export class SqliteReader {
     if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
     sql += ' ORDER BY id ASC';
     return this.read(() => (this.statement(sql).all(...params) as unknown as SqlRow[]).map(toEvent));
+  }
+
+  /**
+   * One object's events one at a time, oldest first (newest first with 'desc'), each parsed only when asked: a
+   * reader that stops early, or skips what it does not keep, never holds more than the row it is at.
+   */
+  async *historyRows(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
+    const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
+    let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';
+    if (filter.sinceMs !== undefined) { sql += ' AND time_ms >= ?'; params.push(filter.sinceMs); }
+    if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
+    sql += ` ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'}`;
+    // A statement of its own: the cached ones may be stepped by another read while this one waits between rows.
+    const rows = this.read(() => this.db.prepare(sql).iterate(...params) as Iterator<SqlRow>);
+    for (;;) {
+      const next = this.read(() => rows.next());
+      if (next.done) return;
+      const row = next.value;
+      const body = this.read(() => decompressBody(row.body, row.body_dictionary));
+      yield { id: String(row.id), bytes: row.operation === 'CREATE' ? 2 * body.length : body.length, event: () => this.read(() => fromRow(row, body)) };
+    }
   }
 
   async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
