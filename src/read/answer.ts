@@ -54,7 +54,11 @@ async function* rowsOf(reader: EventReader, key: ObjectKey, filter: HistoryFilte
   }
   const events = await reader.history(key, filter);
   if (order === 'desc') events.reverse();
-  for (const event of events) yield { id: event.id, bytes: JSON.stringify({ patch: event.patch, object: event.object }).length, event: () => event };
+  for (const event of events) {
+    yield {
+      ...event, bytes: () => (event.operation === 'CREATE' ? 2 : 1) * JSON.stringify({ patch: event.patch, object: event.object }).length, event: () => event,
+    };
+  }
 }
 
 /**
@@ -91,10 +95,16 @@ interface HistoryPage {
   continue?: string;
 }
 
+/** Whether an event sets the object's whole state by itself: a main-resource change that took effect. */
+function setsWholeState(row: HistoryRow): boolean {
+  return changedState(row) && row.subresource === '';
+}
+
 /**
  * A page of one object's history, materialised, oldest first: up to `limit` events, ending early once they hold
- * HISTORY_PAGE_BYTES (never before the first). A page that continues re-walks the events before it, holding only
- * the object's state, so its events are exactly those of the whole history.
+ * HISTORY_PAGE_BYTES (never before the first). A page that continues re-walks the events before it without their
+ * bodies, and materialises those from the last that set the whole state, so its events are exactly those of the
+ * whole history.
  */
 async function historyPage(
   reader: EventReader, key: ObjectKey, request: ReadRequest & { kind: 'history' }, control: ReadControl,
@@ -102,18 +112,23 @@ async function historyPage(
   const after = request.continue === undefined ? undefined : tokenId(request.continue);
   const materialize = materializer();
   const page: HistoryPage = { items: [] };
+  /** The events before the page since the last that set the whole state (the state at the page needs only these). */
+  let since: HistoryRow[] = [];
   let bytes = 0;
   for await (const row of rowsOf(reader, key, { sinceMs: request.sinceMs, untilMs: request.untilMs }, 'asc')) {
     control.check();
     if (after !== undefined && BigInt(row.id) <= after) {
-      page.before = materialize(row.event());
+      if (setsWholeState(row)) since = [];
+      since.push(row);
       continue;
     }
-    if (page.items.length === request.limit || (page.items.length > 0 && bytes + row.bytes > HISTORY_PAGE_BYTES)) {
+    for (const before of since.splice(0)) page.before = materialize(before.event());
+    const size = row.bytes();
+    if (page.items.length === request.limit || (page.items.length > 0 && bytes + size > HISTORY_PAGE_BYTES)) {
       page.continue = historyToken(page.items.at(-1)!.id);
       break;
     }
-    bytes += row.bytes;
+    bytes += size;
     page.items.push(materialize(row.event()));
   }
   return page;
@@ -133,8 +148,9 @@ async function blameHistory(reader: EventReader, key: ObjectKey, control: ReadCo
   let bytes = 0;
   for await (const row of rowsOf(reader, key, {}, 'desc')) {
     control.check();
-    if (events.length > 0 && bytes + row.bytes > BLAME_HISTORY_BYTES) return { events: materializeHistory(events.reverse()), partialFrom: events[0]!.id };
-    bytes += row.bytes;
+    const size = row.bytes();
+    if (events.length > 0 && bytes + size > BLAME_HISTORY_BYTES) return { events: materializeHistory(events.reverse()), partialFrom: events[0]!.id };
+    bytes += size;
     events.push(row.event());
   }
   return { events: materializeHistory(events.reverse()) };

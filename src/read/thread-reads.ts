@@ -120,7 +120,7 @@ export class ThreadReads implements Reads {
     const grace = setTimeout(() => {
       const thread = job.thread;
       if (thread?.running.get(job.id) === job && thread.running.size === 1) void this.restart(thread, 'a read passed its deadline');
-    }, Math.min(5000, Math.max(100, this.settings.timeoutMs / 4)));
+    }, Math.min(5000, Math.max(1000, this.settings.timeoutMs / 4)));
     grace.unref();
     job.timers.push(grace);
   }

@@ -25,11 +25,13 @@ export interface EventPage {
   nextCursor?: string;
 }
 
-/** One event of an object's history as a reader walks it: its size (as in a page's cap) before it is parsed. */
-export interface HistoryRow {
-  id: string;
+/**
+ * One event of an object's history as a reader walks it: what says whether it sets the object's state, read
+ * without its body; its body is decompressed and parsed only when asked.
+ */
+export interface HistoryRow extends Pick<ChangeEvent, 'id' | 'operation' | 'subresource' | 'deniedBy' | 'state'> {
   /** The event's body, uncompressed JSON (a CREATE's twice: its patch repeats its object). */
-  bytes: number;
+  bytes(): number;
   event(): ChangeEvent;
 }
 

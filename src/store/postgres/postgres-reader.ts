@@ -174,7 +174,7 @@ export class PostgresReader {
   }
 
   /**
-   * One object's events one at a time, oldest first (newest first with 'desc'), each parsed only when asked,
+   * One object's events one at a time, oldest first (newest first with 'desc'), each decompressed and parsed only when asked,
    * fetched a few rows per round trip: a reader that stops early never holds more than those rows.
    */
   async *historyRows(key: ObjectKey, filter: { sinceMs?: number; untilMs?: number } = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
@@ -190,8 +190,14 @@ export class PostgresReader {
       pageParams.push(HISTORY_FETCH);
       const rows = await this.query<SqlRow>(`${pageSql} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${pageParams.length}`, pageParams);
       for (const row of rows) {
-        const body = decompressBody(row.body, row.body_dictionary);
-        yield { id: String(row.id), bytes: row.operation === 'CREATE' ? 2 * body.length : body.length, event: () => fromRow(row, body) };
+        let body: string | undefined;
+        const text = () => (body ??= decompressBody(row.body, row.body_dictionary));
+        yield {
+          id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
+          ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
+          bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
+          event: () => fromRow(row, text()),
+        };
       }
       if (rows.length < HISTORY_FETCH) return;
       after = rows[rows.length - 1]!.id;

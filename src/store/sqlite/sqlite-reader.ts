@@ -188,8 +188,8 @@ export class SqliteReader {
   }
 
   /**
-   * One object's events one at a time, oldest first (newest first with 'desc'), each parsed only when asked: a
-   * reader that stops early, or skips what it does not keep, never holds more than the row it is at.
+   * One object's events one at a time, oldest first (newest first with 'desc'), each decompressed and parsed only
+   * when asked: a reader that stops early, or skips what it does not keep, never holds more than the row it is at.
    */
   async *historyRows(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
     const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
@@ -203,8 +203,14 @@ export class SqliteReader {
       const next = this.read(() => rows.next());
       if (next.done) return;
       const row = next.value;
-      const body = this.read(() => decompressBody(row.body, row.body_dictionary));
-      yield { id: String(row.id), bytes: row.operation === 'CREATE' ? 2 * body.length : body.length, event: () => this.read(() => fromRow(row, body)) };
+      let body: string | undefined;
+      const text = () => (body ??= this.read(() => decompressBody(row.body, row.body_dictionary)));
+      yield {
+        id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
+        ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
+        bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
+        event: () => this.read(() => fromRow(row, text())),
+      };
     }
   }
 
