@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { BlameAnswer } from '../../src/api/blame.ts';
 import type { HistoryAnswer } from '../../src/api/history.ts';
 import type { JsonObject, NewChangeEvent } from '../../src/event.ts';
 import { computePatch } from '../../src/history/patch.ts';
@@ -198,6 +199,17 @@ describe('a history larger than a page', () => {
     assert.ok(pages > 1, `${pages} pages`);
     // The cap counts event bodies; an answer adds each event's metadata.
     assert.ok(largest < HISTORY_PAGE_BYTES * 1.1, `largest page ${largest} bytes`);
+  });
+
+  it('is blamed from its newest events up to the cap, saying from which on', async () => {
+    const response = await t.app.inject(`/api/v1/blame?namespace=${NAMESPACE}&kind=ConfigMap&name=huge`);
+    assert.equal(response.statusCode, 200);
+    const blame = response.json() as BlameAnswer;
+    const from = Number(blame.partialFrom);
+    // Each version's body holds 6,000 values twice (object and patch): the cap holds some, not all 60.
+    assert.ok(from > 1 && from < 60, `partialFrom ${blame.partialFrom}`);
+    const key = blame.lines.find((line) => line.text.startsWith('  key-0:'))!;
+    assert.equal(key.author?.eventId, '60');
   });
 
   it('refuses a token it did not issue with 400, naming the parameter', async () => {
