@@ -3,6 +3,7 @@
 // reader that, put together, are the whole history, subresource changes materialised across page boundaries.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -101,6 +102,17 @@ for (const kind of kinds) {
       assert.deepEqual(newestFirst.map((row) => row.id), whole.map((event) => event.id).reverse());
       const window = await collect(opened.reader.historyRows(KEY, { sinceMs: T0 + 5000, untilMs: T0 + 30_000 }, 'asc'));
       assert.deepEqual(window.map((row) => row.event().time), whole.slice(5, 30).map((event) => event.time));
+    });
+
+    it('ends its statement when the walk stops early', { skip: kind.name !== 'SQLite' }, async () => {
+      for await (const row of opened.reader.historyRows(KEY, {}, 'asc')) if (row.id === '3') break;
+      // A statement left open would keep its read snapshot, and a checkpoint could not empty the WAL.
+      const db = new DatabaseSync(join(dir, 'events.db'));
+      try {
+        assert.deepEqual({ ...db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() }, { busy: 0, log: 0, checkpointed: 0 });
+      } finally {
+        db.close();
+      }
     });
 
     it('gives history pages that together are the whole materialised history', async () => {

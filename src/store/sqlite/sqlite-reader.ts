@@ -199,18 +199,23 @@ export class SqliteReader {
     sql += ` ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'}`;
     // A statement of its own: the cached ones may be stepped by another read while this one waits between rows.
     const rows = this.read(() => this.db.prepare(sql).iterate(...params) as Iterator<SqlRow>);
-    for (;;) {
-      const next = this.read(() => rows.next());
-      if (next.done) return;
-      const row = next.value;
-      let body: string | undefined;
-      const text = () => (body ??= this.read(() => decompressBody(row.body, row.body_dictionary)));
-      yield {
-        id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
-        ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
-        bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
-        event: () => this.read(() => fromRow(row, text())),
-      };
+    try {
+      for (;;) {
+        const next = this.read(() => rows.next());
+        if (next.done) return;
+        const row = next.value;
+        let body: string | undefined;
+        const text = () => (body ??= this.read(() => decompressBody(row.body, row.body_dictionary)));
+        yield {
+          id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
+          ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
+          bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
+          event: () => this.read(() => fromRow(row, text())),
+        };
+      }
+    } finally {
+      // A walk that stops early ends its statement now: an open one keeps its read snapshot, which holds back checkpoints.
+      rows.return?.();
     }
   }
 
