@@ -214,7 +214,7 @@ export async function answerRead(reader: EventReader, request: ReadRequest, cont
       return json(request.resource ? ({ apiVersion: GROUP_VERSION, kind: 'Overview', ...overview } satisfies OverviewResource) : overview);
     }
     case 'activity':
-      return json(await summariseActivity(reader, request));
+      return json(await summariseActivity(reader, request, control));
   }
   throw new HttpError(400, 'unknown read');
 }
