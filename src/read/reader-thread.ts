@@ -17,6 +17,7 @@ function openReader(): SqliteReader | PostgresReader {
   return SqliteReader.open(options.path!);
 }
 const reader = openReader();
+parentPort!.postMessage({ ready: true } satisfies ReaderReply);
 
 function controlOf(message: ReaderMessage): ReadControl {
   const stop = new Int32Array(message.stop);

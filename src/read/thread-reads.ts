@@ -39,6 +39,8 @@ interface Job {
 
 interface ReaderThread {
   worker?: Worker;
+  /** The worker has opened its reader: a read waiting for a starting one is not stuck. */
+  online: boolean;
   running: Map<number, Job>;
   /** Runs a heavy read, which takes the thread alone. */
   heavy: boolean;
@@ -75,7 +77,7 @@ export class ThreadReads implements Reads {
       this.options = options;
       this.capacity = 1;
     }
-    this.threads = Array.from({ length: threads }, () => ({ running: new Map(), heavy: false, reserved: false }));
+    this.threads = Array.from({ length: threads }, () => ({ running: new Map(), online: false, heavy: false, reserved: false }));
   }
 
   /** The most threads heavy reads may hold at once: all but one, so light reads always have one. */
@@ -119,7 +121,7 @@ export class ThreadReads implements Reads {
     // a while to stop, if no other read runs on it.
     const grace = setTimeout(() => {
       const thread = job.thread;
-      if (thread?.running.get(job.id) === job && thread.running.size === 1) void this.restart(thread, 'a read passed its deadline');
+      if (thread?.online && thread.running.get(job.id) === job && thread.running.size === 1) void this.restart(thread, 'a read passed its deadline');
     }, Math.min(5000, Math.max(1000, this.settings.timeoutMs / 4)));
     grace.unref();
     job.timers.push(grace);
@@ -177,7 +179,12 @@ export class ThreadReads implements Reads {
     const here = import.meta.url;
     const url = new URL(here.endsWith('.ts') ? './reader-thread.ts' : './reader-thread.js', here);
     const worker = new Worker(url, { workerData: this.options, resourceLimits: { ...STORE_WORKER_LIMITS, maxOldGenerationSizeMb: READER_HEAP_MB } });
+    thread.online = false;
     worker.on('message', (reply: ReaderReply) => {
+      if ('ready' in reply) {
+        thread.online = true;
+        return;
+      }
       const job = this.finished(thread, reply.id);
       if (job && !job.done) {
         this.settle(job);
