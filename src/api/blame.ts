@@ -37,4 +37,9 @@ export interface BlameAnswer extends BlameResult {
   newest?: ChangeSummary;
   /** The object after it: what the lines show, and what a client compares the live object with. */
   state?: JsonObject;
+  /**
+   * Set when the history was too large to read whole (its events hold more than 8 MiB): the blame read the newest
+   * events, from this one on, and a line last set before it has no author.
+   */
+  partialFrom?: string;
 }

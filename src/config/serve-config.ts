@@ -24,6 +24,8 @@ export interface ServeConfig {
   maxStoreBytes: number;
   maxBodyBytes: number;
   auth: 'none' | 'kubernetes';
+  /** Reader threads and the deadline of every read (src/read/thread-reads.ts). */
+  reads: { threads: number; timeoutMs: number };
   kubeconfig: string;
   requestheaderClientCaFile: string;
   requestheaderAllowedNames: string[] | undefined;
@@ -122,6 +124,8 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'maxStoreBytes', description: 'prune the oldest events while the store takes more than this (e.g. 20GiB; 0: no limit)', defaultValue: '0' },
   { key: 'maxBodyBytes', description: 'largest AdmissionReview read whole (e.g. 8MiB); a larger one is recorded from its metadata, marked oversized (ADR 0017)', defaultValue: '8MiB' },
   { key: 'auth', description: 'read-API authentication: kubernetes (TokenReview, front proxy, SubjectAccessReview) or none (local demo only)', defaultValue: 'kubernetes' },
+  { key: 'readTimeout', description: 'a read not answered within this is answered 504 and its work stopped', defaultValue: '30s' },
+  { key: 'readerThreads', description: 'threads that answer reads; a history, blame or activity read never takes the last one', defaultValue: '2' },
   { key: 'kubeconfig', description: "logistis's own kubeconfig for TokenReview/SubjectAccessReview (default: KUBECONFIG, in-cluster, ~/.kube/config)" },
   { key: 'requestheaderClientCaFile', description: 'CA of the front-proxy client certificate (default: from kube-system/extension-apiserver-authentication)' },
   { key: 'requestheaderAllowedNames', description: 'comma list of front-proxy certificate common names to accept (default: from the same ConfigMap)' },
@@ -329,6 +333,7 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     maxStoreBytes: storeBytes(),
     maxBodyBytes: maxBodyBytes!,
     auth: auth as 'none' | 'kubernetes',
+    reads: { threads: positiveInteger('readerThreads'), timeoutMs: duration('readTimeout') },
     kubeconfig: text('kubeconfig') ?? '',
     requestheaderClientCaFile: text('requestheaderClientCaFile') ?? '',
     requestheaderAllowedNames: allowedNames === undefined ? undefined : allowedNames.split(',').map((name) => name.trim()).filter(Boolean),

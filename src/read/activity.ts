@@ -4,7 +4,7 @@
 import type { Activity, ActivityDenial, ActivityObject, ActivityUser } from '../api/activity.ts';
 import type { ChangeEvent } from '../event.ts';
 import type { EventReader } from './answer.ts';
-import type { ReadRequest } from './requests.ts';
+import { UNSTOPPABLE, type ReadControl, type ReadRequest } from './requests.ts';
 
 export const MAX_ACTIVITY_EVENTS = 20_000;
 const PAGE = 1000;
@@ -70,10 +70,11 @@ export function activityOf(events: readonly ChangeEvent[], request: ActivityRequ
   };
 }
 
-export async function summariseActivity(reader: EventReader, request: ActivityRequest): Promise<Activity> {
+export async function summariseActivity(reader: EventReader, request: ActivityRequest, control: ReadControl = UNSTOPPABLE): Promise<Activity> {
   const events: ChangeEvent[] = [];
   let cursor: string | undefined;
   do {
+    control.check();
     const page = await reader.listEvents({ sinceMs: request.sinceMs, untilMs: request.untilMs }, PAGE, cursor, 'desc');
     events.push(...page.items);
     cursor = page.nextCursor;

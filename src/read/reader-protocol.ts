@@ -14,6 +14,10 @@ export interface ReaderOptions {
 export interface ReaderMessage {
   id: number;
   request: ReadRequest;
+  /** An Int32Array's memory shared with the request thread: set to 1 when the read should stop (client gone). */
+  stop: SharedArrayBuffer;
+  /** Epoch milliseconds past which the read stops by itself. */
+  deadlineMs: number;
 }
 
 export type CrossingError =
@@ -22,7 +26,8 @@ export type CrossingError =
   | { type: 'store'; message: string }
   | { type: 'other'; message: string };
 
-export type ReaderReply = { id: number; answer: ReadAnswer } | { id: number; error: CrossingError };
+/** `ready`: the thread has opened its reader (sent once, before any answer). */
+export type ReaderReply = { id: number; answer: ReadAnswer } | { id: number; error: CrossingError } | { ready: true };
 
 export function describeReadError(error: unknown): CrossingError {
   if (error instanceof HttpError) return { type: 'http', status: error.statusCode, message: error.message };

@@ -27,7 +27,8 @@ export type ReadRequest =
   /** The aggregated API's `changes` list: a ChangeList, or a Table for kubectl. */
   | { kind: 'changes'; list: ListQuery; table?: IncludeObject; now: number }
   | { kind: 'change'; id: string; namespace?: string; table: boolean; now: number }
-  | { kind: 'history'; object: ObjectQuery; sinceMs?: number; untilMs?: number; format: HistoryFormat }
+  /** A page of one object's history: up to `limit` events, after the event the `continue` token names. */
+  | { kind: 'history'; object: ObjectQuery; sinceMs?: number; untilMs?: number; format: HistoryFormat; limit: number; continue?: string }
   /** `emptyWithoutHistory`: no lines rather than 404 for an object without recorded changes. */
   | { kind: 'blame'; object: ObjectQuery; emptyWithoutHistory?: boolean }
   /** The object as it was at `atMs` (src/history/past.ts). */
@@ -43,10 +44,29 @@ export interface ReadAnswer {
   /** The body, ready to send. */
   body: string;
   contentType: string;
+  /** The token of the next page of a history, also sent as the `Logistis-Continue` header. */
+  continue?: string;
 }
 
-/** Where reads are answered: on this thread, or on a reader thread beside it. */
+/** Reads that cost more than a page of a list: they never take every reader thread (see thread-reads.ts). */
+export function isHeavyRead(request: ReadRequest): boolean {
+  return request.kind === 'history' || request.kind === 'blame' || request.kind === 'revert' || request.kind === 'activity';
+}
+
+/** How a running read learns it should stop: `check()`, called between rows and versions, throws then. */
+export interface ReadControl {
+  check(): void;
+}
+
+export const UNSTOPPABLE: ReadControl = { check: () => undefined };
+
+export interface ReadOptions {
+  /** Aborted when the client has gone: the read stops and its answer is dropped. */
+  signal?: AbortSignal;
+}
+
+/** Where reads are answered: on this thread, or on reader threads beside it. */
 export interface Reads {
-  answer(request: ReadRequest): Promise<ReadAnswer>;
+  answer(request: ReadRequest, options?: ReadOptions): Promise<ReadAnswer>;
   close(): Promise<void>;
 }

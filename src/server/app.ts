@@ -11,7 +11,7 @@ import type { EventStore } from '../store/types.ts';
 import { installErrorHandler, SCHEMA_VALIDATION } from './errors.ts';
 import type { Server } from 'node:http';
 import type { Metrics } from './metrics.ts';
-import { openReads } from '../read/index.ts';
+import { openReads, type ReadPoolSettings } from '../read/index.ts';
 import { apiRoutes } from './routes/api.ts';
 import { registerCaptureRoute, type CaptureCallerPolicy } from './routes/capture.ts';
 import type { CaptureProvenance } from '../capture/pipeline.ts';
@@ -54,6 +54,8 @@ export interface AppConfig {
   liveStreams?: LiveStreamLimits;
   /** Which routes this app serves (default all); see RouteGroups. */
   routes?: RouteGroups;
+  /** Reader threads and the read deadline; defaults in DEFAULT_READ_POOL. */
+  reads?: ReadPoolSettings;
 }
 
 /**
@@ -121,7 +123,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
   if (routes === 'webhooks') return app;
   const access = config.readAccess ?? OPEN_READ_ACCESS;
   // Reads run beside captures, never in their way (a reader thread for the SQLite store).
-  const reads = openReads(config.store);
+  const reads = openReads(config.store, config.reads);
   app.addHook('onClose', () => reads.close());
   void app.register(apiRoutes, { reads, access });
   void app.register(aggregatedRoutes, { reads, access });

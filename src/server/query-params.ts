@@ -39,7 +39,7 @@ export const EventsQuery = query({ ...FILTER, limit: wholeNumber(1, 1000), curso
 /** `GET /api/v1/blame`. */
 export const BlameQuery = query(OBJECT);
 /** `GET /api/v1/history`. */
-export const HistoryQuery = query({ ...OBJECT, since: text(), until: text(), format: choice(HISTORY_FORMATS) });
+export const HistoryQuery = query({ ...OBJECT, since: text(), until: text(), format: choice(HISTORY_FORMATS), limit: wholeNumber(1, 1000), continue: text() });
 /** `GET /api/v1/state`: the object as it was `at` a time (RFC 3339 or a duration ago; default now). */
 export const StateQuery = query({ ...OBJECT, at: text() });
 /** `GET /api/v1/revert`: the manifest that restores the object as it was before `change`. */
@@ -120,7 +120,10 @@ export function revertRequest(q: Static<typeof RevertQuery>): ReadRequest & { ki
 }
 
 export function historyRequest(q: Static<typeof HistoryQuery>, now: number): ReadRequest & { kind: 'history' } {
-  return { kind: 'history', object: objectQuery(q), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now), format: q.format ?? 'json' };
+  return {
+    kind: 'history', object: objectQuery(q), sinceMs: time('since', q.since, now), untilMs: time('until', q.until, now), format: q.format ?? 'json',
+    limit: q.limit ?? 1000, ...(q.continue ? { continue: q.continue } : {}),
+  };
 }
 
 /** The live stream's filter: empty values mean no filter, as in a form left blank. */

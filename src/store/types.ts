@@ -25,6 +25,16 @@ export interface EventPage {
   nextCursor?: string;
 }
 
+/**
+ * One event of an object's history as a reader walks it: what says whether it sets the object's state, read
+ * without its body; its body is decompressed and parsed only when asked.
+ */
+export interface HistoryRow extends Pick<ChangeEvent, 'id' | 'operation' | 'subresource' | 'deniedBy' | 'state'> {
+  /** The event's body, uncompressed JSON (a CREATE's twice: its patch repeats its object). */
+  bytes(): number;
+  event(): ChangeEvent;
+}
+
 /** One namespace's activity: the overview's entry, which the store fills. */
 export type NamespaceActivity = OverviewEntry;
 

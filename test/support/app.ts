@@ -11,6 +11,7 @@ import type { EventStore } from '../../src/store/types.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
 import type { ConnectionLimits } from '../../src/config/serve-config.ts';
 import type { LockWatcher } from '../../src/locks/watcher.ts';
+import type { ReadPoolSettings } from '../../src/read/index.ts';
 
 export const TEST_REDACTION_KEY = Buffer.alloc(32, 9);
 
@@ -30,6 +31,7 @@ export interface TestAppOptions {
   commitTimeoutMs?: number;
   limits?: ConnectionLimits;
   locks?: LockWatcher;
+  reads?: ReadPoolSettings;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -42,6 +44,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = buildApp({
     store, metrics, logger: pino({ level: 'silent' }), maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024, commitTimeoutMs: options.commitTimeoutMs ?? 2000,
     limits: options.limits,
+    ...(options.reads ? { reads: options.reads } : {}),
     ...(options.locks ? { locks: options.locks } : {}),
     capture: { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: TEST_REDACTION_KEY, recordUnchanged: false },
   });

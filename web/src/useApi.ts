@@ -7,18 +7,21 @@ export interface Loaded<T> {
   loading: boolean;
 }
 
-/** GETs `path` (null: nothing yet) and again whenever it changes; an older answer never overwrites a newer one. */
-export function useApi<T>(path: string | null): Loaded<T> {
+/**
+ * GETs `path` (null: nothing yet) and again whenever it changes; an older answer never overwrites a newer one.
+ * `get` reads it (default: one GET; a paged answer passes one that follows its pages).
+ */
+export function useApi<T>(path: string | null, get: (path: string, signal: AbortSignal) => Promise<T> = getJson): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ data: null, error: null, loading: path !== null });
   useEffect(() => {
     if (path === null) return;
     const abort = new AbortController();
     setState((previous) => ({ ...previous, loading: true, error: null }));
-    getJson<T>(path, abort.signal).then(
+    get(path, abort.signal).then(
       (data) => setState({ data, error: null, loading: false }),
       (error: Error) => { if (!abort.signal.aborted) setState({ data: null, error, loading: false }); },
     );
     return () => abort.abort();
-  }, [path]);
+  }, [path, get]);
   return state;
 }

@@ -145,7 +145,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     store, metrics, logger, tls: https, readAccess, resourceKinds, locks, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.commitTimeoutMs,
     // Without the no-op-updates preset, no-op updates are recorded too.
     rules, capture: captureSettings, provenance,
-    captureCallers: captureCallers.policy, limits: config.limits, liveStreams: config.liveStreams,
+    captureCallers: captureCallers.policy, limits: config.limits, liveStreams: config.liveStreams, reads: config.reads,
   };
   // With --capture-listen the webhooks get a listener (and a connection cap) of their own, which no dashboard or
   // API client can fill; each app makes only its own part (the pipeline, or the reads), over the same store.

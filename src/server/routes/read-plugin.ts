@@ -1,9 +1,11 @@
 // What both read APIs share: the reads they are answered from, the access check, and the one way a read route
 // is served. A route is declared as data: its URLs, its querystring schema (validated by Fastify before the
-// handler runs), the ReadRequest a valid query asks for, and what the caller must be allowed.
+// handler runs), the ReadRequest a valid query asks for, and what the caller must be allowed. A read stops when its
+// client goes: its work is not wasted on nobody.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from 'typebox';
-import type { ReadAnswer, ReadRequest, Reads } from '../../read/requests.ts';
+import { CONTINUE_HEADER } from '../../api/history.ts';
+import type { ReadAnswer, ReadOptions, ReadRequest, Reads } from '../../read/requests.ts';
 import type { ReadAccess } from '../auth/read-access.ts';
 import type { ReadAttributes } from '../auth/types.ts';
 
@@ -34,11 +36,23 @@ export function serveRead<Q extends TSchema, R extends ReadRequest>(app: Fastify
       // Fastify checked the query against route.querystring before this runs.
       const read = route.read(request.query as Static<Q>, params, request);
       await access.check(request, route.needs(read, params));
-      return sendAnswer(reply, await reads.answer(read));
+      return sendAnswer(reply, await reads.answer(read, untilClientGoes(reply)));
     });
   }
 }
 
+/** Read options whose signal aborts when the connection closes before the answer is sent. */
+export function untilClientGoes(reply: FastifyReply): ReadOptions {
+  const controller = new AbortController();
+  const response = reply.raw;
+  const closed = () => { if (!response.writableFinished) controller.abort(); };
+  response.once('close', closed);
+  // Answered: the listener goes with the response.
+  response.once('finish', () => response.off('close', closed));
+  return { signal: controller.signal };
+}
+
 export function sendAnswer(reply: FastifyReply, answer: ReadAnswer): FastifyReply {
+  if (answer.continue !== undefined) void reply.header(CONTINUE_HEADER, answer.continue);
   return reply.type(answer.contentType).send(answer.body);
 }

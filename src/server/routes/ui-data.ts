@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
 import { activityRequest, ActivityQuery } from '../query-params.ts';
-import { sendAnswer, type ReadRoutesOptions } from './read-plugin.ts';
+import { sendAnswer, untilClientGoes, type ReadRoutesOptions } from './read-plugin.ts';
 
 export const uiDataRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, { reads, access }) => {
   app.get('/api/v1/session', async (request) => {
@@ -14,6 +14,6 @@ export const uiDataRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, {
   app.get('/api/v1/activity', { schema: { querystring: ActivityQuery } }, async (request, reply) => {
     const read = activityRequest(request.query as Static<typeof ActivityQuery>, Date.now());
     await access.check(request, { verb: 'list', namespace: '' });
-    return sendAnswer(reply, await reads.answer(read));
+    return sendAnswer(reply, await reads.answer(read, untilClientGoes(reply)));
   });
 };

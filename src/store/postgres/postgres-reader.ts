@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { decodeEventBody } from '../event-body.ts';
 import {
-  InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState,
+  InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
 } from '../types.ts';
 import { decompressBody } from '../sqlite/body-dictionary.ts';
 
@@ -84,6 +84,8 @@ const COLUMNS = `id, time_ms, request_uid, operation, username, user_uid, user_g
   state, state_changed_ms, author_guess`;
 /** Rows fetched per round trip while filling a page, so a page of large events holds little beyond its cap. */
 const PAGE_FETCH = 200;
+/** Rows of one object's history fetched per round trip: its events can each be as large as an object gets. */
+const HISTORY_FETCH = 20;
 
 export class PostgresReader {
   private readonly pool: pg.Pool;
@@ -167,6 +169,37 @@ export class PostgresReader {
     if (filter.sinceMs !== undefined) { params.push(filter.sinceMs); sql += ` AND time_ms >= $${params.length}`; }
     if (filter.untilMs !== undefined) { params.push(filter.untilMs); sql += ` AND time_ms < $${params.length}`; }
     return (await this.query<SqlRow>(`${sql} ORDER BY id ASC`, params)).map(toEvent);
+  }
+
+  /**
+   * One object's events one at a time, oldest first (newest first with 'desc'), each decompressed and parsed only when asked,
+   * fetched a few rows per round trip: a reader that stops early never holds more than those rows.
+   */
+  async *historyRows(key: ObjectKey, filter: { sinceMs?: number; untilMs?: number } = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
+    const params: unknown[] = [key.group, key.kind, key.namespace, key.name];
+    let sql = `SELECT ${COLUMNS} FROM events WHERE api_group = $1 AND kind = $2 AND namespace = $3 AND name = $4`;
+    if (filter.sinceMs !== undefined) { params.push(filter.sinceMs); sql += ` AND time_ms >= $${params.length}`; }
+    if (filter.untilMs !== undefined) { params.push(filter.untilMs); sql += ` AND time_ms < $${params.length}`; }
+    let after: string | undefined;
+    for (;;) {
+      const pageParams = [...params];
+      let pageSql = sql;
+      if (after !== undefined) { pageParams.push(after); pageSql += ` AND id ${order === 'asc' ? '>' : '<'} $${pageParams.length}`; }
+      pageParams.push(HISTORY_FETCH);
+      const rows = await this.query<SqlRow>(`${pageSql} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${pageParams.length}`, pageParams);
+      for (const row of rows) {
+        let body: string | undefined;
+        const text = () => (body ??= decompressBody(row.body, row.body_dictionary));
+        yield {
+          id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
+          ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
+          bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
+          event: () => fromRow(row, text()),
+        };
+      }
+      if (rows.length < HISTORY_FETCH) return;
+      after = rows[rows.length - 1]!.id;
+    }
   }
 
   async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {

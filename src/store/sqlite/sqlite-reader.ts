@@ -3,7 +3,9 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { decodeEventBody } from '../event-body.ts';
-import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState } from '../types.ts';
+import {
+  InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
+} from '../types.ts';
 import { decompressBody } from './body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
@@ -181,6 +183,38 @@ export class SqliteReader {
     if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
     sql += ' ORDER BY id ASC';
     return this.read(() => (this.statement(sql).all(...params) as unknown as SqlRow[]).map(toEvent));
+  }
+
+  /**
+   * One object's events one at a time, oldest first (newest first with 'desc'), each decompressed and parsed only
+   * when asked: a reader that stops early, or skips what it does not keep, never holds more than the row it is at.
+   */
+  async *historyRows(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
+    const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
+    let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';
+    if (filter.sinceMs !== undefined) { sql += ' AND time_ms >= ?'; params.push(filter.sinceMs); }
+    if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
+    sql += ` ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'}`;
+    // A statement of its own: the cached ones may be stepped by another read while this one waits between rows.
+    const rows = this.read(() => this.db.prepare(sql).iterate(...params) as Iterator<SqlRow>);
+    try {
+      for (;;) {
+        const next = this.read(() => rows.next());
+        if (next.done) return;
+        const row = next.value;
+        let body: string | undefined;
+        const text = () => (body ??= this.read(() => decompressBody(row.body, row.body_dictionary)));
+        yield {
+          id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
+          ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
+          bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
+          event: () => this.read(() => fromRow(row, text())),
+        };
+      }
+    } finally {
+      // A walk that stops early ends its statement now: an open one keeps its read snapshot, which holds back checkpoints.
+      rows.return?.();
+    }
   }
 
   async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {

@@ -84,6 +84,13 @@ describe('serve settings', () => {
     assert.deepEqual(resolveServeConfig({ ...TLS, maxConnections: '10' }, {}).liveStreams, { perServer: 5, perUser: 5 });
   });
 
+  it('reads the reader threads and the read deadline, and refuses bad ones naming the setting', () => {
+    assert.deepEqual(resolveServeConfig(TLS, {}).reads, { threads: 2, timeoutMs: 30_000 });
+    assert.deepEqual(resolveServeConfig({ ...TLS, readTimeout: '5s' }, { LOGISTIS_READER_THREADS: '4' }).reads, { threads: 4, timeoutMs: 5000 });
+    assert.throws(() => resolveServeConfig({ ...TLS, readerThreads: '0' }, {}), /--reader-threads: must be a whole number of at least 1/);
+    assert.throws(() => resolveServeConfig({ ...TLS, readTimeout: 'soon' }, {}), /--read-timeout: must be a duration/);
+  });
+
   it('takes flags over environment over the YAML file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'logistis-config-'));
     const file = join(dir, 'config.yaml');

@@ -5,13 +5,28 @@ import { Link, useSearchParams } from 'react-router-dom';
 import type { BlameAnswer } from '../../../src/api/blame.ts';
 import type { HistoryAnswer, HistoryEntry as HistoryItem, RevertAnswer, StateAnswer } from '../../../src/api/history.ts';
 import type { JsonObject } from '../../../src/event.ts';
-import { query } from '../api.ts';
+import { getJson, query } from '../api.ts';
 import { ErrorNotice } from '../components/Auth.tsx';
 import { Diff, YamlBlock, YamlLine } from '../components/Yaml.tsx';
 import { ago, localTime, objectLabel, operationLabel, oversizedLabel, toYaml, userPath, type ObjectRef } from '../format.ts';
 import { useApi } from '../useApi.ts';
 
 const VIEWS = [['history', 'History'], ['blame', 'Blame'], ['at', 'As it was']] as const;
+/** More pages than a history of the server's retention has; a guard against a server that never ends. */
+const MAX_HISTORY_PAGES = 100;
+
+/** Every page of a history: the server ends a page at 1,000 events or 8 MiB, with a `continue` token. */
+async function getWholeHistory(path: string, signal: AbortSignal): Promise<HistoryAnswer> {
+  const first = await getJson<HistoryAnswer>(path, signal);
+  const items = [...first.items];
+  let token = first.continue;
+  for (let pages = 1; token && pages < MAX_HISTORY_PAGES; pages++) {
+    const page = await getJson<HistoryAnswer>(`${path}&continue=${encodeURIComponent(token)}`, signal);
+    items.push(...page.items);
+    token = page.continue;
+  }
+  return { object: first.object, items };
+}
 
 export function ObjectPage() {
   const [params, setParams] = useSearchParams();
@@ -44,7 +59,7 @@ export function ObjectPage() {
 type ObjectQueryParams = Record<string, string | undefined>;
 
 function HistoryView({ objectQuery, mode, onMode, focus }: { objectQuery: ObjectQueryParams; mode: 'inline' | 'split'; onMode(mode: string): void; focus: string | null }) {
-  const { data, error, loading } = useApi<HistoryAnswer>(`/api/v1/history${query(objectQuery)}`);
+  const { data, error, loading } = useApi<HistoryAnswer>(`/api/v1/history${query(objectQuery)}`, getWholeHistory);
   if (error) return <ErrorNotice error={error} />;
   if (loading || !data) return <p aria-busy="true">Loading…</p>;
   if (data.items.length === 0) return <p className="muted">No recorded changes of this object.</p>;
