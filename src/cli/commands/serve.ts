@@ -9,7 +9,7 @@ import { buildApp } from '../../server/app.ts';
 import { createMetrics, createMetricsServer, storeMetricsHooks } from '../../server/metrics.ts';
 import { readFileSync } from 'node:fs';
 import { parseCaBundle } from '../../server/auth/client-certificate.ts';
-import type { CaptureCallerPolicy } from '../../server/routes/capture.ts';
+import type { CaptureCallerPolicy } from '../../server/webhook-callers.ts';
 import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
