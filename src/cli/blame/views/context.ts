@@ -3,7 +3,8 @@
 // messages for an object without history. Nothing here prints an error: failures are thrown as BlameError.
 import { GROUP_VERSION, fromChange, type Change } from '../../../api/change.ts';
 import type { ChangeEvent, JsonObject } from '../../../event.ts';
-import { colours as makeColours, type Colours } from '../../../format/colour.ts';
+import { colours as makeColours } from '../../../format/colour.ts';
+import type { Colours } from '../../../format/colour-roles.ts';
 import { materializeEach } from '../../../history/walk.ts';
 import { toJson, toYaml } from '../../../format/yaml.ts';
 import { getObject, listChanges, MAX_OBJECT_HISTORY, type ChangeScope, type ChangeSelector } from '../changes-api.ts';
