@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
+import { decompressBody } from '../../src/store/body-dictionary.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { startLogistis, type Logistis } from '../harness/logistis.ts';
 import { WEBHOOK_CLIENT_NAME } from '../harness/control-plane.ts';

@@ -6,7 +6,7 @@ import { creationPatch } from '../../history/patch.ts';
 import {
   InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState,
 } from '../types.ts';
-import { decompressBody } from '../sqlite/body-dictionary.ts';
+import { decompressBody } from '../body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
 

@@ -4,7 +4,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { creationPatch } from '../../history/patch.ts';
 import { InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type NamespaceActivity, type ObjectState } from '../types.ts';
-import { decompressBody } from './body-dictionary.ts';
+import { decompressBody } from '../body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
 
