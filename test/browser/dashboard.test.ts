@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
-import { testCertificate, type TestCertificate } from '../support/tls.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
+import { startServer, type ServerProcess } from '../../harness/server-process.ts';
+import { testCertificate, type TestCertificate } from '../../harness/tls.ts';
 import { ARTIFACTS, SHOWN, launchChromium as launch, screenshot, seriousViolations } from '../support/browser.ts';
 
 // In the order a team would have made them: alice creates web, bob scales it, alice labels it and changes the

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { decompressBody } from '../../src/store/body-dictionary.ts';
-import { testCertificate, type TestCertificate } from '../support/tls.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { testCertificate, type TestCertificate } from '../../harness/tls.ts';
+import { startServer, type ServerProcess } from '../../harness/server-process.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
 async function allEvents(server: ServerProcess): Promise<ChangeEvent[]> {
