@@ -8,7 +8,7 @@ SRC := $(shell find src -name '*.ts' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 PHONY_UI := chromium test-browser
-.PHONY: all build install typecheck lint test test-unit test-integration test-e2e test-e2e-postgres $(PHONY_UI) postgres control-plane demo bench bench-smoke clean \
+.PHONY: all build install typecheck lint check-layers test test-unit test-integration test-e2e test-e2e-postgres $(PHONY_UI) postgres control-plane demo bench bench-smoke clean \
 	helm image image-push deploy undeploy manifests
 
 all: build
@@ -44,6 +44,11 @@ typecheck: $(NPM_STAMP)
 lint: $(NPM_STAMP)
 	npx eslint .
 
+# The import rules of docs/architecture.md (layers, route files, Fastify, terminal code, test code), checked by
+# dependency-cruiser against .dependency-cruiser.js.
+check-layers: $(NPM_STAMP)
+	depcruise --config .dependency-cruiser.js src web/src harness scripts bench test
+
 control-plane:
 	@bash scripts/build-control-plane.sh >/dev/null
 
@@ -58,7 +63,7 @@ test-e2e: build control-plane helm postgres
 
 # One node:test run over every suite, so CI reads a single summary. test/e2e/capture-postgres.test.ts runs the
 # capture suite once more on a real PostgreSQL (installed by scripts/install-postgres.sh when missing).
-test: build control-plane helm chromium typecheck lint postgres
+test: build control-plane helm chromium typecheck lint check-layers postgres
 	$(NODE) --test --test-reporter=spec --test-timeout=300000 --test-concurrency=1 "test/unit/**/*.test.ts" "test/integration/**/*.test.ts" "test/e2e/**/*.test.ts" "test/browser/**/*.test.ts"
 
 # The e2e suites on PostgreSQL: E2E_POSTGRES lists the files (default: the capture suite).

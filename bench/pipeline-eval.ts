@@ -5,7 +5,7 @@
 import { parseAdmissionReview } from '../src/admission/review.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../src/admission/normalise.ts';
 import { decideCapture } from '../src/capture/record.ts';
-import { loadFixture } from '../test/support/fixtures.ts';
+import { loadFixture } from '../harness/fixtures.ts';
 
 // The categories of bench/fixtures.ts that use a recorded review, with their share of the mix.
 const MIX: Array<[string, number]> = [

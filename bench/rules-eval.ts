@@ -9,7 +9,7 @@ import { DEFAULT_NORMALISE_OPTIONS } from '../src/admission/normalise.ts';
 import { compileCel, type CelPredicate } from '../src/rules/cel.ts';
 import { compileRuleSet, parseRulesDocument, EMPTY_RULES_DOCUMENT, type RuleSet } from '../src/rules/rule-set.ts';
 import { DEFAULT_PRESETS } from '../src/rules/presets.ts';
-import { fixtureNames, loadFixture } from '../test/support/fixtures.ts';
+import { fixtureNames, loadFixture } from '../harness/fixtures.ts';
 
 /** µs per review, each measured over the same recorded reviews in one process. */
 export interface RulesCost {

@@ -2,8 +2,8 @@
 // and the history they left, read with `kubectl blame` through the aggregated API. Stays up until Ctrl-C;
 // `make demo ONCE=1` (--once) stops everything and exits 0 after printing.
 import { fileURLToPath } from 'node:url';
-import { startControlPlane } from '../test/harness/control-plane.ts';
-import { startLogistis } from '../test/harness/logistis.ts';
+import { startControlPlane } from '../harness/control-plane.ts';
+import { startLogistis } from '../harness/logistis.ts';
 
 const once = process.argv.includes('--once');
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -6,8 +6,8 @@ import { createServer } from 'node:https';
 import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlPlane, waitFor, type ControlPlane } from '../test/harness/control-plane.ts';
-import { createCa, createServingCert } from '../test/harness/certs.ts';
+import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
+import { createCa, createServingCert } from '../harness/certs.ts';
 import { renderWebhookConfiguration } from '../src/deploy/webhook-config.ts';
 
 const OUT = new URL('../test/fixtures/admission/', import.meta.url).pathname;

@@ -71,7 +71,6 @@ export function setOwn(object: Record<string, unknown>, key: string, value: unkn
  * explains. Absent: recorded without --provenance, or before the store knew states.
  */
 export type EventState = 'pending' | 'confirmed' | 'not-applied' | 'unattributed';
-export const EVENT_STATES: readonly EventState[] = ['pending', 'confirmed', 'not-applied', 'unattributed'];
 
 /** For an unattributed change: who probably made it, from the object's managedFields. A guess, never a user. */
 export interface AuthorGuess {

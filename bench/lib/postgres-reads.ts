@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
-import { startPostgres } from '../../test/harness/postgres.ts';
-import { startServer, type ServerProcess } from '../../test/support/server-process.ts';
-import { testCertificate } from '../../test/support/tls.ts';
-import { loadFixture, withFreshUid } from '../../test/support/fixtures.ts';
+import { startPostgres } from '../../harness/postgres.ts';
+import { startServer, type ServerProcess } from '../../harness/server-process.ts';
+import { testCertificate } from '../../harness/tls.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 const { values } = parseArgs({ options: {
   events: { type: 'string', default: '20000' }, rate: { type: 'string', default: '200' },

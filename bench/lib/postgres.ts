@@ -1,6 +1,6 @@
 // PostgreSQL beside SQLite, at the store: appends at full speed (many concurrent callers, as webhook requests
 // are) and at a fixed 1,000/s (latency of each acknowledged append), then queries on a store of N events. Runs
-// against the real PostgreSQL of test/harness/postgres.ts (Debian's postgresql, started on a loopback port).
+// against the real PostgreSQL of harness/postgres.ts (Debian's postgresql, started on a loopback port).
 //
 //   node bench/lib/postgres.ts [--smoke]     prints a Markdown table; `bench/run.ts --store postgres` adds it to the report
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import type { EventStore, RetentionPolicy } from '../../src/store/types.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
-import { startPostgres } from '../../test/harness/postgres.ts';
+import { startPostgres } from '../../harness/postgres.ts';
 
 export interface StoreBenchSettings {
   fullSpeedEvents: number;

@@ -6,7 +6,6 @@ import { parse, parseDocument } from 'yaml';
 import { presetMatchConditions } from '../rules/match-conditions.ts';
 import { CONNECT_SUBRESOURCES, type PresetName } from '../rules/presets.ts';
 
-export const WEBHOOK_NAME = 'capture.logistis.io';
 export const DEFAULT_CONFIGURATION_NAME = 'logistis';
 export const DEFAULT_TIMEOUT_SECONDS = 5;
 /** deploy/ sits two levels above both src/deploy/ and dist/deploy/. */

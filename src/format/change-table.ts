@@ -1,7 +1,7 @@
 // `kubectl get changes`: the server-side Table (meta.k8s.io/v1) kubectl prints, with the same ages and patch
 // descriptions as kubectl-blame.
 import type { Change } from '../api/change.ts';
-import { relativeTime } from './diff.ts';
+import { relativeTime } from './time.ts';
 import { describeOversized, describePatch } from './patch.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

@@ -2,9 +2,10 @@
 // is bounded: past MAX_DIFF_EDITS changed lines it is not computed (Myers' diff costs time in the square of them).
 import { diffLines } from 'diff';
 import type { ChangeEvent, JsonObject } from '../event.ts';
-import { noColours, type Colours } from './colour.ts';
+import { noColours, type Colours } from './colour-roles.ts';
 import { describeOversized, describePatch } from './patch.ts';
 import { printable, truncate } from './text.ts';
+import { relativeTime } from './time.ts';
 import { toJson, toYaml } from './yaml.ts';
 
 export type TextFormat = 'yaml' | 'json';
@@ -122,23 +123,6 @@ function renderLines(lines: DiffLine[], options: DiffOptions): string[] {
     out.push(line.kind === '+' ? c.add(text) : line.kind === '-' ? c.remove(text) : text);
   });
   return out;
-}
-
-/** `12s`, `35m`, `5h`, `3d`, `2y`: the time from `iso` to `now`, in its largest whole unit, kubectl style. */
-export function relativeTime(iso: string, now: Date | number | string): string {
-  const then = Date.parse(iso);
-  const at = now instanceof Date ? now.getTime() : typeof now === 'number' ? now : Date.parse(now);
-  if (Number.isNaN(then) || Number.isNaN(at)) return '?';
-  // A time slightly in the future (clock skew between replicas) reads as now.
-  const seconds = Math.max(0, Math.floor((at - then) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (days < 365) return `${days}d`;
-  return `${Math.floor(days / 365)}y`;
 }
 
 /** `namespace/Kind/name`, or `Kind/name` for a cluster-scoped object; safe to print. */

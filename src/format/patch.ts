@@ -2,7 +2,7 @@
 import { isObject, type ChangeEvent, type ChangeOperation, type JsonObject, type PatchOperation } from '../event.ts';
 import { walkPatch } from '../history/patch.ts';
 import { displayPointer, parsePointer, valueAt } from '../history/pointer.ts';
-import { noColours, type Colours } from './colour.ts';
+import { noColours, type Colours } from './colour-roles.ts';
 import { printable, truncate } from './text.ts';
 import { TOP_LEVEL_ORDER } from './yaml.ts';
 

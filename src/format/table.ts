@@ -1,6 +1,6 @@
 // kubectl-style tables: a header row in capitals, no borders, two spaces between columns, columns fitted
 // to the terminal width by wrapping the columns that may shrink (a PATCH column), never cutting the others.
-import { noColours, type Colours } from './colour.ts';
+import { noColours, type Colours } from './colour-roles.ts';
 import { displayWidth, padEnd, padStart, truncate, wrap } from './text.ts';
 
 export interface Column {

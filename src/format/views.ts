@@ -1,7 +1,8 @@
 // The tables of `kubectl blame`: the history table and the cluster overview.
 import type { ChangeEvent } from '../event.ts';
-import { noColours, type Colours } from './colour.ts';
-import { eventKey, paintOperation, relativeTime } from './diff.ts';
+import { noColours, type Colours } from './colour-roles.ts';
+import { eventKey, paintOperation } from './diff.ts';
+import { relativeTime } from './time.ts';
 import { chronologicalOrder, previousObjects } from '../history/walk.ts';
 import { describeChange } from './patch.ts';
 import { renderTable, type Cell, type Column } from './table.ts';

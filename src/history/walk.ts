@@ -34,12 +34,6 @@ export function chronologicalOrder(history: readonly Pick<ChangeEvent, 'time'>[]
   return order.sort((a, b) => compareTime(history[a]!.time, history[b]!.time));
 }
 
-/** The newest event of a history in any order. */
-export function newestEvent<E extends Pick<ChangeEvent, 'time'>>(history: readonly E[]): E | undefined {
-  const order = chronologicalOrder(history);
-  return order.length > 0 ? history[order[order.length - 1]!] : undefined;
-}
-
 export interface EventWithPrevious {
   event: ChangeEvent;
   /**

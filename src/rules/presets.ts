@@ -191,10 +191,6 @@ const PRESETS: Record<PresetName, Preset> = {
   },
 };
 
-export function presetDescription(name: PresetName): string {
-  return PRESETS[name].description;
-}
-
 export function presetSpec(name: PresetName): RuleSpec {
   return PRESETS[name].spec;
 }

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, TEST_STORE, type Logistis } from '../harness/logistis.ts';
+import { startControlPlane, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, TEST_STORE, type Logistis } from '../../harness/logistis.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { JsonObject, NewChangeEvent } from '../../src/event.ts';
 

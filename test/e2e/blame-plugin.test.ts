@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, type ControlPlane, type KubectlResult } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { startControlPlane, type ControlPlane, type KubectlResult } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 
 const BIN = fileURLToPath(new URL('../../bin', import.meta.url));
 const BUILT_PLUGIN = fileURLToPath(new URL('../../dist/cli/kubectl-blame.js', import.meta.url));

@@ -4,8 +4,8 @@
 // the exec itself then fails.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 import { DEFAULT_PRESETS } from '../../src/rules/presets.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 import { fileURLToPath } from 'node:url';

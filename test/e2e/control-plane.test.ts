@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createCa, createServingCert } from '../harness/certs.ts';
+import { createCa, createServingCert } from '../../harness/certs.ts';
 import {
   pidAlive, portOpen, registerWebhook, startControlPlane, unregisterWebhook, waitFor, type ControlPlane,
-} from '../harness/control-plane.ts';
+} from '../../harness/control-plane.ts';
 
 interface Review {
   apiVersion: string;

@@ -8,9 +8,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
-import { startControlPlane, waitFor, type ControlPlane, type KubectlResult } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { decompressBody } from '../../src/store/body-dictionary.ts';
+import { startControlPlane, waitFor, type ControlPlane, type KubectlResult } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 
 const BIN = fileURLToPath(new URL('../../bin', import.meta.url));
 const BUILT_PLUGIN = fileURLToPath(new URL('../../dist/cli/kubectl-blame.js', import.meta.url));

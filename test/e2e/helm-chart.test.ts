@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, unregisterWebhook, type ControlPlane, type KubectlResult } from '../harness/control-plane.ts';
-import { startLogistis, LOGISTIS_NAMESPACE, type Logistis } from '../harness/logistis.ts';
+import { startControlPlane, unregisterWebhook, type ControlPlane, type KubectlResult } from '../../harness/control-plane.ts';
+import { startLogistis, LOGISTIS_NAMESPACE, type Logistis } from '../../harness/logistis.ts';
 import { CHART_DIR, ROOT, helmBinary, helmEnv, parseObjects, renderChart, type K8sObject } from '../../scripts/chart.ts';
 
 const BIN = fileURLToPath(new URL('../../bin', import.meta.url));

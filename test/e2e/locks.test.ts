@@ -4,8 +4,8 @@
 // schema or reported in its status. A selector Lock matches kubectl scale and evictions by the parent's labels.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { registerWebhook, startControlPlane, waitFor, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 import { fileURLToPath } from 'node:url';
 

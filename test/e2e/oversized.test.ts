@@ -3,8 +3,8 @@
 // update is recorded, marked oversized with its labels, and a Lock that selects those labels denies the next one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { startControlPlane, waitFor, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
 const PAYLOAD_BYTES = 1_000_000;

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:https';
-import { registerWebhook, startControlPlane, unregisterWebhook, waitFor, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
-import { createCa, createServingCert } from '../harness/certs.ts';
+import { registerWebhook, startControlPlane, unregisterWebhook, waitFor, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
+import { createCa, createServingCert } from '../../harness/certs.ts';
 import { fileURLToPath } from 'node:url';
 import type { ChangeEvent } from '../../src/event.ts';
 

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { decompressBody } from '../../src/store/body-dictionary.ts';
+import { startControlPlane, waitFor, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
 const OPERATOR = 'system:serviceaccount:tenant-ops:tenant-operator';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
-import { startLogistis, type Logistis } from '../harness/logistis.ts';
+import { startControlPlane, waitFor, type ControlPlane } from '../../harness/control-plane.ts';
+import { startLogistis, type Logistis } from '../../harness/logistis.ts';
 
 /** The bound on SIGTERM to exit: the Kubernetes default grace period is 30 s, a rollout should not wait for it. */
 const SHUTDOWN_BOUND_MS = 5000;

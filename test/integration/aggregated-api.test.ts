@@ -11,7 +11,7 @@ import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { kubernetesReadAccess } from '../../src/server/auth/read-access.ts';
 import type { AccessAttributes, AccessReviewer, RequestUser, TokenReviewer } from '../../src/server/auth/types.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
-import { loadFixture } from '../support/fixtures.ts';
+import { loadFixture } from '../../harness/fixtures.ts';
 
 // Stand-ins for the API server's TokenReview and SubjectAccessReview; the real ones are exercised end to end.
 const TOKENS: Record<string, RequestUser> = {

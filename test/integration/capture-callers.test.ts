@@ -17,8 +17,8 @@ import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
 import { parseCaBundle } from '../../src/server/auth/client-certificate.ts';
 import {
   createCa, createClientCert, createIntermediateCa, createServingCert, type CertFiles, type CertificateAuthority,
-} from '../harness/certs.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+} from '../../harness/certs.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 const WEBHOOK_CLIENT = 'kube-apiserver-webhook-client';
 

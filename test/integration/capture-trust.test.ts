@@ -14,7 +14,7 @@ import { DEFAULT_CONNECTION_LIMITS } from '../../src/config/serve-config.ts';
 import { kubernetesReadAccess } from '../../src/server/auth/read-access.ts';
 import type { AccessAttributes, RequestUser } from '../../src/server/auth/types.ts';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 import { TRUNCATED_MARKER } from '../../src/admission/depth.ts';
 

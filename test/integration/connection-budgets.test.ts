@@ -20,8 +20,8 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../src/conf
 import { kubernetesReadAccess } from '../../src/server/auth/read-access.ts';
 import type { RequestUser } from '../../src/server/auth/types.ts';
 import type { EventStore } from '../../src/store/types.ts';
-import { testCertificate, type TestCertificate } from '../support/tls.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { testCertificate, type TestCertificate } from '../../harness/tls.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 const USERS: Record<string, RequestUser> = {
   'alice-token': { username: 'alice', uid: 'a', groups: [], extra: {} },

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { Activity } from '../../src/api/activity.ts';
 import { DASHBOARD_DIR } from '../../src/server/routes/ui.ts';
 

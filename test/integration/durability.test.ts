@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { decompressBody } from '../../src/store/sqlite/body-dictionary.ts';
-import { testCertificate, type TestCertificate } from '../support/tls.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { decompressBody } from '../../src/store/body-dictionary.ts';
+import { testCertificate, type TestCertificate } from '../../harness/tls.ts';
+import { startServer, type ServerProcess } from '../../harness/server-process.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 
 async function allEvents(server: ServerProcess): Promise<ChangeEvent[]> {

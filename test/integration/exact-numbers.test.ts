@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
-import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { startPostgres, type Postgres } from '../../harness/postgres.ts';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import { applyPatch } from '../../src/history/patch.ts';
 import { parseJson } from '../../src/exact-json.ts';

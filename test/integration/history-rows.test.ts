@@ -17,7 +17,7 @@ import { PostgresReader } from '../../src/store/postgres/postgres-reader.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { SqliteReader } from '../../src/store/sqlite/sqlite-reader.ts';
 import type { EventStore, HistoryRow } from '../../src/store/types.ts';
-import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { startPostgres, type Postgres } from '../../harness/postgres.ts';
 
 const KEY: ObjectKey = { group: 'apps', kind: 'Deployment', namespace: 'shop', name: 'web' };
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { ChangeEvent } from '../../src/event.ts';
 import { applyPatch } from '../../src/history/patch.ts';
 import { StoreError, type EventStore } from '../../src/store/types.ts';

@@ -7,7 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { LockWatcher } from '../../src/locks/watcher.ts';
 import { createTestApp, postReview } from '../support/app.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 const check = (app: Awaited<ReturnType<typeof createTestApp>>['app'], body: unknown) =>
   app.inject({ method: 'POST', url: '/locks/check', headers: { 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });

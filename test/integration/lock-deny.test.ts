@@ -13,7 +13,7 @@ import { parseLock, type Lock } from '../../src/locks/lock.ts';
 import { checkLocks } from '../../src/locks/match.ts';
 import { createMetrics, type Metrics } from '../../src/server/metrics.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 const log = pino({ level: 'silent' });
 

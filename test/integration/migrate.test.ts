@@ -12,7 +12,7 @@ import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import { copySqliteStore } from '../../src/store/copy.ts';
 import type { EventStore } from '../../src/store/types.ts';
 import type { ChangeEvent, NewChangeEvent } from '../../src/event.ts';
-import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { startPostgres, type Postgres } from '../../harness/postgres.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -18,7 +18,7 @@ import { createMetrics, type Metrics } from '../../src/server/metrics.ts';
 import { registerCaptureRoute } from '../../src/server/routes/capture.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { createTestApp, postReview, TEST_REDACTION_KEY, type TestApp } from '../support/app.ts';
-import { loadFixture, withFreshUid, type Review } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid, type Review } from '../../harness/fixtures.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { testCertificate, type TestCertificate } from '../support/tls.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
-import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { testCertificate, type TestCertificate } from '../../harness/tls.ts';
+import { startServer, type ServerProcess } from '../../harness/server-process.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
+import { startPostgres, type Postgres } from '../../harness/postgres.ts';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import type { ChangeEvent, NewChangeEvent } from '../../src/event.ts';
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { openPool } from '../../src/store/postgres/connection.ts';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import { StoreError } from '../../src/store/types.ts';
-import { createCa } from '../harness/certs.ts';
-import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { createCa } from '../../harness/certs.ts';
+import { startPostgres, type Postgres } from '../../harness/postgres.ts';
 
 const RETENTION = { maxEventsPerObject: 100, maxAgeMs: 86_400_000 };
 

@@ -7,7 +7,7 @@ import type { ChangeList } from '../../src/api/change.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
 import { MAX_PAGE_BYTES, type EventPage } from '../../src/store/types.ts';
 import { createTestApp, postReview, type TestApp } from '../support/app.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 function largeEvent(i: number, bytes: number): NewChangeEvent {
   const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}`, namespace: 'load' }, data: { blob: randomBytes(bytes / 2).toString('hex') } };

@@ -9,7 +9,7 @@ import { createMetrics } from '../../src/server/metrics.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { ResourceKinds } from '../../src/capture/kinds.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../src/admission/normalise.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { EventStore } from '../../src/store/types.ts';
 
 function app(store: EventStore, resourceKinds?: ResourceKinds) {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { testCertificate } from '../support/tls.ts';
-import { freePort, startServer } from '../support/server-process.ts';
+import { testCertificate } from '../../harness/tls.ts';
+import { freePort, startServer } from '../../harness/server-process.ts';
 
 const ENTRY = fileURLToPath(new URL('../../src/cli/logistis.ts', import.meta.url));
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { testCertificate, type TestCertificate } from '../support/tls.ts';
-import { freePort, startServer, type ServerProcess } from '../support/server-process.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { testCertificate, type TestCertificate } from '../../harness/tls.ts';
+import { freePort, startServer, type ServerProcess } from '../../harness/server-process.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
 
 function get(port: number, path: string, ca: Buffer, agent: Agent | false): Promise<IncomingMessage> {

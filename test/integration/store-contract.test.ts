@@ -1,5 +1,5 @@
 // One contract for every EventStore: the same cases against the embedded SQLite store and a real PostgreSQL
-// (Debian's postgresql package, started by test/harness/postgres.ts on a free loopback port).
+// (Debian's postgresql package, started by harness/postgres.ts on a free loopback port).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import {
   InvalidQueryError, isProvenanceStore, type EventStore, type ObjectState, type ProvenanceStore, type RetentionPolicy,
 } from '../../src/store/types.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
-import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { startPostgres, type Postgres } from '../../harness/postgres.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

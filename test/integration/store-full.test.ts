@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testCertificate } from '../support/tls.ts';
-import { startServer } from '../support/server-process.ts';
-import { loadFixture, withFreshUid } from '../support/fixtures.ts';
+import { testCertificate } from '../../harness/tls.ts';
+import { startServer } from '../../harness/server-process.ts';
+import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 
 function mountSmallDisk(dir: string): boolean {
   if (process.getuid?.() !== 0) return false;

@@ -12,8 +12,8 @@ import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { readTlsFiles, watchTlsFiles } from '../../src/server/tls-reloader.ts';
-import { createCa, createServingCert, type CertFiles } from '../harness/certs.ts';
-import { waitFor } from '../harness/control-plane.ts';
+import { createCa, createServingCert, type CertFiles } from '../../harness/certs.ts';
+import { waitFor } from '../../harness/control-plane.ts';
 
 /** The common name of the certificate a new connection to `port` is shown. */
 function servedName(port: number, ca: Buffer): Promise<string> {

@@ -1,6 +1,6 @@
 // The dashboard's one way to the server: the read API with the caller's bearer token, errors as ApiError.
 // The token lives in this tab's sessionStorage only (never localStorage): it is gone when the tab closes.
-import type { ChangeEvent } from '../../src/event.ts';
+import type { ChangeEvent } from '../../src/api/event.ts';
 
 const TOKEN_KEY = 'logistis.token';
 

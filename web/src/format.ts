@@ -1,6 +1,6 @@
 // Small presentation helpers: times, object names, links. Pure.
 import { stringify } from 'yaml';
-import type { ChangeEvent } from '../../src/event.ts';
+import type { ChangeEvent } from '../../src/api/event.ts';
 import { query } from './api.ts';
 
 export function toYaml(object: unknown): string {

@@ -10,7 +10,7 @@ import { closeApps } from '../../server/shutdown.ts';
 import { createMetrics, createMetricsServer, storeMetricsHooks } from '../../server/metrics.ts';
 import { readFileSync } from 'node:fs';
 import { parseCaBundle } from '../../server/auth/client-certificate.ts';
-import type { CaptureCallerPolicy } from '../../server/routes/capture.ts';
+import type { CaptureCallerPolicy } from '../../server/webhook-callers.ts';
 import { readTlsFiles, watchTlsFiles } from '../../server/tls-reloader.ts';
 import { openEventStore } from '../../store/index.ts';
 import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';

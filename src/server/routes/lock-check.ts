@@ -6,7 +6,7 @@ import { buildAdmissionResponse, parseAdmissionReview } from '../../admission/re
 import type { LockWatcher } from '../../locks/watcher.ts';
 import { HttpError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import { useAdmissionJsonParser, webhookCallerCheck, type CaptureCallerPolicy } from './capture.ts';
+import { useAdmissionJsonParser, webhookCallerCheck, type CaptureCallerPolicy } from '../webhook-callers.ts';
 
 export const LOCK_CHECK_PATH = '/locks/check';
 

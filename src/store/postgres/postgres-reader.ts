@@ -6,7 +6,7 @@ import { decodeEventBody } from '../event-body.ts';
 import {
   InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
 } from '../types.ts';
-import { decompressBody } from '../sqlite/body-dictionary.ts';
+import { decompressBody } from '../body-dictionary.ts';
 
 const HOUR_MS = 3_600_000;
 

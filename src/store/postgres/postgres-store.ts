@@ -10,7 +10,7 @@ import {
   type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
   type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
-import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../sqlite/body-dictionary.ts';
+import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
 import { describeUrl, openPool, type PostgresOptions } from './connection.ts';
 import { POSTGRES_MIGRATIONS, SCHEMA_LOCK_KEY } from './schema.ts';
 import { PostgresReader } from './postgres-reader.ts';

@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { statSync } from 'node:fs';
 import { Encoder } from '@toondepauw/node-zstd';
 import { SQLITE_MIGRATIONS } from './schema.ts';
-import { CURRENT_BODY_DICTIONARY, bodyDictionary } from './body-dictionary.ts';
+import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
 import { RecentRequestUids, RETRY_WINDOW_MS } from './recent-uids.ts';
 import {
   decodeRows, type EventRow, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,

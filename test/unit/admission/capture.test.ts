@@ -7,7 +7,7 @@ import { REDACTED_CREDENTIAL, redactCredentialFields } from '../../../src/admiss
 import { applyPatch } from '../../../src/history/patch.ts';
 import { decideCapture, type CaptureSettings } from '../../../src/capture/record.ts';
 import type { JsonObject } from '../../../src/event.ts';
-import { fixtureNames, loadFixture } from '../../support/fixtures.ts';
+import { fixtureNames, loadFixture } from '../../../harness/fixtures.ts';
 
 const settings: CaptureSettings = {
   normalise: DEFAULT_NORMALISE_OPTIONS,

@@ -8,7 +8,7 @@ import { AdmissionInputError, parseAdmissionReview } from '../../../src/admissio
 import { decideCapture } from '../../../src/capture/record.ts';
 import { DEFAULT_NORMALISE_OPTIONS } from '../../../src/admission/normalise.ts';
 import { applyPatch } from '../../../src/history/patch.ts';
-import { loadFixture } from '../../support/fixtures.ts';
+import { loadFixture } from '../../../harness/fixtures.ts';
 
 const RUNS = { numRuns: 300, seed: 20261202 };
 const settings = { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: Buffer.alloc(32, 5), recordUnchanged: false };

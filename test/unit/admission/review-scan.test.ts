@@ -9,7 +9,7 @@ import {
   JsonPositionError, MAX_KEPT_VALUE_BYTES, ReviewScanner, locateJsonError, scanReview,
 } from '../../../src/admission/review-scan.ts';
 import { isObject, type JsonObject } from '../../../src/event.ts';
-import { fixtureNames, loadFixture } from '../../support/fixtures.ts';
+import { fixtureNames, loadFixture } from '../../../harness/fixtures.ts';
 
 const KEPT_REQUEST_FIELDS = ['uid', 'kind', 'resource', 'subResource', 'requestKind', 'requestResource', 'requestSubResource', 'name',
   'namespace', 'operation', 'userInfo', 'dryRun', 'options'];

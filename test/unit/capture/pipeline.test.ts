@@ -6,7 +6,7 @@ import { createCapturePipeline, type CaptureLogger, type CaptureMetrics } from '
 import { DEFAULT_NORMALISE_OPTIONS } from '../../../src/admission/normalise.ts';
 import { AdmissionInputError } from '../../../src/admission/review.ts';
 import type { NewChangeEvent } from '../../../src/event.ts';
-import { loadFixture } from '../../support/fixtures.ts';
+import { loadFixture } from '../../../harness/fixtures.ts';
 import { scanReview } from '../../../src/admission/review-scan.ts';
 
 function recorder() {

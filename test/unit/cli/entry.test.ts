@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { testCertificate } from '../../support/tls.ts';
+import { testCertificate } from '../../../harness/tls.ts';
 import { deploymentHistory, deploymentLive, miscHistory, secretHistory } from '../format/golden.ts';
 import { startLogistis, TestCluster, type Logistis } from './cluster.ts';
 

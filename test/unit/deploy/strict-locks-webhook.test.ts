@@ -12,8 +12,8 @@ import { parseAdmissionReview } from '../../../src/admission/review.ts';
 import { parseStrictLocksOverlay, renderWebhookConfiguration, STRICT_LOCKS_WEBHOOK_NAME } from '../../../src/deploy/webhook-config.ts';
 import { compileCel } from '../../../src/rules/cel.ts';
 import type { ValidatingWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
-import { loadFixture } from '../../support/fixtures.ts';
-import { testCertificate } from '../../support/tls.ts';
+import { loadFixture } from '../../../harness/fixtures.ts';
+import { testCertificate } from '../../../harness/tls.ts';
 
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 

@@ -9,7 +9,7 @@ import { parseAdmissionReview, type AdmissionRequest } from '../../../src/admiss
 import { celPrefilter } from '../../../src/rules/cel-prefilter.ts';
 import { compileCel, type CelBindings } from '../../../src/rules/cel.ts';
 import { parseRulesDocument } from '../../../src/rules/rule-set.ts';
-import { fixtureNames, loadFixture } from '../../support/fixtures.ts';
+import { fixtureNames, loadFixture } from '../../../harness/fixtures.ts';
 
 const EXPRESSIONS = [
   "request.kind.kind == 'Deployment'",

@@ -6,7 +6,7 @@ import { DEFAULT_NORMALISE_OPTIONS, FOLDED_LAST_APPLIED_PREFIX, normaliseObject,
 import { LAST_APPLIED_ANNOTATION } from '../../../src/admission/redact.ts';
 import { decideCapture } from '../../../src/capture/record.ts';
 import { compileIgnorePaths } from '../../../src/rules/rule-set.ts';
-import { loadFixture } from '../../support/fixtures.ts';
+import { loadFixture } from '../../../harness/fixtures.ts';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const KEY = Buffer.alloc(32, 9);

@@ -9,7 +9,7 @@ import { compileRuleSet, parseRulesDocument } from '../../../src/rules/rule-set.
 import { DEFAULT_PRESETS, parsePresetList, type PresetName } from '../../../src/rules/presets.ts';
 import { decideByRules } from '../../../src/rules/decide.ts';
 import { globToRegExpSource, compileNames } from '../../../src/rules/glob.ts';
-import { loadFixture } from '../../support/fixtures.ts';
+import { loadFixture } from '../../../harness/fixtures.ts';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 

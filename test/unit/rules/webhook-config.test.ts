@@ -12,8 +12,8 @@ import { parseAdmissionReview } from '../../../src/admission/review.ts';
 import { presetMatchConditions } from '../../../src/rules/match-conditions.ts';
 import { DEFAULT_PRESETS } from '../../../src/rules/presets.ts';
 import type { ValidatingWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
-import { loadFixture } from '../../support/fixtures.ts';
-import { testCertificate } from '../../support/tls.ts';
+import { loadFixture } from '../../../harness/fixtures.ts';
+import { testCertificate } from '../../../harness/tls.ts';
 
 const ENTRY = fileURLToPath(new URL('../../../src/cli/logistis.ts', import.meta.url));
 

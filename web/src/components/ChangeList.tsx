@@ -2,7 +2,7 @@
 // /api/v1/events/live on top, without a reload.
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
-import type { ChangeEvent } from '../../../src/event.ts';
+import type { ChangeEvent } from '../../../src/api/event.ts';
 import { followLive, getJson, query, type EventPage } from '../api.ts';
 import { ErrorNotice } from './Auth.tsx';
 import { ago, localTime, objectLabel, objectPath, operationLabel, oversizedLabel, userPath } from '../format.ts';

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import type { BlameAnswer } from '../../../src/api/blame.ts';
 import type { HistoryAnswer, HistoryEntry as HistoryItem, RevertAnswer, StateAnswer } from '../../../src/api/history.ts';
-import type { JsonObject } from '../../../src/event.ts';
+import type { JsonObject } from '../../../src/api/event.ts';
 import { getJson, query } from '../api.ts';
 import { ErrorNotice } from '../components/Auth.tsx';
 import { Diff, YamlBlock, YamlLine } from '../components/Yaml.tsx';

@@ -3,7 +3,8 @@
 // messages for an object without history. Nothing here prints an error: failures are thrown as BlameError.
 import { GROUP_VERSION, type Change } from '../../../api/change.ts';
 import type { JsonObject } from '../../../event.ts';
-import { colours as makeColours, type Colours } from '../../../format/colour.ts';
+import { colours as makeColours } from '../../../format/colour.ts';
+import type { Colours } from '../../../format/colour-roles.ts';
 import { toJson, toYaml } from '../../../format/yaml.ts';
 import { getObject, type ChangeScope, type PastTarget } from '../changes-api.ts';
 import { discoverResources, qualifiedName, resolveType, type ApiResource } from '../discovery.ts';

@@ -1,6 +1,6 @@
 // `kubectl blame`: the cluster overview, changes per namespace with the last change and the top users.
 import { GROUP_VERSION } from '../../../api/change.ts';
-import { relativeTime } from '../../../format/diff.ts';
+import { relativeTime } from '../../../format/time.ts';
 import { renderOverview, timestamp } from '../../../format/views.ts';
 import { getOverview } from '../changes-api.ts';
 import type { OverviewRequest } from '../options.ts';

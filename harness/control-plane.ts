@@ -24,10 +24,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { renderWebhookConfiguration, type RenderedWebhookConfiguration, type WebhookConfigOptions } from '../../src/deploy/webhook-config.ts';
+import { renderWebhookConfiguration, type RenderedWebhookConfiguration, type WebhookConfigOptions } from '../src/deploy/webhook-config.ts';
 import { createCa, createClientCert, createServingCert, type CertificateAuthority, type CertFiles } from './certs.ts';
 
-const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-control-plane.sh', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-control-plane.sh', import.meta.url));
 const SERVICE_CIDR = '10.0.0.0/24';
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const CLUSTER_NAME = 'logistis-test';

@@ -1,9 +1,10 @@
-// AdmissionReview fixtures: real reviews captured from kube-apiserver (test/fixtures/admission/*.json).
+// AdmissionReview fixtures: real reviews captured from kube-apiserver (test/fixtures/admission/*.json), for the
+// tests and the benchmark.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
-export const ADMISSION_FIXTURES_DIR = new URL('../fixtures/admission/', import.meta.url).pathname;
+export const ADMISSION_FIXTURES_DIR = new URL('../test/fixtures/admission/', import.meta.url).pathname;
 
 export type Review = { apiVersion: string; kind: string; request: Record<string, unknown> & { uid: string } };
 

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCa, createServingCert } from '../harness/certs.ts';
+import { createCa, createServingCert } from './certs.ts';
 
 export interface TestCertificate {
   /** The serving certificate and key for `--tls-cert-file` / `--tls-key-file`. */

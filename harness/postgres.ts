@@ -12,7 +12,7 @@ import { freePorts } from './control-plane.ts';
 import { createCa, createServingCert } from './certs.ts';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USER = 'logistis';
 const PASSWORD = 'logistis-test-password';
 

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCa, createServingCert, type CertFiles, type CertificateAuthority } from './certs.ts';
 import { WEBHOOK_CLIENT_NAME, freePorts, registerWebhook, waitFor, type ControlPlane } from './control-plane.ts';
-import { renderApiService, APISERVICE_NAME } from '../../src/deploy/apiservice.ts';
+import { renderApiService, APISERVICE_NAME } from '../src/deploy/apiservice.ts';
 import { startPostgres, type Postgres } from './postgres.ts';
-import { SERVE_NODE_FLAGS } from '../../src/cli/node-flags.ts';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const LOGISTIS_NAMESPACE = 'logistis-system';
 export const LOGISTIS_SERVICE = 'logistis';
 
