@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { colours } from '../../../src/format/colour.ts';
 import { eventKey, renderChangeDiff, renderDiff } from '../../../src/format/diff.ts';
-import { relativeTime } from '../../../src/format/time.ts';
 import { describeChange } from '../../../src/format/patch.ts';
 import { renderHistoryTable } from '../../../src/format/views.ts';
 import { changeTable } from '../../../src/format/change-table.ts';
