@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HistoryAnswer } from '../../src/api/history.ts';
 import type { NewChangeEvent, ObjectKey } from '../../src/event.ts';
-import { materializeHistory } from '../../src/history/walk.ts';
+import { changedState, materializeHistory } from '../../src/history/walk.ts';
+import { previousStateIds } from '../../src/history/past.ts';
 import { answerRead, type EventReader } from '../../src/read/answer.ts';
 import { openPool } from '../../src/store/postgres/connection.ts';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
@@ -131,8 +132,11 @@ for (const kind of kinds) {
         pages += 1;
       } while (token && pages < 20);
       assert.equal(pages, Math.ceil(EVENTS / 7));
-      // A scale on a page's first line is the whole Deployment, from the state the page before ended with.
-      assert.deepEqual(items, JSON.parse(JSON.stringify(whole)));
+      // A scale on a page's first line is the whole Deployment, from the state the page before ended with; the state
+      // before each event is named across pages as in the whole history.
+      const previous = previousStateIds(whole);
+      const expected = whole.map((event, i) => ({ ...event, madeState: changedState(event), ...(previous[i] === undefined ? {} : { previousId: previous[i] }) }));
+      assert.deepEqual(items, JSON.parse(JSON.stringify(expected)));
     });
 
     it('blames from the newest events', async () => {

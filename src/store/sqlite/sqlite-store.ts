@@ -94,7 +94,11 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     const absolute = resolve(path);
     const directory = dirname(absolute);
     if (!existsSync(directory)) mkdirSync(directory, { recursive: true, mode: 0o700 });
-    createPrivateFile(absolute);
+    try {
+      createPrivateFile(absolute);
+    } catch (error) {
+      throw new StoreError(`cannot open ${absolute}: ${(error as Error).message}`);
+    }
     const store = new SqliteEventStore(absolute, retention, hooks);
     await store.startWorker();
     store.reader = SqliteReader.open(absolute);
