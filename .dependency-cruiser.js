@@ -31,8 +31,9 @@ const upwardImports = LAYERS.slice(1).map((layer, index) => ({
 // Packages that only make sense on a terminal: colours, progress bars, command lines.
 const TERMINAL_PACKAGES = 'node_modules/(picocolors|cli-progress|commander)/';
 // Display widths: src/server/ never uses them itself; the kubectl Table's patch descriptions (format/patch.ts, shared
-// with kubectl-blame) cut long values at 40 columns through format/text.ts, so the server reaches string-width there.
-const DISPLAY_WIDTH = 'node_modules/string-width/';
+// with kubectl-blame) cut long values at 40 columns through format/text.ts, so the server reaches string-width and
+// cli-truncate there.
+const DISPLAY_WIDTH = 'node_modules/(string-width|cli-truncate)/';
 // Fastify and its plugins.
 const FASTIFY = 'node_modules/(fastify|@fastify/[^/]+)/';
 

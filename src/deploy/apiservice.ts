@@ -1,7 +1,7 @@
 // Renders the APIService that registers the read API with the aggregation layer, from the same template the
 // Helm chart uses.
 import { readFileSync } from 'node:fs';
-import { renderTemplate } from './webhook-config.ts';
+import { renderTemplate } from './template.ts';
 
 export const APISERVICE_TEMPLATE_URL = new URL('../../deploy/apiservice/apiservice.yaml', import.meta.url);
 export const APISERVICE_NAME = 'v1alpha1.audit.logistis.io';
@@ -19,5 +19,5 @@ export function renderApiService(options: ApiServiceOptions): string {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`APIService: service port ${port} is not a port`);
   return renderTemplate(readFileSync(APISERVICE_TEMPLATE_URL, 'utf8'), {
     apiService: { service: options.service, caBundle: Buffer.from(options.caBundlePem).toString('base64') },
-  });
+  }, 'APIService template').toString({ lineWidth: 0 });
 }

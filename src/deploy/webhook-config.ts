@@ -1,10 +1,12 @@
 // Renders deploy/webhook/validating-webhook-configuration.yaml, the ValidatingWebhookConfiguration that sends
-// changes to `logistis serve`. The Helm chart renders the same file with `tpl`; see the comment at its top for
-// the placeholder syntax. Pure apart from reading the template once (pass `template` to skip even that).
+// changes to `logistis serve`, as a YAML document (`template.ts`) with fields added for presets and strict Locks.
+// The Helm chart renders the same file with `tpl`; see the comment at its top for the placeholder syntax. Pure
+// apart from reading the template once (pass `template` to skip even that).
 import { readFileSync } from 'node:fs';
-import { parse, parseDocument } from 'yaml';
+import { parse, type Document } from 'yaml';
 import { presetMatchConditions } from '../rules/match-conditions.ts';
 import { CONNECT_SUBRESOURCES, type PresetName } from '../rules/presets.ts';
+import { renderTemplate } from './template.ts';
 
 export const DEFAULT_CONFIGURATION_NAME = 'logistis';
 export const DEFAULT_TIMEOUT_SECONDS = 5;
@@ -104,25 +106,6 @@ export function readWebhookTemplate(): string {
   return cachedTemplate;
 }
 
-const PLACEHOLDER = /\{\{-?\s*\.Values\.([A-Za-z0-9_.]+)\s*\|\s*toJson\s*-?\}\}/g;
-
-/** Substitutes `{{ .Values.a.b | toJson }}` placeholders; any other `{{` is an error. */
-export function renderTemplate(template: string, values: object): string {
-  const out = template.replace(PLACEHOLDER, (_match, path: string) => {
-    let value: unknown = values;
-    for (const key of path.split('.')) {
-      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-    }
-    if (value === undefined) throw new Error(`webhook template: no value for .Values.${path}`);
-    return JSON.stringify(value);
-  });
-  const leftover = out.split('\n').findIndex((line) => line.includes('{{') && !line.trimStart().startsWith('#'));
-  if (leftover >= 0) {
-    throw new Error(`webhook template line ${leftover + 1}: only "{{ .Values.<path> | toJson }}" placeholders are supported`);
-  }
-  return out;
-}
-
 function checkedUrl(url: string): string {
   let parsed: URL;
   try {
@@ -168,10 +151,10 @@ export function webhookTemplateValues(opts: WebhookConfigOptions): WebhookTempla
 
 /** The ValidatingWebhookConfiguration for a webhook server reached by URL or through a Service. */
 export function renderWebhookConfiguration(opts: WebhookConfigOptions): RenderedWebhookConfiguration {
-  let yaml = renderTemplate(opts.template ?? readWebhookTemplate(), webhookTemplateValues(opts));
-  if (opts.presets) yaml = withPresets(yaml, opts.presets, opts.userRulesInclude ?? false);
-  if (opts.strictLocks) yaml = withStrictLocks(yaml, parseStrictLocksOverlay(opts.strictLocksOverlay ?? readFileSync(STRICT_LOCKS_OVERLAY_URL, 'utf8')));
-  return { yaml, object: parse(yaml) as ValidatingWebhookConfiguration };
+  const document = renderTemplate(opts.template ?? readWebhookTemplate(), webhookTemplateValues(opts), 'webhook template');
+  if (opts.presets) addPresets(document, opts.presets, opts.userRulesInclude ?? false);
+  if (opts.strictLocks) addStrictLocks(document, parseStrictLocksOverlay(opts.strictLocksOverlay ?? readFileSync(STRICT_LOCKS_OVERLAY_URL, 'utf8')));
+  return { yaml: document.toString({ lineWidth: 0 }), object: document.toJS() as ValidatingWebhookConfiguration };
 }
 
 export function parseStrictLocksOverlay(text: string): StrictLocksOverlay {
@@ -194,8 +177,7 @@ function withPath(clientConfig: WebhookClientConfig, path: string): WebhookClien
 }
 
 /** Appends the strict Locks entry: a copy of the capture entry (as rendered, presets included) with the overlay. */
-function withStrictLocks(yaml: string, overlay: StrictLocksOverlay): string {
-  const document = parseDocument(yaml);
+function addStrictLocks(document: Document, overlay: StrictLocksOverlay): void {
   const capture = (document.toJS() as ValidatingWebhookConfiguration).webhooks[0];
   if (!capture) throw new Error('webhook template: no capture entry to copy for strict Locks');
   const strict = {
@@ -208,12 +190,10 @@ function withStrictLocks(yaml: string, overlay: StrictLocksOverlay): string {
     matchConditions: [...capture.matchConditions, ...overlay.matchConditions],
   };
   document.addIn(['webhooks'], document.createNode(strict));
-  return document.toString({ lineWidth: 0 });
 }
 
 /** Adds the presets' matchConditions and CONNECT rule to the rendered template, keeping its comments. */
-function withPresets(yaml: string, presets: readonly PresetName[], userRulesInclude: boolean): string {
-  const document = parseDocument(yaml);
+function addPresets(document: Document, presets: readonly PresetName[], userRulesInclude: boolean): void {
   for (const condition of presetMatchConditions(presets, userRulesInclude)) {
     document.addIn(['webhooks', 0, 'matchConditions'], document.createNode(condition));
   }
@@ -222,5 +202,4 @@ function withPresets(yaml: string, presets: readonly PresetName[], userRulesIncl
       apiGroups: [''], apiVersions: ['v1'], resources: CONNECT_SUBRESOURCES.map((name) => `pods/${name}`), operations: ['CONNECT'], scope: 'Namespaced',
     }));
   }
-  return document.toString({ lineWidth: 0 });
 }

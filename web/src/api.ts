@@ -1,5 +1,6 @@
 // The dashboard's one way to the server: the read API with the caller's bearer token, errors as ApiError.
 // The token lives in this tab's sessionStorage only (never localStorage): it is gone when the tab closes.
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { ChangeEvent } from '../../src/api/event.ts';
 
 const TOKEN_KEY = 'logistis.token';
@@ -63,7 +64,8 @@ export type LiveMessage = { type: 'change'; event: ChangeEvent } | { type: 'gap'
 
 /**
  * Follows `/api/v1/events/live` (server-sent events) with fetch, since EventSource cannot send the
- * Authorization header. Reconnects after a dropped stream; stops when `signal` aborts.
+ * Authorization header; eventsource-parser reads the stream. Reconnects after a dropped stream; stops when
+ * `signal` aborts.
  */
 export async function followLive(path: string, onMessage: (message: LiveMessage) => void, signal: AbortSignal, onState: (live: boolean) => void): Promise<void> {
   while (!signal.aborted) {
@@ -71,25 +73,13 @@ export async function followLive(path: string, onMessage: (message: LiveMessage)
       const response = await fetch(path, { headers: { ...headers(), accept: 'text/event-stream' }, signal });
       if (!response.ok || !response.body) throw new ApiError(response.status, await response.text());
       onState(true);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
+      // A reader, not `for await`: Safari's streams are not async iterable.
+      const messages = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
       for (;;) {
-        const { value, done } = await reader.read();
+        const { value: message, done } = await messages.read();
         if (done) break;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let type = 'message';
-          let data = '';
-          for (const line of frame.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (type === 'change') onMessage({ type, event: JSON.parse(data) as ChangeEvent });
-          else if (type === 'gap' || type === 'ready') onMessage({ type });
-        }
+        if (message.event === 'change') onMessage({ type: 'change', event: JSON.parse(message.data) as ChangeEvent });
+        else if (message.event === 'gap' || message.event === 'ready') onMessage({ type: message.event });
       }
     } catch (error) {
       if (signal.aborted) return;

@@ -51,6 +51,7 @@ async function setUpReadAccess(config: ServeConfig, logger: Logger, kubeConfigOf
     return { readAccess: OPEN_READ_ACCESS };
   }
   const { KubernetesAccessReviewer, KubernetesTokenReviewer, loadFrontProxySettings } = await import('../../server/auth/kubernetes.ts');
+  const { cachedAccessReviewer, cachedTokenReviewer } = await import('../../server/auth/cached-reviewers.ts');
   const kubeConfig = await kubeConfigOf();
   let frontProxy: FrontProxySettings | null = null;
   try {
@@ -65,7 +66,9 @@ async function setUpReadAccess(config: ServeConfig, logger: Logger, kubeConfigOf
   if (frontProxy) frontProxy.exclusiveTrust = config.captureListenPort !== 0 || !config.captureClientCaFile;
   if (frontProxy) logger.info({ allowedNames: frontProxy.allowedNames }, 'accepting users forwarded by the aggregation layer');
   const readAccess = kubernetesReadAccess({
-    tokens: new KubernetesTokenReviewer(kubeConfig), access: new KubernetesAccessReviewer(kubeConfig), frontProxy,
+    tokens: cachedTokenReviewer(new KubernetesTokenReviewer(kubeConfig)),
+    access: cachedAccessReviewer(new KubernetesAccessReviewer(kubeConfig)),
+    frontProxy,
   });
   return { readAccess, clientCa: frontProxy?.caPem };
 }

@@ -1,49 +1,34 @@
-// TokenReview and SubjectAccessReview against the API server, cached briefly, with the front-proxy settings
-// read from kube-system/extension-apiserver-authentication as extension API servers do.
-import { createHash } from 'node:crypto';
+// TokenReview and SubjectAccessReview against the API server (cached by `cached-reviewers.ts`), with the
+// front-proxy settings read from kube-system/extension-apiserver-authentication as extension API servers do.
 import { readFileSync } from 'node:fs';
 import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, CHANGES_RESOURCE } from '../../api/change.ts';
-import { TtlCache } from './ttl-cache.ts';
 import { isNonResource, type AccessAttributes, type AccessDecision, type AccessReviewer, type FrontProxySettings, type RequestUser, type TokenReviewer } from './types.ts';
-
-const CACHE_TTL_MS = 10_000;
-const NEGATIVE_TTL_MS = 2_000;
 
 export class KubernetesTokenReviewer implements TokenReviewer {
   private readonly api: AuthenticationV1Api;
-  private readonly cache = new TtlCache<RequestUser | null>(10_000);
 
   constructor(config: KubeConfig) {
     this.api = config.makeApiClient(AuthenticationV1Api);
   }
 
   async review(token: string): Promise<RequestUser | null> {
-    const key = createHash('sha256').update(token).digest('hex');
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
     const result = await this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
     const status = result.status;
-    const user = status?.authenticated && status.user?.username
+    return status?.authenticated && status.user?.username
       ? { username: status.user.username, uid: status.user.uid ?? '', groups: status.user.groups ?? [], extra: status.user.extra ?? {} }
       : null;
-    this.cache.set(key, user, user ? CACHE_TTL_MS : NEGATIVE_TTL_MS);
-    return user;
   }
 }
 
 export class KubernetesAccessReviewer implements AccessReviewer {
   private readonly api: AuthorizationV1Api;
-  private readonly cache = new TtlCache<AccessDecision>(10_000);
 
   constructor(config: KubeConfig) {
     this.api = config.makeApiClient(AuthorizationV1Api);
   }
 
   async review(user: RequestUser, attributes: AccessAttributes): Promise<AccessDecision> {
-    const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]);
-    const cached = this.cache.get(key);
-    if (cached) return cached;
     const result = await this.api.createSubjectAccessReview({
       body: {
         apiVersion: 'authorization.k8s.io/v1',
@@ -64,9 +49,7 @@ export class KubernetesAccessReviewer implements AccessReviewer {
         },
       },
     });
-    const decision = { allowed: result.status?.allowed === true, reason: result.status?.reason ?? result.status?.evaluationError ?? '' };
-    this.cache.set(key, decision, decision.allowed ? CACHE_TTL_MS : NEGATIVE_TTL_MS);
-    return decision;
+    return { allowed: result.status?.allowed === true, reason: result.status?.reason ?? result.status?.evaluationError ?? '' };
   }
 }
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { renderTemplate, renderWebhookConfiguration, webhookTemplateValues, type ValidatingWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
+import { renderTemplate } from '../../../src/deploy/template.ts';
+import { renderWebhookConfiguration, webhookTemplateValues, type ValidatingWebhookConfiguration } from '../../../src/deploy/webhook-config.ts';
 import { DEFAULT_PRESETS } from '../../../src/rules/presets.ts';
 
 describe('webhook configuration rendering', () => {
@@ -36,7 +37,19 @@ describe('webhook configuration rendering', () => {
     assert.throws(() => renderWebhookConfiguration({ url: 'https://127.0.0.1/capture', caBundlePem, timeoutSeconds: 31 }), /1 to 30/);
     assert.throws(() => renderWebhookConfiguration({ url: 'https://127.0.0.1/capture', caBundlePem: 'x' }), /PEM/);
     assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{ .Values.nope | toJson }}' }), /no value for \.Values\.nope/);
-    assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{ include "x" . }}' }), /only .* placeholders/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: 1\nb: {{ include "x" . }}' }), /line 2: only .* placeholders/);
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template: 'a: {{- .Values.webhook.timeoutSeconds | toJson -}}' }), /only .* placeholders/);
+  });
+
+  test('refuses a placeholder inside a string, which only a text template could fill', () => {
+    const template = 'a: "x-{{ .Values.webhook.timeoutSeconds | toJson }}"';
+    assert.throws(() => renderWebhookConfiguration({ url: 'https://h/c', caBundlePem, template }), /line 1: a placeholder must be a whole value/);
+  });
+
+  test('fills placeholders as YAML values, leaving comments and values that look like placeholders alone', () => {
+    const template = '# {{ not a placeholder }}\nname: {{ .Values.webhook.configurationName | toJson }}\nconfig: {{ .Values.webhook.clientConfig | toJson }}\n';
+    const { yaml } = renderWebhookConfiguration({ url: 'https://h/{{x}}', caBundlePem, configurationName: '{{ y }}', template });
+    assert.equal(yaml, `# {{ not a placeholder }}\nname: "{{ y }}"\nconfig:\n  url: https://h/{{x}}\n  caBundle: ${Buffer.from(caBundlePem).toString('base64')}\n`);
   });
 
   describe('the subresources that carry a security decision are registered, statuses and credentials are not', () => {
@@ -59,7 +72,7 @@ describe('webhook configuration rendering', () => {
 
     test("the Helm chart's copy of the template", () => {
       const rendered = renderTemplate(file('deploy/helm/logistis/files/validating-webhook-configuration.yaml'), webhookTemplateValues({ url: 'https://h/capture', caBundlePem }));
-      check(parseAllDocuments(rendered)[0]!.toJS() as ValidatingWebhookConfiguration);
+      check(rendered.toJS() as ValidatingWebhookConfiguration);
     });
 
     test('the plain manifests (deploy/manifests/logistis.yaml)', () => {

@@ -23,10 +23,15 @@ describe('truncate', () => {
     // A wide character is never split: three of them (6 columns) and the ellipsis.
     assert.equal(truncate('日本語のテキスト', 8), '日本語…');
   });
-  it('keeps colour and closes it', () => {
+  it('keeps colour, the ellipsis in it, and closes it', () => {
     const out = truncate(c.add('hello world'), 6);
     assert.equal(stripAnsi(out), 'hello…');
-    assert.ok(out.endsWith('\u001b[0m…'));
+    assert.equal(out, c.add('hello…'));
+    assert.equal(truncate(`${c.add('hello')} world`, 9), `${c.add('hello')} wo…`);
+  });
+  it('takes no column when given none', () => {
+    assert.equal(truncate('hello', 0), '');
+    assert.equal(truncate('hello', 1), '…');
   });
 });
 
