@@ -26,7 +26,7 @@ type HistoryFilter = Pick<EventFilter, 'sinceMs' | 'untilMs'>;
  * The store's read methods: all a reader needs. `historyRows` (the SQLite and PostgreSQL readers) walks a history
  * one event at a time; without it the whole history is read at once.
  */
-export type EventReader = Pick<EventStore, 'listEvents' | 'getEvent' | 'objectGroups' | 'history' | 'overview'> & {
+export type EventReader = Pick<EventStore, 'listEvents' | 'getEvent' | 'objectGroups' | 'history' | 'overview' | 'activity'> & {
   historyRows?(key: ObjectKey, filter: HistoryFilter, order: 'asc' | 'desc'): AsyncIterable<HistoryRow>;
 };
 

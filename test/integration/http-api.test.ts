@@ -159,6 +159,7 @@ describe('the store fails: admission is still allowed', () => {
       objectGroups: async () => { throw new StoreError('disk full'); },
       history: async () => { throw new StoreError('disk full'); },
       overview: async () => { throw new StoreError('disk full'); },
+      activity: async () => { throw new StoreError('disk full'); },
       pruneByAge: async () => ({ prunedByAge: 0 }),
       resourceKinds: async () => { throw new StoreError('disk full'); },
       ping: async () => { throw new StoreError('disk full'); },
@@ -186,6 +187,7 @@ describe('the store fails: admission is still allowed', () => {
     const slow: EventStore = {
       append: () => new Promise(() => undefined),
       listEvents: async () => ({ items: [] }), getEvent: async () => null, objectGroups: async () => [], history: async () => [], overview: async () => [],
+      activity: async () => ({ cells: [], topObjects: [], people: [], serviceAccounts: [], denials: [] }),
       pruneByAge: async () => ({ prunedByAge: 0 }), resourceKinds: async () => [], ping: async () => undefined, close: async () => undefined,
     };
     const t = await createTestApp({ store: slow });
