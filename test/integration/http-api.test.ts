@@ -76,6 +76,7 @@ describe('POST /capture and the read API', () => {
     assert.ok(byGroup.items.every((event) => event.user.groups.includes('dev')) && byGroup.items.length > 0);
     const creates = (await t.app.inject('/api/v1/events?operation=create&since=1h')).json() as { items: ChangeEvent[] };
     assert.ok(creates.items.every((event) => event.operation === 'CREATE'));
+    assert.equal(creates.items.filter((event) => event.kind === 'ConfigMap' && event.user.username === 'bob').length, 5, 'the five creates just recorded are listed');
     const none = (await t.app.inject(`/api/v1/events?until=${encodeURIComponent('2020-01-01T00:00:00Z')}`)).json() as { items: ChangeEvent[] };
     assert.equal(none.items.length, 0);
 

@@ -82,6 +82,8 @@ describe('a denied attempt in the history table', () => {
     };
     const text = renderHistoryTable([event], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n');
     assert.match(text, /denied: freeze-prod/);
-    assert.doesNotMatch(renderHistoryTable([{ ...event, deniedBy: undefined }], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n'), /denied/);
+    const allowed = renderHistoryTable([{ ...event, deniedBy: undefined }], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n');
+    assert.match(allowed, /UPDATE +bob/, 'the allowed change is listed');
+    assert.doesNotMatch(allowed, /denied/);
   });
 });
