@@ -272,9 +272,10 @@ export class SqliteReader {
         SELECT ${key} AS key, MIN(CAST(? AS INTEGER), (time_ms - CAST(? AS INTEGER)) / CAST(? AS INTEGER)) AS bucket, COUNT(*) AS changes
         FROM events WHERE time_ms >= ? AND time_ms < ? GROUP BY key, bucket`,
       ).all(buckets - 1, sinceMs, bucketMs, ...window) as { key: string; bucket: number; changes: number }[];
-      // The last author is looked up only for the few objects ranked, by the newest time and, among equals, id.
+      // The last author is looked up only for the few objects ranked, by the newest time and, among equals, id:
+      // in events_activity too (by time, then the object), which events_by_object would not spare the rows.
       const objects = this.statement(`
-        SELECT r.*, (SELECT username FROM events AS e
+        SELECT r.*, (SELECT username FROM events AS e INDEXED BY events_activity
           WHERE e.api_group = r.api_group AND e.kind = r.kind AND e.namespace = r.namespace AND e.name = r.name AND e.time_ms = r.last_ms
           ORDER BY e.id DESC LIMIT 1) AS last_user
         FROM (SELECT api_group, kind, namespace, name, COUNT(*) AS changes, MAX(time_ms) AS last_ms FROM events
