@@ -53,7 +53,8 @@ export interface Activity {
   topObjects: ActivityObject[];
   topUsers: ActivityUser[];
   denials: ActivityDenial[];
-  /** Changes counted; when `truncated`, only the newest this many of the window. */
+  /** Every change of the window: the store counts them all. */
   counted: number;
+  /** Always false: every change of the window is counted (an older server counted only the newest 20,000). */
   truncated: boolean;
 }

@@ -18,7 +18,7 @@ import {
   absenceAt, changeOf, HistoryRefusal, objectAt, pastStates, previousStateIds, revertTo, summarise,
 } from '../history/past.ts';
 import type { EventStore } from '../store/types.ts';
-import { UNSTOPPABLE, type ObjectQuery, type ReadAnswer, type ReadControl, type ReadRequest } from './requests.ts';
+import { UNSTOPPABLE, type LiveEvent, type ObjectQuery, type ReadAnswer, type ReadControl, type ReadRequest } from './requests.ts';
 
 type HistoryFilter = Pick<EventFilter, 'sinceMs' | 'untilMs'>;
 
@@ -26,7 +26,7 @@ type HistoryFilter = Pick<EventFilter, 'sinceMs' | 'untilMs'>;
  * The store's read methods: all a reader needs. `historyRows` (the SQLite and PostgreSQL readers) walks a history
  * one event at a time; without it the whole history is read at once.
  */
-export type EventReader = Pick<EventStore, 'listEvents' | 'getEvent' | 'objectGroups' | 'history' | 'overview'> & {
+export type EventReader = Pick<EventStore, 'listEvents' | 'getEvent' | 'objectGroups' | 'history' | 'overview' | 'activity'> & {
   historyRows?(key: ObjectKey, filter: HistoryFilter, order: 'asc' | 'desc'): AsyncIterable<HistoryRow>;
 };
 
@@ -250,6 +250,21 @@ export async function answerRead(reader: EventReader, request: ReadRequest, cont
     case 'events': {
       const { filter, limit, order } = request.list;
       return json(await reader.listEvents(filter, limit, request.list.continue, order));
+    }
+    case 'live': {
+      const page = await reader.listEvents({}, request.limit, undefined, 'desc');
+      const after = request.afterId === undefined ? undefined : BigInt(request.afterId);
+      const fresh = after === undefined ? page.items : page.items.filter((event) => BigInt(event.id) > after);
+      return {
+        body: '', contentType: JSON_TYPE,
+        events: fresh.map((event): LiveEvent => ({
+          id: event.id, json: JSON.stringify(event),
+          fields: {
+            namespace: event.namespace, group: event.group, kind: event.kind, name: event.name, operation: event.operation,
+            user: { username: event.user.username, groups: event.user.groups },
+          },
+        })),
+      };
     }
     case 'changes': {
       const { filter, limit, order } = request.list;

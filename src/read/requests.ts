@@ -4,6 +4,7 @@ import type { ActivityGrouping } from '../api/activity.ts';
 import type { HistoryFormat } from '../api/history.ts';
 import type { IncludeObject } from '../format/change-table.ts';
 import type { EventFilter } from '../store/types.ts';
+import type { ChangeEvent } from '../event.ts';
 
 export interface ListQuery {
   filter: EventFilter;
@@ -24,6 +25,8 @@ export interface ObjectQuery {
 export type ReadRequest =
   /** `/api/v1/events`: events with `nextCursor`. */
   | { kind: 'events'; list: ListQuery }
+  /** The live stream's poll: of the newest `limit` events, those after `afterId`, each serialised once (`events`). */
+  | { kind: 'live'; limit: number; afterId?: string }
   /** The aggregated API's `changes` list: a ChangeList, or a Table for kubectl. */
   | { kind: 'changes'; list: ListQuery; table?: IncludeObject; now: number }
   | { kind: 'change'; id: string; namespace?: string; table: boolean; now: number }
@@ -40,12 +43,24 @@ export type ReadRequest =
   /** The dashboard's overview: changes per time bucket, top objects and users, denials. */
   | { kind: 'activity'; sinceMs: number; untilMs: number; by: ActivityGrouping; buckets: number; top: number };
 
+/** What a live filter looks at (src/server/routes/live.ts): a ChangeEvent has it all. */
+export type LiveFields = Pick<ChangeEvent, 'namespace' | 'group' | 'kind' | 'name' | 'operation'> & { user: Pick<ChangeEvent['user'], 'username' | 'groups'> };
+
+/** One event of a live poll: the JSON text of the event as `/api/v1/events` lists it, sent as it is. */
+export interface LiveEvent {
+  id: string;
+  fields: LiveFields;
+  json: string;
+}
+
 export interface ReadAnswer {
-  /** The body, ready to send. */
+  /** The body, ready to send (empty for 'live', whose events come apart in `events`). */
   body: string;
   contentType: string;
   /** The token of the next page of a history, also sent as the `Logistis-Continue` header. */
   continue?: string;
+  /** 'live': the new events, newest first. */
+  events?: LiveEvent[];
 }
 
 /** Reads that cost more than a page of a list: they never take every reader thread (see thread-reads.ts). */

@@ -1,4 +1,5 @@
 // The EventStore boundary: one interface, an embedded SQLite implementation now, PostgreSQL later.
+import type { ActivityDenial, ActivityGrouping, ActivityObject } from '../api/activity.ts';
 import type { OverviewEntry } from '../api/overview.ts';
 import type { ChangeEvent, ChangeOperation, EventState, NewChangeEvent, ObjectKey } from '../event.ts';
 
@@ -38,6 +39,40 @@ export interface HistoryRow extends Pick<ChangeEvent, 'id' | 'operation' | 'subr
 /** One namespace's activity: the overview's entry, which the store fills. */
 export type NamespaceActivity = OverviewEntry;
 
+/** The dashboard's overview as the store counts it: a window cut into equal buckets. */
+export interface ActivityQuery {
+  /** Epoch milliseconds, inclusive. */
+  sinceMs: number;
+  /** Epoch milliseconds, exclusive. */
+  untilMs: number;
+  bucketMs: number;
+  buckets: number;
+  by: ActivityGrouping;
+  /** How many objects, people and service accounts to rank. */
+  top: number;
+  /** How many of the newest denials. */
+  denials: number;
+}
+
+/**
+ * Every event of the window counted exactly, with SQL aggregates over the events' columns (an index holds them):
+ * no body is read or decompressed.
+ */
+export interface ActivityCounts {
+  /** Changes per grouping key (namespace or username) and bucket index; only cells with changes. */
+  cells: { key: string; bucket: number; changes: number }[];
+  /** The most changed objects, most first, then the most recently changed. */
+  topObjects: ActivityObject[];
+  /** The most active callers that are not service accounts, and those that are, each up to `top`. */
+  people: { username: string; changes: number }[];
+  serviceAccounts: { username: string; changes: number }[];
+  /** The newest denials, newest first. */
+  denials: ActivityDenial[];
+}
+
+/** The prefix of a service account's username, by which the overview lists them apart from people. */
+export const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
+
 export interface RetentionPolicy {
   maxEventsPerObject: number;
   maxAgeMs: number;
@@ -65,6 +100,8 @@ export interface EventStore {
   /** One object's events, oldest first. */
   history(key: ObjectKey, filter?: Pick<EventFilter, 'sinceMs' | 'untilMs'>): Promise<ChangeEvent[]>;
   overview(sinceMs: number, topUsers?: number): Promise<NamespaceActivity[]>;
+  /** The dashboard's overview of a window, counted exactly without reading a body. */
+  activity(query: ActivityQuery): Promise<ActivityCounts>;
   /**
    * Removes events older than the retention age, then the oldest while the store is over its size limit, in
    * small steps that never stall captures.

@@ -213,6 +213,7 @@ describe('a commit that times out and then fails', () => {
       store: {
         append: () => new Promise<void>((_, reject) => { fail = reject; }),
         listEvents: async () => ({ items: [] }), getEvent: async () => null, objectGroups: async () => [], history: async () => [], overview: async () => [],
+        activity: async () => ({ cells: [], topObjects: [], people: [], serviceAccounts: [], denials: [] }),
         pruneByAge: async () => ({ prunedByAge: 0 }), resourceKinds: async () => [], ping: async () => undefined, close: async () => undefined,
       },
     });

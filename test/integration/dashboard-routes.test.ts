@@ -1,5 +1,5 @@
 // The dashboard's server side through Fastify inject: the activity read over real captures, the session, and
-// /ui/ serving the built page (make build) for every deep link.
+// /ui/ serving the built page (make build) for every deep link; the live stream over a real listener.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -7,6 +7,32 @@ import { createTestApp, postReview, type TestApp } from '../support/app.ts';
 import { loadFixture, withFreshUid } from '../../harness/fixtures.ts';
 import type { Activity } from '../../src/api/activity.ts';
 import { DASHBOARD_DIR } from '../../src/server/routes/ui.ts';
+import { get, type IncomingMessage } from 'node:http';
+import Fastify from 'fastify';
+import { liveRoutes } from '../../src/server/routes/live.ts';
+import { openReads } from '../../src/read/index.ts';
+import type { LiveEvent, Reads } from '../../src/read/requests.ts';
+import { OPEN_READ_ACCESS } from '../../src/server/auth/read-access.ts';
+import { createMetrics } from '../../src/server/metrics.ts';
+import { DEFAULT_LIVE_STREAM_LIMITS } from '../../src/config/serve-config.ts';
+
+/** Server-sent events as they arrive: each event's name and its data line, as text. */
+function sseEvents(response: IncomingMessage): AsyncIterable<{ event: string; data: string }> {
+  return (async function* () {
+    let buffered = '';
+    for await (const chunk of response) {
+      buffered += String(chunk);
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data !== undefined) yield { event, data };
+      }
+    }
+  })();
+}
 
 describe('dashboard routes', () => {
   let t: TestApp;
@@ -52,5 +78,48 @@ describe('dashboard routes', () => {
     const script = await t.app.inject(asset);
     assert.equal(script.statusCode, 200);
     assert.match(script.headers['cache-control'] as string, /immutable/);
+  });
+
+  it('streams new changes that pass the filter, each as the reader serialised it', async () => {
+    // The real reader threads; what they answered the live poll is kept, to compare with what the stream wrote.
+    const real = openReads(t.store);
+    const serialised = new Map<string, LiveEvent>();
+    const reads: Reads = {
+      async answer(request, options) {
+        const answer = await real.answer(request, options);
+        for (const event of answer.events ?? []) serialised.set(event.id, event);
+        return answer;
+      },
+      close: () => real.close(),
+    };
+    const server = Fastify();
+    await server.register(liveRoutes, { reads, access: OPEN_READ_ACCESS, metrics: createMetrics({ defaultMetrics: false }), limits: DEFAULT_LIVE_STREAM_LIMITS });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = server.server.address() as { port: number };
+    const response = await new Promise<IncomingMessage>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/api/v1/events/live?namespace=demo&kind=ConfigMap' }, resolve).on('error', reject));
+    try {
+      assert.equal(response.statusCode, 200);
+      const events = sseEvents(response)[Symbol.asyncIterator]();
+      assert.equal((await events.next()).value?.event, 'ready');
+      for (const name of ['deployment-scale', 'configmap-create', 'crd-create', 'configmap-create']) {
+        assert.equal((await postReview(t.app, withFreshUid(loadFixture(name)))).statusCode, 200);
+      }
+      const listed = (await t.app.inject('/api/v1/events?namespace=demo&kind=ConfigMap&limit=2')).json() as { items: { id: string }[] };
+      const changes: string[] = [];
+      while (changes.length < 2) {
+        const next = await events.next();
+        assert.ok(!next.done, 'the stream went on');
+        if (next.value.event === 'change') changes.push(next.value.data);
+      }
+      // Only the demo ConfigMaps, oldest first, each written as the reader's own text.
+      const ids = changes.map((data) => (JSON.parse(data) as { id: string }).id);
+      assert.deepEqual(ids, listed.items.map((item) => item.id).reverse());
+      assert.deepEqual(changes, ids.map((id) => serialised.get(id)?.json));
+      assert.deepEqual(changes.map((data) => JSON.parse(data) as unknown), listed.items.reverse());
+    } finally {
+      response.destroy();
+      await server.close();
+      await reads.close();
+    }
   });
 });

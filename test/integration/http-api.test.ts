@@ -76,6 +76,7 @@ describe('POST /capture and the read API', () => {
     assert.ok(byGroup.items.every((event) => event.user.groups.includes('dev')) && byGroup.items.length > 0);
     const creates = (await t.app.inject('/api/v1/events?operation=create&since=1h')).json() as { items: ChangeEvent[] };
     assert.ok(creates.items.every((event) => event.operation === 'CREATE'));
+    assert.equal(creates.items.filter((event) => event.kind === 'ConfigMap' && event.user.username === 'bob').length, 5, 'the five creates just recorded are listed');
     const none = (await t.app.inject(`/api/v1/events?until=${encodeURIComponent('2020-01-01T00:00:00Z')}`)).json() as { items: ChangeEvent[] };
     assert.equal(none.items.length, 0);
 
@@ -159,6 +160,7 @@ describe('the store fails: admission is still allowed', () => {
       objectGroups: async () => { throw new StoreError('disk full'); },
       history: async () => { throw new StoreError('disk full'); },
       overview: async () => { throw new StoreError('disk full'); },
+      activity: async () => { throw new StoreError('disk full'); },
       pruneByAge: async () => ({ prunedByAge: 0 }),
       resourceKinds: async () => { throw new StoreError('disk full'); },
       ping: async () => { throw new StoreError('disk full'); },
@@ -186,6 +188,7 @@ describe('the store fails: admission is still allowed', () => {
     const slow: EventStore = {
       append: () => new Promise(() => undefined),
       listEvents: async () => ({ items: [] }), getEvent: async () => null, objectGroups: async () => [], history: async () => [], overview: async () => [],
+      activity: async () => ({ cells: [], topObjects: [], people: [], serviceAccounts: [], denials: [] }),
       pruneByAge: async () => ({ prunedByAge: 0 }), resourceKinds: async () => [], ping: async () => undefined, close: async () => undefined,
     };
     const t = await createTestApp({ store: slow });

@@ -2,13 +2,11 @@
 // `/api/v1/events`. One poller per server reads the newest events while anyone listens, so a change recorded by
 // any replica of a shared store shows up, and listeners cost no store reads of their own. A stream holds its
 // connection for as long as it lasts, so streams are capped per server and per user (429 beyond), and they
-// end when the server starts closing.
+// end when the server starts closing. Each event goes out as the reader serialised it, never parsed here.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { ChangeEvent } from '../../event.ts';
-import { parseJson } from '../../exact-json.ts';
-import type { EventPage, EventFilter } from '../../store/types.ts';
-import type { Reads } from '../../read/requests.ts';
+import type { EventFilter } from '../../store/types.ts';
+import type { LiveEvent, LiveFields, Reads } from '../../read/requests.ts';
 import { liveFilter, LiveQuery } from '../query-params.ts';
 import type { Static } from 'typebox';
 import type { ReadRoutesOptions } from './read-plugin.ts';
@@ -23,7 +21,7 @@ const POLL_PAGE = 200;
 export type LiveFilter = Omit<EventFilter, 'sinceMs' | 'untilMs'>;
 
 /** Pure: does the event pass the filter, as the store's list would decide. */
-export function matchesLiveFilter(event: ChangeEvent, filter: LiveFilter): boolean {
+export function matchesLiveFilter(event: LiveFields, filter: LiveFilter): boolean {
   return (filter.namespace === undefined || event.namespace === filter.namespace)
     && (filter.group === undefined || event.group === filter.group)
     && (filter.kind === undefined || event.kind === filter.kind)
@@ -74,14 +72,19 @@ interface Listener {
   response: ServerResponse;
 }
 
+/** `json` is one line: JSON.stringify's text, as the reader made it. */
+function sendText(response: ServerResponse, event: string, json: string): void {
+  response.write(`event: ${event}\ndata: ${json}\n\n`);
+}
+
 function send(response: ServerResponse, event: string, data: unknown): void {
-  response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  sendText(response, event, JSON.stringify(data));
 }
 
 class LivePoller {
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
-  private lastId: number | undefined;
+  private lastId: string | undefined;
   private polling = false;
   private closed = false;
 
@@ -93,14 +96,15 @@ class LivePoller {
     this.onError = onError;
   }
 
-  private async newest(): Promise<EventPage> {
-    const answer = await this.reads.answer({ kind: 'events', list: { filter: {}, limit: POLL_PAGE, order: 'desc' } });
-    return parseJson(answer.body) as EventPage;
+  /** Of the newest `limit` events, those after `afterId`, newest first. */
+  private async newest(limit: number, afterId?: string): Promise<LiveEvent[]> {
+    const answer = await this.reads.answer({ kind: 'live', limit, ...(afterId === undefined ? {} : { afterId }) });
+    return answer.events ?? [];
   }
 
   /** False when the server began closing meanwhile: the listener is not added. */
   async add(listener: Listener): Promise<boolean> {
-    if (this.lastId === undefined) this.lastId = Number((await this.newest()).items[0]?.id ?? 0);
+    if (this.lastId === undefined) this.lastId = (await this.newest(1))[0]?.id ?? '0';
     if (this.closed) return false;
     this.listeners.add(listener);
     this.timer ??= setInterval(() => void this.poll(), POLL_MS);
@@ -120,16 +124,14 @@ class LivePoller {
     if (this.polling || this.lastId === undefined) return;
     this.polling = true;
     try {
-      const page = await this.newest();
-      const last = this.lastId;
-      const fresh = page.items.filter((event) => Number(event.id) > last).reverse();
+      const fresh = (await this.newest(POLL_PAGE, this.lastId)).reverse();
       if (fresh.length === 0) return;
-      this.lastId = Number(fresh[fresh.length - 1]!.id);
+      this.lastId = fresh[fresh.length - 1]!.id;
       // More than a page arrived within one poll: listeners reload their list instead of missing some.
       const gap = fresh.length === POLL_PAGE;
       for (const listener of this.listeners) {
         if (gap) send(listener.response, 'gap', {});
-        else for (const event of fresh) if (matchesLiveFilter(event, listener.filter)) send(listener.response, 'change', event);
+        else for (const event of fresh) if (matchesLiveFilter(event.fields, listener.filter)) sendText(listener.response, 'change', event.json);
       }
     } catch (error) {
       this.onError(error as Error);

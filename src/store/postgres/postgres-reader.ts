@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
 import { decodeEventBody } from '../event-body.ts';
 import {
-  InvalidQueryError, MAX_PAGE_BYTES, StoreError, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
+  InvalidQueryError, MAX_PAGE_BYTES, SERVICE_ACCOUNT_PREFIX, StoreError, type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
 } from '../types.ts';
 import { decompressBody } from '../body-dictionary.ts';
 
@@ -243,6 +243,47 @@ export class PostgresReader {
       });
     }
     return result.sort((a, b) => (b.lastChange?.time ?? '').localeCompare(a.lastChange?.time ?? '') || a.namespace.localeCompare(b.namespace));
+  }
+
+  async activity(query: ActivityQuery): Promise<ActivityCounts> {
+    const { sinceMs, untilMs, bucketMs, buckets, by, top, denials } = query;
+    // Index-only reads of events_activity and events_denied (migration 4): no body is fetched. Counts come back as text (bigint).
+    const key = by === 'namespace' ? 'namespace' : 'username';
+    const users = (serviceAccount: boolean) => this.query<{ username: string; changes: string }>(`
+      SELECT username, COUNT(*) AS changes FROM events
+      WHERE time_ms >= $1 AND time_ms < $2 AND substr(username, 1, ${SERVICE_ACCOUNT_PREFIX.length}) ${serviceAccount ? '=' : '<>'} $3
+      GROUP BY username ORDER BY changes DESC, username COLLATE "C" LIMIT $4`, [sinceMs, untilMs, SERVICE_ACCOUNT_PREFIX, top]);
+    const [cells, objects, people, serviceAccounts, denied] = await Promise.all([
+      this.query<{ key: string; bucket: string; changes: string }>(`
+        SELECT ${key} AS key, LEAST($3::bigint, (time_ms - $1::bigint) / $4::bigint) AS bucket, COUNT(*) AS changes
+        FROM events WHERE time_ms >= $1 AND time_ms < $2 GROUP BY 1, 2`, [sinceMs, untilMs, buckets - 1, bucketMs]),
+      // The last author is looked up only for the few objects ranked, by the newest time and, among equals, id.
+      this.query<{ api_group: string; kind: string; namespace: string; name: string; changes: string; last_ms: string; last_user: string }>(`
+        SELECT r.*, (SELECT username FROM events AS e
+          WHERE e.api_group = r.api_group AND e.kind = r.kind AND e.namespace = r.namespace AND e.name = r.name AND e.time_ms = r.last_ms
+          ORDER BY e.id DESC LIMIT 1) AS last_user
+        FROM (SELECT api_group, kind, namespace, name, COUNT(*) AS changes, MAX(time_ms) AS last_ms FROM events
+          WHERE time_ms >= $1 AND time_ms < $2 GROUP BY api_group, kind, namespace, name
+          ORDER BY changes DESC, last_ms DESC, api_group COLLATE "C", kind COLLATE "C", namespace COLLATE "C", name COLLATE "C" LIMIT $3) AS r
+        ORDER BY changes DESC, last_ms DESC, api_group COLLATE "C", kind COLLATE "C", namespace COLLATE "C", name COLLATE "C"`, [sinceMs, untilMs, top]),
+      users(false), users(true),
+      this.query<{ id: string; time_ms: string; username: string; operation: string; api_group: string; kind: string; namespace: string; name: string; denied_by: string }>(`
+        SELECT id, time_ms, username, operation, api_group, kind, namespace, name, denied_by FROM events
+        WHERE time_ms >= $1 AND time_ms < $2 AND denied_by <> '' ORDER BY time_ms DESC, id DESC LIMIT $3`, [sinceMs, untilMs, denials]),
+    ]);
+    const counted = (rows: { username: string; changes: string }[]) => rows.map((row) => ({ username: row.username, changes: Number(row.changes) }));
+    return {
+      cells: cells.map((cell) => ({ key: cell.key, bucket: Number(cell.bucket), changes: Number(cell.changes) })),
+      topObjects: objects.map((row) => ({
+        group: row.api_group, kind: row.kind, namespace: row.namespace, name: row.name, changes: Number(row.changes),
+        lastTime: new Date(Number(row.last_ms)).toISOString(), lastUser: row.last_user,
+      })),
+      people: counted(people), serviceAccounts: counted(serviceAccounts),
+      denials: denied.map((row) => ({
+        id: String(row.id), time: new Date(Number(row.time_ms)).toISOString(), user: row.username, operation: row.operation as ChangeOperation,
+        group: row.api_group, kind: row.kind, namespace: row.namespace, name: row.name, deniedBy: row.denied_by,
+      })),
+    };
   }
 
   async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {

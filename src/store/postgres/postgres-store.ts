@@ -7,7 +7,7 @@ import { Encoder } from '@toondepauw/node-zstd';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
   StoreError,
-  type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
+  type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
   type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
@@ -382,6 +382,10 @@ export class PostgresEventStore implements EventStore, ProvenanceStore {
 
   overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
     return this.reading().overview(sinceMs, topUsers);
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityCounts> {
+    return this.reading().activity(query);
   }
 
   resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {

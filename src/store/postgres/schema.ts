@@ -105,4 +105,15 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'the dashboard\'s overview counted from an index: events_activity holds the columns it groups by, events_denied the denials',
+    // As SQLite migration 7: the overview's aggregates run as index-only scans (once a partition is vacuumed), so no
+    // body is read; events_activity leads with time_ms and replaces events_by_time.
+    sql: `
+      CREATE INDEX events_activity ON events (time_ms) INCLUDE (namespace, username, api_group, kind, name);
+      DROP INDEX events_by_time;
+      CREATE INDEX events_denied ON events (time_ms) WHERE denied_by <> '';
+    `,
+  },
 ];

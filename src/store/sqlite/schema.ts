@@ -107,4 +107,15 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       CREATE INDEX events_undecided ON events (request_uid) WHERE state IN ('pending', 'not-applied');
     `,
   },
+  {
+    version: 7,
+    description: 'the dashboard\'s overview counted from an index: events_activity holds the columns it groups by, events_denied the denials',
+    // events_activity starts with time_ms, so it also serves every read events_by_time served, which goes. The overview
+    // reads only these indexes: no table row, so no body, is touched, whatever the bodies' size.
+    sql: `
+      CREATE INDEX events_activity ON events (time_ms, namespace, username, api_group, kind, name);
+      DROP INDEX events_by_time;
+      CREATE INDEX events_denied ON events (time_ms) WHERE denied_by <> '';
+    `,
+  },
 ];

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
 import {
   STORE_WORKER_LIMITS, StoreError,
-  type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
+  type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
   type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
 } from '../types.ts';
 import { SqliteReader } from './sqlite-reader.ts';
@@ -218,6 +218,10 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
 
   overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
     return this.reading().overview(sinceMs, topUsers);
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityCounts> {
+    return this.reading().activity(query);
   }
 
   private reading(): SqliteReader {

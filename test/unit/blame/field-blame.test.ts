@@ -6,7 +6,8 @@ import { renderBlame } from '../../../src/format/blame.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { colours } from '../../../src/format/colour.ts';
 import { displayWidth } from '../../../src/format/text.ts';
-import { assertGolden, deploymentHistory, deploymentLive, NOW, secretHistory, stripAnsi } from '../format/golden.ts';
+import { deploymentHistory, deploymentLive, NOW, secretHistory, stripAnsi } from '../format/golden.ts';
+import { assertGolden, FORMAT_GOLDEN } from '../../support/golden.ts';
 
 const history = deploymentHistory();
 const [create, scale, relabel, rollout] = history as [ChangeEvent, ChangeEvent, ChangeEvent, ChangeEvent];
@@ -61,7 +62,7 @@ describe('blameObject over the full history', () => {
     assert.deepEqual(blameObject([...history].reverse()), result);
   });
   it('golden', () => {
-    assertGolden('blame-deployment.txt', renderBlame(result, { now: NOW }));
+    assertGolden(FORMAT_GOLDEN, 'blame-deployment.txt', renderBlame(result, { now: NOW }));
   });
 });
 
@@ -114,7 +115,7 @@ describe('blameObject with the live object', () => {
   it('golden: late history, managedFields fallback, 80 columns', () => {
     const lines = renderBlame(blameObject([relabel, rollout], live), { now: NOW, width: 80 });
     for (const l of lines) assert.ok(displayWidth(l) <= 80, l);
-    assertGolden('blame-deployment-late-80.txt', lines);
+    assertGolden(FORMAT_GOLDEN, 'blame-deployment-late-80.txt', lines);
   });
 });
 
@@ -159,7 +160,7 @@ describe('blameObject on a Secret', () => {
     assert.equal(who(result, '/data/password'), 'bob');
     assert.equal(who(result, '/data/api-key'), 'bob');
     assert.equal(who(result, '/data/username'), 'alice');
-    assertGolden('blame-secret.txt', renderBlame(result, { now: NOW }));
+    assertGolden(FORMAT_GOLDEN, 'blame-secret.txt', renderBlame(result, { now: NOW }));
   });
 });
 

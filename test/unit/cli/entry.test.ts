@@ -101,7 +101,13 @@ describe('kubectl-blame as a process', () => {
   it('--kubeconfig and --context, and COLUMNS', async () => {
     const r = await run(['-A', '--kubeconfig', kubeconfig, '--context', 'elsewhere'], { COLUMNS: '80' });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.stdout.trimEnd().split('\n').every((l) => l.length <= 80));
+    const wrapped = r.stdout.trimEnd().split('\n');
+    assert.ok(wrapped.every((l) => l.length <= 80));
+    // The table is there, its long patch lines wrapped rather than dropped.
+    assert.match(wrapped[0]!, /^KEY +OPERATION +USER +TIME$/);
+    assert.ok(wrapped.includes('shop/Deployment/web           CREATE     alice                              1y'), r.stdout);
+    assert.ok(wrapped.some((l) => l.length > 70), 'some lines use the width');
+    assert.match(r.stdout, /^ {6}"nginx:1\.26\.0"$/m);
     const empty = await run(['--kubeconfig', kubeconfig, '--context', 'elsewhere', 'cm']);
     assert.equal(empty.stderr, 'No changes to configmaps recorded in namespace empty.\n');
     assert.equal(empty.code, 0);

@@ -6,7 +6,7 @@ import { BlameError } from '../../../src/cli/blame/errors.ts';
 import type { Change } from '../../../src/api/change.ts';
 import type { JsonObject } from '../../../src/event.ts';
 import { cliFixture } from './cluster.ts';
-import { assertGolden } from './golden.ts';
+import { assertGolden, CLI_GOLDEN } from '../../support/golden.ts';
 
 const parse = (argv: string[]) => parseLockCommand(argv, () => {});
 const NOW = Date.parse('2026-06-12T10:00:00Z');
@@ -61,7 +61,7 @@ describe('kubectl blame locks', () => {
     assert.equal(creators.get('7d1c6a52-0000-4000-8000-000000000001'), 'alice@example.com', 'not mallory, whose attempt was denied');
     assert.equal(creators.get('7d1c6a52-0000-4000-8000-000000000002'), 'system:serviceaccount:ci:deployer', 'not carol, who created an earlier Lock of that name');
     assert.equal(creators.size, 3);
-    assertGolden('locks.txt', `${renderLocksTable(locks, creators).join('\n')}\n`);
+    assertGolden(CLI_GOLDEN, 'locks.txt', `${renderLocksTable(locks, creators).join('\n')}\n`);
   });
 
   it('BY is ? when the history cannot be read, and there is a line for no Locks', () => {
@@ -82,6 +82,8 @@ describe('a denied attempt in the history table', () => {
     };
     const text = renderHistoryTable([event], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n');
     assert.match(text, /denied: freeze-prod/);
-    assert.doesNotMatch(renderHistoryTable([{ ...event, deniedBy: undefined }], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n'), /denied/);
+    const allowed = renderHistoryTable([{ ...event, deniedBy: undefined }], { now: Date.parse('2026-06-12T10:01:00Z'), width: 120 }).join('\n');
+    assert.match(allowed, /UPDATE +bob/, 'the allowed change is listed');
+    assert.doesNotMatch(allowed, /denied/);
   });
 });

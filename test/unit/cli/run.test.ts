@@ -12,7 +12,7 @@ import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { displayWidth } from '../../../src/format/text.ts';
 import { deploymentHistory, deploymentLive, miscHistory, NOW, secretHistory, stripAnsi } from '../format/golden.ts';
 import { CHANGES, startLogistis, status, TestCluster, type ClusterOptions, type Logistis, type Request } from './cluster.ts';
-import { assertGolden } from './golden.ts';
+import { assertGolden, CLI_GOLDEN } from '../../support/golden.ts';
 
 const LIVE_WEB = '/apis/apps/v1/namespaces/shop/deployments/web';
 const RECORDED = [...deploymentHistory(), ...secretHistory(), ...miscHistory()];
@@ -79,7 +79,7 @@ function listQueries(requests: Request[]): { path: string; query: Record<string,
 describe('kubectl blame (the overview)', () => {
   it('golden, and asks for the last 24 hours', async () => {
     const r = await blame([]);
-    assertGolden('overview.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'overview.txt', r.stdout);
     assert.deepEqual(r.requests.map((q) => [q.path, q.query]), [[`${CHANGES}/overview`, { since: '2025-06-11T12:00:00.000Z' }]]);
   });
   it('-o wide asks for every top user', async () => {
@@ -101,7 +101,7 @@ describe('kubectl blame (the overview)', () => {
 describe('kubectl blame -n NS / -A', () => {
   it('golden: a namespace, newest first', async () => {
     const r = await blame(['-n', 'shop']);
-    assertGolden('namespace-shop-120.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'namespace-shop-120.txt', r.stdout);
     assert.deepEqual(listQueries(r.requests), [{ path: `${CHANGES}/namespaces/shop/changes`, query: { limit: '50', order: 'desc' } }]);
   });
   it('the context\'s namespace when no -n: shop in these tests', async () => {
@@ -119,7 +119,7 @@ describe('kubectl blame -n NS / -A', () => {
   it('fits the width: 80 columns', async () => {
     const r = await blame(['-A'], everything(), { width: 80 });
     for (const line of r.stdout.trimEnd().split('\n')) assert.ok(displayWidth(line) <= 80, line);
-    assertGolden('all-namespaces-80.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'all-namespaces-80.txt', r.stdout);
   });
   it('--max-history pages through and says there is more', async () => {
     const r = await blame(['-A', '--max-history', '3'], everything({ pageSize: 2 }));
@@ -148,7 +148,7 @@ describe('kubectl blame -n NS / -A', () => {
 describe('kubectl blame TYPE [NAME]', () => {
   it('golden: deploy/web at 120 columns, and the query names the object', async () => {
     const r = await blame(['deploy/web', '-n', 'shop']);
-    assertGolden('deploy-web-120.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'deploy-web-120.txt', r.stdout);
     assert.deepEqual(listQueries(r.requests)[0]!.query, { limit: '51', group: 'apps', kind: 'Deployment', name: 'web', order: 'desc' });
   });
   it('every way of naming the type gives the same table', async () => {
@@ -187,7 +187,7 @@ describe('kubectl blame TYPE [NAME]', () => {
     assert.deepEqual(withoutLastRow(['KEY']), ['KEY']);
   });
   it('-o wide', async () => {
-    assertGolden('deploy-web-wide-200.txt', (await blame(['deploy/web', '-o', 'wide'], everything(), { width: 200 })).stdout);
+    assertGolden(CLI_GOLDEN, 'deploy-web-wide-200.txt', (await blame(['deploy/web', '-o', 'wide'], everything(), { width: 200 })).stdout);
   });
   it('colour on: the same text once the escapes are removed', async () => {
     const plain = await blame(['deploy/web']);
@@ -213,7 +213,7 @@ describe('kubectl blame TYPE [NAME]', () => {
 describe('kubectl blame TYPE NAME -f diff', () => {
   it('golden: -U 2, the change IDs in the headers', async () => {
     const r = await blame(['deploy/web', '-f', 'diff', '-U', '2']);
-    assertGolden('deploy-web-diff.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'deploy-web-diff.txt', r.stdout);
   });
   it('--diff-format json', async () => {
     const r = await blame(['deploy/web', '-f', 'diff', '--diff-format', 'json', '--max-history', '1', '-U', '1']);
@@ -233,7 +233,7 @@ describe('kubectl blame TYPE NAME -f diff', () => {
 describe('kubectl blame TYPE NAME --fields', () => {
   it('golden: each line blamed, the live annotation on its manager', async () => {
     const r = await blame(['deploy/web', '--fields']);
-    assertGolden('deploy-web-fields.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'deploy-web-fields.txt', r.stdout);
     // The server blames the history and gives the newest state: the history itself never crosses the wire.
     assert.deepEqual(listQueries(r.requests).map((q) => q.query), [{ view: 'blame', group: 'apps', kind: 'Deployment', name: 'web' }]);
     assert.ok(r.requests.some((q) => q.path === LIVE_WEB));
@@ -271,7 +271,7 @@ describe('kubectl blame TYPE NAME --fields', () => {
 
 describe('kubectl blame TYPE NAME --at', () => {
   it('golden: the object as it was, with where it came from', async () => {
-    assertGolden('deploy-web-at.txt', (await blame(['deploy/web', '--at', '2025-06-12T07:00:00Z'])).stdout);
+    assertGolden(CLI_GOLDEN, 'deploy-web-at.txt', (await blame(['deploy/web', '--at', '2025-06-12T07:00:00Z'])).stdout);
   });
   it('-o json: just the object', async () => {
     const obj = JSON.parse((await blame(['deploy/web', '--at', '6h', '-o', 'json'])).stdout) as { spec: { replicas: number } };
@@ -286,7 +286,7 @@ describe('kubectl blame TYPE NAME --at', () => {
 describe('kubectl blame [TYPE NAME] --revert ID', () => {
   it('golden: the manifest from before bob\'s change, and a note of the later changes it undoes', async () => {
     const r = await blame(['deploy/web', '--revert', id('1002')]);
-    assertGolden('deploy-web-revert-bob.txt', r.stdout);
+    assertGolden(CLI_GOLDEN, 'deploy-web-revert-bob.txt', r.stdout);
     assert.equal(r.stderr, [
       'note: this manifest also undoes 2 later changes:',
       `  alice (UPDATE, 2025-06-12T11:25:00.000Z, change ${id('1003')})`,

@@ -6,7 +6,8 @@ import { describeChange } from '../../../src/format/patch.ts';
 import { renderHistoryTable } from '../../../src/format/views.ts';
 import { changeTable } from '../../../src/format/change-table.ts';
 import { toChange } from '../../../src/api/change.ts';
-import { assertGolden, deploymentHistory, miscHistory, NOW, secretHistory, stripAnsi } from './golden.ts';
+import { deploymentHistory, miscHistory, NOW, secretHistory, stripAnsi } from './golden.ts';
+import { assertGolden, FORMAT_GOLDEN } from '../../support/golden.ts';
 
 const before = { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1', b: '2', c: '3', d: '4', e: '5', f: '6', g: '7', h: '8' } };
 const after = { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1', b: 'two', c: '3', d: '4', e: '5', f: '6', g: '7', h: 'eight' } };
@@ -71,18 +72,18 @@ describe('renderDiff', () => {
 describe('renderChangeDiff', () => {
   const history = deploymentHistory();
   it('bob scaling 2 → 3', () => {
-    assertGolden('change-diff-scale.txt', renderChangeDiff(history[1]!, history[0]!.object, { now: NOW, context: 3 }));
+    assertGolden(FORMAT_GOLDEN, 'change-diff-scale.txt', renderChangeDiff(history[1]!, history[0]!.object, { now: NOW, context: 3 }));
   });
   it('CI rolling out a new image, in JSON', () => {
-    assertGolden('change-diff-image.json.txt', renderChangeDiff(history[3]!, history[2]!.object, { now: NOW, context: 2, format: 'json' }));
+    assertGolden(FORMAT_GOLDEN, 'change-diff-image.json.txt', renderChangeDiff(history[3]!, history[2]!.object, { now: NOW, context: 2, format: 'json' }));
   });
   it('a creation diffs against nothing', () => {
     const [create] = secretHistory();
-    assertGolden('change-diff-create-secret.txt', renderChangeDiff(create!, {}, { now: NOW }));
+    assertGolden(FORMAT_GOLDEN, 'change-diff-create-secret.txt', renderChangeDiff(create!, {}, { now: NOW }));
   });
   it('a deletion diffs the deleted object against nothing', () => {
     const [, del] = miscHistory();
-    assertGolden('change-diff-delete.txt', renderChangeDiff(del!, undefined, { now: NOW }));
+    assertGolden(FORMAT_GOLDEN, 'change-diff-delete.txt', renderChangeDiff(del!, undefined, { now: NOW }));
   });
   it('an update without the object before it shows its patch', () => {
     const lines = renderChangeDiff(history[2]!, undefined, { now: NOW });

@@ -1,7 +1,6 @@
-// Golden files for the renderers (colour off). `UPDATE_GOLDEN=1` rewrites them: review each by eye
-// before committing, they are the spec of what users see.
-import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// The recorded histories the renderers' tests render, and the time they render them at; their goldens are checked
+// by test/support/golden.ts.
+import { readFileSync } from 'node:fs';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 
 export const FIXTURES = new URL('../../fixtures/format/', import.meta.url);
@@ -17,18 +16,6 @@ export const deploymentHistory = (): ChangeEvent[] => fixture<ChangeEvent[]>('de
 export const deploymentLive = (): JsonObject => fixture<JsonObject>('deployment-web.live.json');
 export const secretHistory = (): ChangeEvent[] => fixture<ChangeEvent[]>('secret-db-credentials.history.json');
 export const miscHistory = (): ChangeEvent[] => fixture<ChangeEvent[]>('misc.history.json');
-
-/** Compares rendered lines with `test/fixtures/format/<name>`, or writes the file under UPDATE_GOLDEN=1. */
-export function assertGolden(name: string, lines: readonly string[]): void {
-  const url = new URL(name, FIXTURES);
-  const text = `${lines.join('\n')}\n`;
-  if (process.env.UPDATE_GOLDEN === '1') {
-    writeFileSync(url, text);
-    return;
-  }
-  assert.ok(existsSync(url), `golden file ${name} is missing: run with UPDATE_GOLDEN=1 and review it`);
-  assert.equal(text, readFileSync(url, 'utf8'), `output differs from golden file ${name} (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 /** Removes ANSI colour escapes. */
 export function stripAnsi(text: string): string {

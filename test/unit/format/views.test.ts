@@ -7,7 +7,8 @@ import type { Overview } from '../../../src/api/overview.ts';
 import { renderChangeDiff } from '../../../src/format/diff.ts';
 import { previousObjects } from '../../../src/history/walk.ts';
 import { renderHistoryTable, renderOverview, timestamp } from '../../../src/format/views.ts';
-import { assertGolden, deploymentHistory, fixture, miscHistory, NOW, secretHistory, stripAnsi } from './golden.ts';
+import { deploymentHistory, fixture, miscHistory, NOW, secretHistory, stripAnsi } from './golden.ts';
+import { assertGolden, FORMAT_GOLDEN } from '../../support/golden.ts';
 
 // Everything in namespace shop and the cluster, oldest first per object but mixed, as the API may return it.
 const events = (): ChangeEvent[] => [...deploymentHistory(), ...secretHistory(), ...miscHistory()];
@@ -15,20 +16,20 @@ const overview = (): Overview => fixture<Overview>('overview.json');
 
 describe('renderHistoryTable', () => {
   it('golden: 200 columns', () => {
-    assertGolden('history-table-200.txt', renderHistoryTable(events(), { now: NOW, width: 200 }));
+    assertGolden(FORMAT_GOLDEN, 'history-table-200.txt', renderHistoryTable(events(), { now: NOW, width: 200 }));
   });
   it('golden: 120 columns, PATCH wrapped', () => {
     const lines = renderHistoryTable(events(), { now: NOW, width: 120 });
     for (const line of lines) assert.ok(displayWidth(line) <= 120, line);
-    assertGolden('history-table-120.txt', lines);
+    assertGolden(FORMAT_GOLDEN, 'history-table-120.txt', lines);
   });
   it('golden: 80 columns, PATCH under each row', () => {
     const lines = renderHistoryTable(events(), { now: NOW, width: 80 });
     for (const line of lines) assert.ok(displayWidth(line) <= 80, line);
-    assertGolden('history-table-80.txt', lines);
+    assertGolden(FORMAT_GOLDEN, 'history-table-80.txt', lines);
   });
   it('golden: -o wide at 200 columns', () => {
-    assertGolden('history-table-wide-200.txt', renderHistoryTable(events(), { now: NOW, width: 200, wide: true }));
+    assertGolden(FORMAT_GOLDEN, 'history-table-wide-200.txt', renderHistoryTable(events(), { now: NOW, width: 200, wide: true }));
   });
   it('is newest first, whatever the input order, each patch old → new', () => {
     const lines = renderHistoryTable([...deploymentHistory()].reverse(), { now: NOW, width: 200 });
@@ -55,14 +56,14 @@ describe('renderHistoryTable', () => {
 
 describe('renderOverview', () => {
   it('golden: 200 columns', () => {
-    assertGolden('overview-200.txt', renderOverview(overview(), { now: NOW, width: 200 }));
+    assertGolden(FORMAT_GOLDEN, 'overview-200.txt', renderOverview(overview(), { now: NOW, width: 200 }));
   });
   it('golden: 80 columns', () => {
     const lines = renderOverview(overview(), { now: NOW, width: 80 });
-    assertGolden('overview-80.txt', lines);
+    assertGolden(FORMAT_GOLDEN, 'overview-80.txt', lines);
   });
   it('golden: -o wide', () => {
-    assertGolden('overview-wide-200.txt', renderOverview(overview(), { now: NOW, width: 200, wide: true }));
+    assertGolden(FORMAT_GOLDEN, 'overview-wide-200.txt', renderOverview(overview(), { now: NOW, width: 200, wide: true }));
   });
   it('shows cluster-scoped changes as (cluster), and takes the entries alone', () => {
     const lines = renderOverview(overview().namespaces, { now: NOW, width: 200 });
