@@ -4,7 +4,7 @@
 // for versions the tracker does not know), against the same
 // Informer caching whole objects. Run: node --expose-gc scripts/measure-provenance-memory.ts [count]
 import { readFileSync } from 'node:fs';
-import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Informer } from '../src/kube/informers.ts';
 import { ProvenanceTracker, objectKey } from '../src/provenance/match.ts';
 import { reduceWatched, type ReducedObject } from '../src/provenance/watcher.ts';
@@ -46,7 +46,7 @@ async function heapWith(setUp: () => Promise<unknown>): Promise<number> {
 async function filledInformer(reduce?: (object: KubernetesObject) => KubernetesObject): Promise<Informer<KubernetesObject>> {
   const informer = new Informer<KubernetesObject>({
     kubeConfig, name: 'measure', path: resource.path, resyncMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 },
-    list: async () => ({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: objects() }) as KubernetesListObject<KubernetesObject>,
+    list: async () => ({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: objects() }),
     ...(reduce ? { reduce } : {}),
   });
   informer.start();
