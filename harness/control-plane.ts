@@ -915,9 +915,10 @@ let binaries: Promise<string> | undefined;
 export function buildBinaries(): Promise<string> {
   binaries ??= execFileAsync('bash', [BUILD_SCRIPT], { maxBuffer: 1 << 20 })
     .then(({ stdout }) => stdout.trim().split('\n').pop() ?? '')
-    .catch((err: { stderr?: string; message: string }) => {
+    .catch((err: unknown) => {
       binaries = undefined;
-      throw new Error(`control-plane: bash ${BUILD_SCRIPT} failed: ${err.stderr?.trim() || err.message}`);
+      const stderr = err instanceof Error && 'stderr' in err && typeof err.stderr === 'string' ? err.stderr.trim() : '';
+      throw new Error(`control-plane: bash ${BUILD_SCRIPT} failed: ${stderr || (err instanceof Error ? err.message : String(err))}`);
     });
   return binaries;
 }

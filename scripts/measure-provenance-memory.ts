@@ -21,7 +21,7 @@ const settings = { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: Buffer.al
 function objects(): KubernetesObject[] {
   return Array.from({ length: count }, (_, i) => {
     const object = structuredClone(template);
-    object.metadata = { ...object.metadata, name: `api-${i}`, namespace: `ns-${i % 50}`, uid: `uid-${i}-${'x'.repeat(24)}`, resourceVersion: String(1000 + i) };
+    Object.assign(object.metadata ??= {}, { name: `api-${i}`, namespace: `ns-${i % 50}`, uid: `uid-${i}-${'x'.repeat(24)}`, resourceVersion: String(1000 + i) });
     return object;
   });
 }
