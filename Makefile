@@ -42,7 +42,7 @@ typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p web/tsconfig.json
 
 lint: $(NPM_STAMP)
-	npx eslint .
+	npx eslint --max-warnings 0 .
 
 # The import rules of docs/architecture.md (layers, route files, Fastify, terminal code, test code), checked by
 # dependency-cruiser against .dependency-cruiser.js.

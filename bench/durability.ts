@@ -68,7 +68,7 @@ function failOpenUids(logFiles: string[]): Set<string> {
       if (!line.includes('requestUid')) continue;
       try {
         const entry = JSON.parse(line) as { requestUid?: string; msg?: string };
-        if (entry.requestUid && /allowed/.test(entry.msg ?? '')) out.add(entry.requestUid);
+        if (entry.requestUid && (entry.msg ?? '').includes('allowed')) out.add(entry.requestUid);
       } catch {
         // not a JSON log line
       }

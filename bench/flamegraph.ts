@@ -95,8 +95,8 @@ function colour(name: string): string {
   const shade = hash % 40;
   if (name.startsWith('(')) return `rgb(${200 + (shade % 30)},${90 + shade},${90 + shade})`;
   if (/ (src|dist)\//.test(name)) return `rgb(${230 + (shade % 25)},${150 + shade * 2},40)`;
-  if (/ node_modules\//.test(name)) return `rgb(${120 + shade},${180 + shade},${90 + shade})`;
-  if (/ node:/.test(name)) return `rgb(${110 + shade},${160 + shade},${220 + (shade % 30)})`;
+  if (name.includes(' node_modules/')) return `rgb(${120 + shade},${180 + shade},${90 + shade})`;
+  if (name.includes(' node:')) return `rgb(${110 + shade},${160 + shade},${220 + (shade % 30)})`;
   return `rgb(${200 + (shade % 40)},${200 + (shade % 40)},${120 + shade})`;
 }
 

@@ -143,7 +143,7 @@ function objectAt(o: number, r: number, ref: ObjectRef, uid: string): JsonObject
 }
 
 function patchFor(r: number, ref: ObjectRef, object: JsonObject): PatchOperation[] {
-  if (r === 0) return Object.keys(object).map((key) => ({ op: 'add', path: `/${key}`, value: object[key] }) as PatchOperation);
+  if (r === 0) return Object.keys(object).map((key) => ({ op: 'add', path: `/${key}`, value: object[key] }));
   const ops: PatchOperation[] = [{ op: 'replace', path: '/metadata/annotations/example.com~1revision', value: String(r) }];
   const spec = object['spec'] as JsonObject | undefined;
   switch (ref.kind) {

@@ -3,7 +3,7 @@ import type { MachineInfo } from './lib/machine.ts';
 import type { ToolResult } from './lib/tools.ts';
 import { percentiles } from './lib/stats.ts';
 import { otherCpuPercent, DISTURBED_PERCENT, type CaptureResult, type CaptureSettings, type OpenLoopStep } from './capture.ts';
-import type { QueryResult, QuerySettings, QueryName } from './query.ts';
+import type { QueryResult, QuerySettings } from './query.ts';
 import { QUERY_NAMES } from './query.ts';
 import type { StorageResult } from './storage.ts';
 import type { RulesCost } from './rules-eval.ts';
@@ -96,7 +96,7 @@ const cpuMs = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : 'n/a')
 const mib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(0) : 'n/a');
 
 function isFailed<T extends object>(value: T | Failed | undefined): value is Failed {
-  return value !== undefined && 'error' in value && typeof (value as Failed).error === 'string';
+  return value !== undefined && 'error' in value && typeof (value).error === 'string';
 }
 
 interface Row {
@@ -301,7 +301,7 @@ export function renderTable(report: Report): string {
       let verdict = 'not measured';
       if (isFailed(q)) cell = na(`query: ${q.error}`);
       else {
-        const t = q.queries[name as QueryName];
+        const t = q.queries[name];
         if (!t) cell = '—';
         else if ('unavailable' in t) cell = na(`${name}: ${t.unavailable}`);
         else {

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { ReviewSource, MIX_WEIGHTS, type TemplateInfo } from './fixtures.ts';
 import { makeCert } from './lib/tls.ts';
-import { ensurePeer, ensureVegeta, type Tool, type ToolResult } from './lib/tools.ts';
+import { ensurePeer, ensureVegeta, type ToolResult } from './lib/tools.ts';
 import { HAVE_TASKSET } from './lib/proc.ts';
 import { machineInfo } from './lib/machine.ts';
 import { logistisArgs, logistisAvailable, snapshotApp, startBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
@@ -90,7 +90,7 @@ const env: BenchEnv = {
   serverCpu,
   loadCpu,
   logistisNodeFlags: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-  loadEngine: values.engine as 'raw' | 'autocannon',
+  loadEngine: values.engine,
   log,
 };
 
@@ -191,7 +191,7 @@ async function main(): Promise<number> {
     }
     const runs: Array<[string, () => Promise<RunningTarget> | string]> = [
       ['bare', () => startBare(env)],
-      ['kube-audit-rest', () => ('bin' in peer ? startPeer(env, peer as Tool) : `unavailable: ${peer.unavailable}`)],
+      ['kube-audit-rest', () => ('bin' in peer ? startPeer(env, peer) : `unavailable: ${peer.unavailable}`)],
       ['logistis', () => (missing ? `unavailable: ${missing}` : startLogistis(env, join(tmp, 'capture', 'events.db')))],
     ];
     mkdirSync(join(tmp, 'capture'), { recursive: true });

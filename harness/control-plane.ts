@@ -231,7 +231,7 @@ export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?
   for (;;) {
     try {
       const v = await check();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       lastError = err;
     }
@@ -528,7 +528,7 @@ class RunningControlPlane implements ControlPlane {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown;
-          if (/json/.test(res.headers['content-type'] ?? '')) {
+          if ((res.headers['content-type'] ?? '').includes('json')) {
             try {
               parsed = JSON.parse(text);
             } catch {
@@ -640,7 +640,7 @@ class RunningControlPlane implements ControlPlane {
         await stopProcess(apiserver, 1000);
         this.#procs = this.#procs.filter((proc) => proc !== apiserver);
         this.pids.apiserver = 0;
-        if (Date.now() < deadline && /address already in use/.test(tail(this.apiserverLogPath, 10))) {
+        if (Date.now() < deadline && tail(this.apiserverLogPath, 10).includes('address already in use')) {
           await sleep(250);
           continue;
         }
@@ -793,7 +793,7 @@ class RunningControlPlane implements ControlPlane {
         break;
       } catch (err) {
         await stopProcess(etcd, 1000);
-        if (attempt < 3 && /address already in use/.test(tail(this.etcdLogPath))) {
+        if (attempt < 3 && tail(this.etcdLogPath).includes('address already in use')) {
           await rm(join(this.dir, 'etcd'), { recursive: true, force: true });
           continue;
         }
@@ -846,7 +846,7 @@ class RunningControlPlane implements ControlPlane {
       } catch (err) {
         await stopProcess(apiserver, 1000);
         this.#procs = [this.#procs[0] as Proc];
-        if (attempt < 3 && /address already in use/.test(tail(this.apiserverLogPath))) continue;
+        if (attempt < 3 && tail(this.apiserverLogPath).includes('address already in use')) continue;
         throw err;
       }
     }
@@ -915,9 +915,10 @@ let binaries: Promise<string> | undefined;
 export function buildBinaries(): Promise<string> {
   binaries ??= execFileAsync('bash', [BUILD_SCRIPT], { maxBuffer: 1 << 20 })
     .then(({ stdout }) => stdout.trim().split('\n').pop() ?? '')
-    .catch((err: { stderr?: string; message: string }) => {
+    .catch((err: unknown) => {
       binaries = undefined;
-      throw new Error(`control-plane: bash ${BUILD_SCRIPT} failed: ${err.stderr?.trim() || err.message}`);
+      const stderr = err instanceof Error && 'stderr' in err && typeof err.stderr === 'string' ? err.stderr.trim() : '';
+      throw new Error(`control-plane: bash ${BUILD_SCRIPT} failed: ${stderr || (err instanceof Error ? err.message : String(err))}`);
     });
   return binaries;
 }

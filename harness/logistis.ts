@@ -145,8 +145,8 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
         cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = started;
-      started.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-      started.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      started.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      started.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
       await waitFor(async () => {
         if (started.exitCode !== null) throw new Error(`logistis serve exited with ${started.exitCode}:\n${output}`);
         return healthy();

@@ -119,8 +119,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       ...tlsArgs,
     ]);
     const started = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    started.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    started.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    started.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    started.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     // The server never keeps the test process alive: a process that ends kills it (below).
     started.unref();
     (started.stdout as unknown as { unref(): void }).unref();

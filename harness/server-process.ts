@@ -33,8 +33,8 @@ export async function startServer(args: string[], options: { caFile: string; por
     cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const agent = new Agent({ ca: readFileSync(options.caFile), keepAlive: true, maxSockets: 64 });
   const request = (method: string, path: string, body?: unknown) => new Promise<{ status: number; body: string }>((resolveRequest, reject) => {

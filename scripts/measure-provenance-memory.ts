@@ -4,7 +4,7 @@
 // for versions the tracker does not know), against the same
 // Informer caching whole objects. Run: node --expose-gc scripts/measure-provenance-memory.ts [count]
 import { readFileSync } from 'node:fs';
-import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Informer } from '../src/kube/informers.ts';
 import { ProvenanceTracker, objectKey } from '../src/provenance/match.ts';
 import { reduceWatched, type ReducedObject } from '../src/provenance/watcher.ts';
@@ -21,7 +21,7 @@ const settings = { normalise: DEFAULT_NORMALISE_OPTIONS, redactionKey: Buffer.al
 function objects(): KubernetesObject[] {
   return Array.from({ length: count }, (_, i) => {
     const object = structuredClone(template);
-    object.metadata = { ...object.metadata, name: `api-${i}`, namespace: `ns-${i % 50}`, uid: `uid-${i}-${'x'.repeat(24)}`, resourceVersion: String(1000 + i) };
+    Object.assign(object.metadata ??= {}, { name: `api-${i}`, namespace: `ns-${i % 50}`, uid: `uid-${i}-${'x'.repeat(24)}`, resourceVersion: String(1000 + i) });
     return object;
   });
 }
@@ -46,7 +46,7 @@ async function heapWith(setUp: () => Promise<unknown>): Promise<number> {
 async function filledInformer(reduce?: (object: KubernetesObject) => KubernetesObject): Promise<Informer<KubernetesObject>> {
   const informer = new Informer<KubernetesObject>({
     kubeConfig, name: 'measure', path: resource.path, resyncMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 },
-    list: async () => ({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: objects() }) as KubernetesListObject<KubernetesObject>,
+    list: async () => ({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: objects() }),
     ...(reduce ? { reduce } : {}),
   });
   informer.start();

@@ -233,9 +233,9 @@ export function run(command: string, args: string[], options: { cpu?: number; en
     let stdout = '';
     let stderr = '';
     const out = options.stdoutFile ? createWriteStream(options.stdoutFile) : undefined;
-    if (out) child.stdout!.pipe(out);
-    else child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => {
+    if (out) child.stdout.pipe(out);
+    else child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
     });

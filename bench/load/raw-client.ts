@@ -61,7 +61,7 @@ export async function rawClosedLoop(options: RawLoadOptions): Promise<RawLoadRes
         s.setNoDelay(true);
         s.once('secureConnect', send);
         s.on('data', onData);
-        s.once('error', (error) => {
+        s.once('error', (error: Error) => {
           if (inFlight) fail('errors', error.message);
           else if (!closed) result.firstError ??= error.message;
         });

@@ -128,7 +128,7 @@ function without(node: unknown, segments: Array<string | number>, depth: number)
   const last = depth === segments.length - 1;
   if (typeof key === 'number') {
     if (!Array.isArray(node) || key >= node.length) return node;
-    const copy = [...node];
+    const copy: unknown[] = node.slice();
     if (last) copy.splice(key, 1);
     else copy[key] = without(node[key], segments, depth + 1);
     return copy;

@@ -179,7 +179,7 @@ function redactAt(node: unknown, segments: readonly string[], depth: number, key
     let copy: unknown[] | undefined;
     for (const index of indexes) {
       const redacted = redactAt(node[index], segments, depth + 1, key);
-      if (redacted !== node[index]) (copy ??= [...node])[index] = redacted;
+      if (redacted !== node[index]) (copy ??= node.slice())[index] = redacted;
     }
     return copy ?? node;
   }
@@ -229,7 +229,7 @@ function redactNestedSecrets(node: unknown, key: KeyObject): unknown {
     let copy: unknown[] | undefined;
     for (let i = 0; i < node.length; i++) {
       const redacted = redactNestedSecrets(node[i], key);
-      if (redacted !== node[i]) (copy ??= [...node])[i] = redacted;
+      if (redacted !== node[i]) (copy ??= node.slice())[i] = redacted;
     }
     return copy ?? node;
   }

@@ -215,6 +215,12 @@ export class ReviewScanner {
             if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
           }
           continue;
+        case State.Value:
+        case State.AfterValue:
+        case State.Key:
+        case State.Colon:
+        case State.Done:
+          break; // between tokens: whitespace and the switch below
       }
       if (isWhitespace(byte)) {
         if (byte === 0x0a) {

@@ -58,7 +58,7 @@ function stringList(value: unknown, where: string): string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw new AdmissionInputError(`${where} must be a list of strings`);
   }
-  return value as string[];
+  return value;
 }
 
 function parseUserInfo(value: unknown): EventUser {

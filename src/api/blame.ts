@@ -1,6 +1,6 @@
 // The blame of one object, as `GET /api/v1/blame` returns it and kubectl-blame prints it: each line of the
 // object's YAML with the change that last set it. Pure types.
-import type { ChangeOperation, JsonObject, ObjectKey } from '../event.ts';
+import type { JsonObject, ObjectKey } from '../event.ts';
 import type { ChangeSummary } from '../history/past.ts';
 
 export interface BlameAuthor {
@@ -12,7 +12,7 @@ export interface BlameAuthor {
   eventId?: string;
   source: 'logistis' | 'managedFields';
   /** The change's operation (CREATE/UPDATE), or the managedFields operation (Apply/Update). */
-  operation?: ChangeOperation | string;
+  operation?: string;
   /** The field manager: the change's fieldManager, or the managedFields manager. */
   manager?: string;
 }

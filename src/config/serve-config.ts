@@ -190,7 +190,7 @@ function readConfigFile(path: string): Record<string, Raw> {
 function describeSource(key: string, source: 'flag' | 'env' | 'file' | 'default'): string {
   switch (source) {
     case 'flag': return `--${flagName(key)}`;
-    case 'env': return `${envName(key)}`;
+    case 'env': return envName(key);
     case 'file': return `${key} (in --config)`;
     case 'default': return `--${flagName(key)}`;
   }

@@ -12,7 +12,7 @@ export interface ApiServiceOptions {
 }
 
 export function renderApiService(options: ApiServiceOptions): string {
-  if (!/-----BEGIN CERTIFICATE-----/.test(options.caBundlePem)) {
+  if (!options.caBundlePem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new Error('APIService: caBundlePem must hold a PEM certificate (-----BEGIN CERTIFICATE-----)');
   }
   const { port } = options.service;

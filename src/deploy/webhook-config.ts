@@ -124,7 +124,7 @@ export function webhookTemplateValues(opts: WebhookConfigOptions): WebhookTempla
   if ((opts.url === undefined) === (opts.service === undefined)) {
     throw new Error('webhook configuration: give exactly one of url or service');
   }
-  if (!/-----BEGIN CERTIFICATE-----/.test(opts.caBundlePem)) {
+  if (!opts.caBundlePem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new Error('webhook configuration: caBundlePem must hold a PEM certificate (-----BEGIN CERTIFICATE-----)');
   }
   const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;

@@ -63,7 +63,7 @@ const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
 function describe(error: unknown): string {
   if (error instanceof Error) {
-    const status = (error as { statusCode?: number; code?: number }).statusCode ?? (error as { code?: unknown }).code;
+    const status = (error as { statusCode?: number; code?: number }).statusCode ?? (error as { code?: number | string }).code;
     return status !== undefined ? `${error.message} (${String(status)})` : error.message;
   }
   return String(error);

@@ -85,7 +85,7 @@ function objectList(source: JsonObject, key: string, where: string): JsonObject[
   const value = source[key];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || !value.every(isObject)) throw new LockProblem(`${where}.${key} must be a list of objects`);
-  return value as JsonObject[];
+  return value;
 }
 
 function stringAt(source: JsonObject, key: string, where: string): string {

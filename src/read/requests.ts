@@ -70,7 +70,7 @@ export function isHeavyRead(request: ReadRequest): boolean {
 
 /** How a running read learns it should stop: `check()`, called between rows and versions, throws then. */
 export interface ReadControl {
-  check(): void;
+  check: () => void;
 }
 
 export const UNSTOPPABLE: ReadControl = { check: () => undefined };

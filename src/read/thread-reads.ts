@@ -198,7 +198,7 @@ export class ThreadReads implements Reads {
       thread.worker = undefined;
       this.fail(thread, reason);
     };
-    worker.on('error', (error) => stopped(error.message));
+    worker.on('error', (error: Error) => stopped(error.message));
     worker.on('exit', (code) => stopped(`exit code ${code}`));
     // Reads alone never keep the process alive.
     worker.unref();
@@ -241,7 +241,7 @@ export class ThreadReads implements Reads {
         job.reject(closing);
       }
       thread.running.clear();
-      return worker?.terminate();
+      return worker?.terminate() ?? Promise.resolve();
     }));
   }
 }

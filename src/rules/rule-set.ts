@@ -6,7 +6,7 @@ import { IgnorePathError, parseIgnorePath, type IgnorePath, type NormaliseOption
 import { parseRedactPath, RedactPathError, type RedactPath } from '../admission/redact.ts';
 import type { AdmissionRequest } from '../admission/review.ts';
 import { RuleCompileError } from './cel.ts';
-import { ALWAYS_RECORDED_METADATA, compilePresets, OPERATOR_REDACT_PATHS, type AlwaysRecordedKeys, type PresetName, type RedactPathsEntry } from './presets.ts';
+import { ALWAYS_RECORDED_METADATA, compilePresets, OPERATOR_REDACT_PATHS, type AlwaysRecordedKeys, type PresetName } from './presets.ts';
 import { compileRule, evaluateRules, type CompiledRule, type RuleHooks, type RuleVerdict } from './rules.ts';
 
 /** The rules file, parsed. */
@@ -73,7 +73,7 @@ function names(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw new RuleCompileError(`${where} must be a name or a list of names`);
-  return list as string[];
+  return list;
 }
 
 export function compileIgnorePaths(entries: readonly unknown[]): IgnorePath[] {
@@ -145,7 +145,7 @@ export function compileRedactPaths(entries: readonly unknown[], where = 'redactP
 }
 
 /** OPERATOR_REDACT_PATHS, parsed: what capture redacts when its settings name no paths. */
-export const BUILT_IN_REDACT_PATHS = compileRedactPaths(OPERATOR_REDACT_PATHS as readonly RedactPathsEntry[], 'built-in redactPaths');
+export const BUILT_IN_REDACT_PATHS = compileRedactPaths(OPERATOR_REDACT_PATHS, 'built-in redactPaths');
 
 export function compileRuleSet(document: RulesDocument, presets: readonly PresetName[], normalise: NormaliseOptions): RuleSet {
   const ignorePaths = compileIgnorePaths(document.ignorePaths);

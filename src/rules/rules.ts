@@ -124,7 +124,7 @@ export function compileRule(raw: unknown, index: number, predicate?: RequestPred
       if (bad !== undefined) throw new RuleCompileError(`${where}: operations: unknown operation "${bad}"; use ${OPERATIONS.join(', ')}`);
       spec.operations = operations as AdmissionOperation[];
     } else {
-      spec[key] = list as string[];
+      spec[key] = list;
     }
   }
   const expression = source['expression'];

@@ -9,7 +9,6 @@ import type { ResourceKinds } from '../capture/kinds.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import type { EventStore } from '../store/types.ts';
 import { installErrorHandler, SCHEMA_VALIDATION } from './errors.ts';
-import type { Server } from 'node:http';
 import type { Metrics } from './metrics.ts';
 import { openReads, type ReadPoolSettings } from '../read/index.ts';
 import { apiRoutes } from './routes/api.ts';
@@ -107,7 +106,7 @@ export function buildApp(config: AppConfig): FastifyInstance {
   app.server.maxConnections = limits.maxConnections;
   const listener = routes === 'webhooks' ? 'capture' : 'main';
   app.server.on('drop', () => config.metrics.connectionsRefused.inc({ listener }));
-  trackSockets(app.server as Server);
+  trackSockets(app.server);
   installErrorHandler(app);
   if (routes === 'reads') refuseWebhooks(app);
   else {

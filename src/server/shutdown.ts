@@ -56,7 +56,7 @@ function closeUnusedConnections(server: Server): void {
 }
 
 export async function closeApps(apps: FastifyInstance[], graceMs: number, log: FastifyBaseLogger): Promise<void> {
-  const servers = apps.map((app) => app.server as Server);
+  const servers = apps.map((app) => app.server);
   for (const server of servers) {
     const sockets = socketsOf(server);
     sockets.closing = true;

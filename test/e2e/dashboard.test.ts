@@ -47,7 +47,7 @@ describe('dashboard with --auth kubernetes on a real control plane', () => {
     assert.match(await page.locator('header').innerText(), /Signed in as alice/);
     const items = page.locator('.change-list li.change');
     await page.waitForFunction(() => document.querySelectorAll('.change-list li.change').length === 2, undefined, { timeout: SHOWN })
-      .catch(async (error: Error) => { throw new Error(`${error.message}; the page shows: ${await page.locator('main').innerText()}`); });
+      .catch(async (error: unknown) => { throw new Error(`${error instanceof Error ? error.message : String(error)}; the page shows: ${await page.locator('main').innerText()}`); });
     assert.deepEqual(await items.locator('.by').allInnerTexts(), ['by bob', 'by alice']);
 
     // A change bob makes with kubectl shows up without a reload.

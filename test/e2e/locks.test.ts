@@ -114,7 +114,7 @@ describe('Locks through the real API server', () => {
     })).code, 0);
     await waitFor(async () => {
       const result = await cp.kubectl('bob', ['delete', 'lock', name], { allowFailure: true });
-      return result.code !== 0 && /locked by Lock "lock-the-locks"/.test(result.stderr);
+      return result.code !== 0 && result.stderr.includes('locked by Lock "lock-the-locks"');
     }, { timeoutMs: 10_000, message: 'bob should be denied' });
     const admin = await cp.kubectl('admin', ['delete', 'lock', name], { allowFailure: true });
     assert.equal(admin.code, 0, admin.stderr);
@@ -204,7 +204,7 @@ describe('Locks through the real API server', () => {
         // Down: the strict entry fails closed in prod (once the API server has read the new configuration).
         const refused = await waitFor(async () => {
           const result = await apply('bob', prod, 'c', 'v3');
-          return result.code !== 0 && /strict-locks\.logistis\.io/.test(result.stderr) ? result : undefined;
+          return result.code !== 0 && result.stderr.includes('strict-locks.logistis.io') ? result : undefined;
         }, { timeoutMs: 20_000, intervalMs: 200, message: 'a write in the strict namespace passed while logistis was down' });
         assert.match(refused.stderr, /failed calling webhook "strict-locks\.logistis\.io"/);
         assert.notEqual((await apply('alice', prod, 'c', 'v4')).code, 0, 'strict: nobody but an admin writes in prod while logistis cannot check');

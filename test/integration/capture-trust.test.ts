@@ -114,7 +114,7 @@ describe('objects nested deeper than the walk can follow', () => {
       const body = JSON.stringify(review).replace(/"data":\{[^}]*\}/, `"data":{"kept":"yes"},"spec":${deep}`);
       const response = await postReview(t.app, body);
       assert.equal(response.statusCode, 200, response.body);
-      assert.equal((response.json() as { response: { allowed: boolean } }).response.allowed, true);
+      assert.equal((response.json<{ response: { allowed: boolean } }>()).response.allowed, true);
       const events = await t.store.history({ group: '', kind: 'ConfigMap', namespace, name });
       assert.equal(events.length, 1, 'the change is recorded');
       const stored = JSON.stringify(events[0]!.object);
@@ -135,7 +135,7 @@ describe('readiness follows the database file', () => {
       rmSync(t.dbPath);
       const response = await t.app.inject('/readyz');
       assert.equal(response.statusCode, 503);
-      assert.match((response.json() as { error: string }).error, /database file .* is gone/);
+      assert.match((response.json<{ error: string }>()).error, /database file .* is gone/);
     } finally {
       await t.close();
     }
@@ -148,7 +148,7 @@ describe('readiness follows the database file', () => {
       rmSync(t.dbPath);
       const answer = await postReview(t.app, withFreshUid(loadFixture('configmap-create')));
       assert.equal(answer.statusCode, 200);
-      assert.equal((answer.json() as { response: { allowed: boolean } }).response.allowed, true, 'fails open');
+      assert.equal((answer.json<{ response: { allowed: boolean } }>()).response.allowed, true, 'fails open');
       const metrics = await t.metrics.registry.metrics();
       assert.match(metrics, /logistis_events_lost_total\{reason="store-file-gone"\} 1/);
       assert.match(metrics, /logistis_captures_total\{operation="CREATE",result="recorded"\} 1\n/);
@@ -165,7 +165,7 @@ describe('readiness follows the database file', () => {
       chmodSync(t.dbPath, 0o400);
       const response = await t.app.inject('/readyz');
       assert.equal(response.statusCode, 503);
-      assert.match((response.json() as { error: string }).error, /not writable/);
+      assert.match((response.json<{ error: string }>()).error, /not writable/);
     } finally {
       chmodSync(t.dir, 0o700);
       chmodSync(t.dbPath, 0o600);

@@ -9,7 +9,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppConfig } from '../../src/server/app.ts';
@@ -76,7 +76,7 @@ interface Answer {
 }
 
 /** One request on a fresh connection (no agent), so each one needs a connection of its own. */
-function send(cert: TestCertificate, port: number, options: RequestOptions & { body?: unknown }): Promise<Answer> {
+function send(cert: TestCertificate, port: number, options: Omit<RequestOptions, 'headers'> & { headers?: OutgoingHttpHeaders; body?: unknown }): Promise<Answer> {
   return new Promise((resolveAnswer, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const req = httpsRequest({
@@ -161,7 +161,7 @@ describe('connection budgets', () => {
       await assert.rejects(send(cert, listeners.mainPort, { path: '/healthz' }), /socket hang up|ECONNRESET|disconnected/);
       const answer = await capture(cert, listeners.capturePort);
       assert.equal(answer.status, 200, answer.body);
-      assert.equal(JSON.parse(answer.body).response.allowed, true);
+      assert.equal((JSON.parse(answer.body) as { response: { allowed: boolean } }).response.allowed, true);
       assert.equal((await listeners.store.listEvents({ kind: 'ConfigMap' }, 10)).items.length, 1, 'the change is recorded');
       assert.match(await listeners.metrics.registry.metrics(), /logistis_connections_refused_total{listener="main"} 1/);
     } finally {
@@ -196,14 +196,14 @@ describe('connection budgets', () => {
       }
       const third = await openStream(cert, listeners.mainPort, 'alice-token');
       assert.equal(third.response.statusCode, 429);
-      assert.match(JSON.parse(await readAll(third.response)).error, /user "alice" already has 2 live-update streams open \(--max-live-streams-per-user\)/);
+      assert.match((JSON.parse(await readAll(third.response)) as { error: string }).error, /user "alice" already has 2 live-update streams open \(--max-live-streams-per-user\)/);
 
       const bobs = await openStream(cert, listeners.mainPort, 'bob-token');
       streams.push(bobs);
       assert.equal(bobs.response.statusCode, 200, 'another user still gets one');
       const overServer = await openStream(cert, listeners.mainPort, 'bob-token');
       assert.equal(overServer.response.statusCode, 429);
-      assert.match(JSON.parse(await readAll(overServer.response)).error, /too many live-update streams on this server \(--max-live-streams 3\)/);
+      assert.match((JSON.parse(await readAll(overServer.response)) as { error: string }).error, /too many live-update streams on this server \(--max-live-streams 3\)/);
 
       const answer = await capture(cert, listeners.capturePort);
       assert.equal(answer.status, 200, answer.body);
@@ -233,7 +233,7 @@ describe('connection budgets', () => {
     try {
       const onMain = await capture(cert, listeners.mainPort);
       assert.equal(onMain.status, 404);
-      assert.match(JSON.parse(onMain.body).error, /POST \/capture is served on the capture listener \(--capture-listen\)/);
+      assert.match((JSON.parse(onMain.body) as { error: string }).error, /POST \/capture is served on the capture listener \(--capture-listen\)/);
       const lockCheck = await send(cert, listeners.mainPort, { method: 'POST', path: '/locks/check', body: withFreshUid(loadFixture('configmap-create')) });
       assert.equal(lockCheck.status, 404);
       assert.equal((await listeners.store.listEvents({}, 10)).items.length, 0, 'nothing recorded through the main listener');

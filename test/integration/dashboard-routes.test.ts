@@ -47,7 +47,7 @@ describe('dashboard routes', () => {
   it('GET /api/v1/activity summarises the window from the read handlers', async () => {
     const response = await t.app.inject('/api/v1/activity?since=1h&buckets=6&top=5');
     assert.equal(response.statusCode, 200, response.body);
-    const activity = response.json() as Activity;
+    const activity = response.json<Activity>();
     assert.equal(activity.counted, 5);
     assert.equal(activity.buckets.length, 6);
     assert.deepEqual(activity.series.map((series) => [series.key, series.total]), [['demo', 4], ['', 1]]);
@@ -56,7 +56,7 @@ describe('dashboard routes', () => {
     assert.deepEqual(activity.topUsers.map((user) => `${user.username}:${user.changes}`), ['alice:2', 'bob:2', 'admin:1']);
     const bad = await t.app.inject('/api/v1/activity?by=kind');
     assert.equal(bad.statusCode, 400);
-    assert.match((bad.json() as { error: string }).error, /^by: must be one of/);
+    assert.match((bad.json<{ error: string }>()).error, /^by: must be one of/);
   });
 
   it('GET /api/v1/session says the server is open under auth none', async () => {
@@ -100,11 +100,13 @@ describe('dashboard routes', () => {
     try {
       assert.equal(response.statusCode, 200);
       const events = sseEvents(response)[Symbol.asyncIterator]();
-      assert.equal((await events.next()).value?.event, 'ready');
+      const ready = await events.next();
+      assert.ok(!ready.done, 'the stream says it is ready');
+      assert.equal(ready.value.event, 'ready');
       for (const name of ['deployment-scale', 'configmap-create', 'crd-create', 'configmap-create']) {
         assert.equal((await postReview(t.app, withFreshUid(loadFixture(name)))).statusCode, 200);
       }
-      const listed = (await t.app.inject('/api/v1/events?namespace=demo&kind=ConfigMap&limit=2')).json() as { items: { id: string }[] };
+      const listed = (await t.app.inject('/api/v1/events?namespace=demo&kind=ConfigMap&limit=2')).json<{ items: { id: string }[] }>();
       const changes: string[] = [];
       while (changes.length < 2) {
         const next = await events.next();

@@ -99,7 +99,7 @@ for (const storeName of ['SQLite', 'PostgreSQL'] as const) describe(`exact numbe
     const diff = (await t.app.inject('/api/v1/history?namespace=demo&group=example.com&kind=Widget&name=exact&format=diff')).body;
     assert.match(diff, /^- {2}count: 9007199254740993$/m);
     assert.match(diff, /^\+ {2}count: 9007199254740995$/m);
-    const blame = (await t.app.inject('/api/v1/blame?namespace=demo&group=example.com&kind=Widget&name=exact')).json() as { lines: { text: string }[] };
+    const blame = (await t.app.inject('/api/v1/blame?namespace=demo&group=example.com&kind=Widget&name=exact')).json<{ lines: { text: string }[] }>();
     assert.ok(blame.lines.some((line) => line.text === '  count: 9007199254740995'), JSON.stringify(blame.lines));
   });
 

@@ -29,7 +29,7 @@ describe('POST /capture and the read API', () => {
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
     }
-    const { items } = (await t.app.inject('/api/v1/events?namespace=demo&kind=Deployment&name=web')).json() as { items: ChangeEvent[] };
+    const { items } = (await t.app.inject('/api/v1/events?namespace=demo&kind=Deployment&name=web')).json<{ items: ChangeEvent[] }>();
     assert.deepEqual(items.map((event) => `${event.operation}:${event.user.username}`),
       ['DELETE:admin', 'UPDATE:alice', 'UPDATE:alice', 'UPDATE:bob', 'CREATE:alice'], 'newest first; dry-run and status-only not recorded');
     const [deleted, , , scaled, created] = items as [ChangeEvent, ChangeEvent, ChangeEvent, ChangeEvent, ChangeEvent];
@@ -45,7 +45,7 @@ describe('POST /capture and the read API', () => {
   });
 
   it('history is oldest first, in json, patch, yaml and diff', async () => {
-    const json = (await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web')).json() as { object: unknown; items: ChangeEvent[] };
+    const json = (await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web')).json<{ object: unknown; items: ChangeEvent[] }>();
     assert.deepEqual(json.object, { group: 'apps', kind: 'Deployment', namespace: 'demo', name: 'web' });
     assert.deepEqual(json.items.map((event) => event.operation), ['CREATE', 'UPDATE', 'UPDATE', 'UPDATE', 'DELETE']);
     // History shows the parent's full state after a subresource change, and each patch replays on the one before.
@@ -56,7 +56,7 @@ describe('POST /capture and the read API', () => {
       assert.deepEqual(state, event.operation === 'DELETE' ? {} : event.object, `event ${event.id} ${event.operation}`);
     }
     assert.deepEqual(json.items[4]!.object, json.items[3]!.object, 'the deleted object is the last state');
-    const patch = (await t.app.inject('/api/v1/history?namespace=demo&group=apps&kind=Deployment&name=web&format=patch')).json() as { patch: unknown[] }[];
+    const patch = (await t.app.inject('/api/v1/history?namespace=demo&group=apps&kind=Deployment&name=web&format=patch')).json<{ patch: unknown[] }[]>();
     assert.deepEqual(patch[1]!.patch, [{ op: 'replace', path: '/spec/replicas', value: 3 }]);
     assert.deepEqual(patch[2]!.patch, [{ op: 'add', path: '/metadata/labels/tier', value: 'frontend' }]);
     const diff = await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web&format=diff');
@@ -70,20 +70,20 @@ describe('POST /capture and the read API', () => {
 
   it('filters events and pages through them with a cursor', async () => {
     for (let i = 0; i < 5; i++) await postReview(t.app, withFreshUid(loadFixture('configmap-create-v1beta1')));
-    const byUser = (await t.app.inject('/api/v1/events?user=bob&kind=ConfigMap')).json() as { items: ChangeEvent[] };
+    const byUser = (await t.app.inject('/api/v1/events?user=bob&kind=ConfigMap')).json<{ items: ChangeEvent[] }>();
     assert.equal(byUser.items.length, 5);
-    const byGroup = (await t.app.inject('/api/v1/events?userGroup=dev')).json() as { items: ChangeEvent[] };
+    const byGroup = (await t.app.inject('/api/v1/events?userGroup=dev')).json<{ items: ChangeEvent[] }>();
     assert.ok(byGroup.items.every((event) => event.user.groups.includes('dev')) && byGroup.items.length > 0);
-    const creates = (await t.app.inject('/api/v1/events?operation=create&since=1h')).json() as { items: ChangeEvent[] };
+    const creates = (await t.app.inject('/api/v1/events?operation=create&since=1h')).json<{ items: ChangeEvent[] }>();
     assert.ok(creates.items.every((event) => event.operation === 'CREATE'));
     assert.equal(creates.items.filter((event) => event.kind === 'ConfigMap' && event.user.username === 'bob').length, 5, 'the five creates just recorded are listed');
-    const none = (await t.app.inject(`/api/v1/events?until=${encodeURIComponent('2020-01-01T00:00:00Z')}`)).json() as { items: ChangeEvent[] };
+    const none = (await t.app.inject(`/api/v1/events?until=${encodeURIComponent('2020-01-01T00:00:00Z')}`)).json<{ items: ChangeEvent[] }>();
     assert.equal(none.items.length, 0);
 
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = (await t.app.inject(`/api/v1/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json() as { items: ChangeEvent[]; nextCursor?: string };
+      const page = (await t.app.inject(`/api/v1/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json<{ items: ChangeEvent[]; nextCursor?: string }>();
       assert.ok(page.items.length <= 3);
       seen.push(...page.items.map((event) => event.id));
       cursor = page.nextCursor;
@@ -93,7 +93,7 @@ describe('POST /capture and the read API', () => {
   });
 
   it('overview counts changes per namespace with the last change and the most active users', async () => {
-    const overview = (await t.app.inject('/api/v1/overview?since=24h')).json() as { since: string; namespaces: { namespace: string; changes: number; lastChange: { user: string; kind: string }; topUsers: { username: string; changes: number }[] }[] };
+    const overview = (await t.app.inject('/api/v1/overview?since=24h')).json<{ since: string; namespaces: { namespace: string; changes: number; lastChange: { user: string; kind: string }; topUsers: { username: string; changes: number }[] }[] }>();
     const demo = overview.namespaces.find((entry) => entry.namespace === 'demo')!;
     assert.equal(demo.changes, 10);
     assert.equal(demo.lastChange.user, 'bob');
@@ -110,7 +110,7 @@ describe('POST /capture and the read API', () => {
     ] as const) {
       const response = await t.app.inject(url);
       assert.equal(response.statusCode, 400, url);
-      assert.match((response.json() as { error: string }).error, new RegExp(`^${parameter}:`), url);
+      assert.match((response.json<{ error: string }>()).error, new RegExp(`^${parameter}:`), url);
     }
   });
 });
@@ -134,7 +134,7 @@ describe('bad capture requests are answered clearly and record nothing', () => {
     for (const { label, body, headers, status, error } of cases) {
       const response = await postReview(t.app, body, headers ?? { 'content-type': 'application/json' });
       assert.equal(response.statusCode, status, `${label}: ${response.body}`);
-      assert.match((response.json() as { error: string }).error, error, label);
+      assert.match((response.json<{ error: string }>()).error, error, label);
     }
     assert.equal(await eventCount(t), 0);
     // Sample lines only: the metric's name is in its HELP and TYPE lines whether or not anything was counted.
@@ -147,7 +147,7 @@ describe('bad capture requests are answered clearly and record nothing', () => {
   it('unknown endpoints answer 404 in JSON', async () => {
     const response = await t.app.inject('/api/v2/nothing');
     assert.equal(response.statusCode, 404);
-    assert.match((response.json() as { error: string }).error, /no such endpoint/);
+    assert.match((response.json<{ error: string }>()).error, /no such endpoint/);
   });
 });
 
@@ -171,7 +171,7 @@ describe('the store fails: admission is still allowed', () => {
       for (let i = 0; i < 3; i++) {
         const response = await postReview(t.app, withFreshUid(loadFixture('deployment-scale')));
         assert.equal(response.statusCode, 200);
-        assert.equal((response.json() as { response: { allowed: boolean } }).response.allowed, true);
+        assert.equal((response.json<{ response: { allowed: boolean } }>()).response.allowed, true);
       }
       const metrics = await t.metrics.registry.metrics();
       assert.match(metrics, /logistis_events_lost_total\{reason="store-error"\} 3/);
@@ -218,7 +218,7 @@ describe('group commit', () => {
       const uids = new Set<string>();
       let cursor: string | undefined;
       do {
-        const page = (await t.app.inject(`/api/v1/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json() as { items: ChangeEvent[]; nextCursor?: string };
+        const page = (await t.app.inject(`/api/v1/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json<{ items: ChangeEvent[]; nextCursor?: string }>();
         for (const event of page.items) uids.add(event.requestUid);
         cursor = page.nextCursor;
       } while (cursor);
@@ -240,7 +240,7 @@ describe('group commit', () => {
         (review.request['object'] as { spec: { replicas: number } }).spec.replicas = 10 + i;
         await postReview(t.app, review);
       }
-      const history = (await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web')).json() as { items: ChangeEvent[] };
+      const history = (await t.app.inject('/api/v1/history?namespace=demo&kind=Deployment&name=web')).json<{ items: ChangeEvent[] }>();
       assert.deepEqual(history.items.map((event) => (event.object['spec'] as { replicas: number }).replicas), [14, 15, 16]);
       assert.match(await t.metrics.registry.metrics(), /logistis_events_pruned_total\{reason="per-object"\} 4/);
     } finally {

@@ -21,10 +21,10 @@ describe('POST /locks/check', () => {
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
       const events = await t.app.inject({ method: 'GET', url: '/api/v1/events?limit=10' });
-      assert.deepEqual((events.json() as { items: unknown[] }).items, [], 'the check records nothing');
+      assert.deepEqual((events.json<{ items: unknown[] }>()).items, [], 'the check records nothing');
       assert.equal((await postReview(t.app, review)).statusCode, 200);
       const recorded = await t.app.inject({ method: 'GET', url: '/api/v1/events?limit=10' });
-      assert.equal((recorded.json() as { items: unknown[] }).items.length, 1, 'the capture route, given the same review, records it');
+      assert.equal((recorded.json<{ items: unknown[] }>()).items.length, 1, 'the capture route, given the same review, records it');
     } finally {
       await t.close();
     }

@@ -43,7 +43,7 @@ async function oversizedCount(metrics: Metrics): Promise<number> {
 }
 
 async function eventsOf(t: TestApp, uid: string): Promise<ChangeEvent[]> {
-  const list = (await t.app.inject({ method: 'GET', url: '/api/v1/events?limit=50' })).json() as { items: ChangeEvent[] };
+  const list = (await t.app.inject({ method: 'GET', url: '/api/v1/events?limit=50' })).json<{ items: ChangeEvent[] }>();
   return list.items.filter((event) => event.requestUid === uid);
 }
 
@@ -187,7 +187,7 @@ describe('a malformed body', () => {
       const secret = 'ghp_SECRETtoken1234567890';
       for (const body of [
         `{"apiVersion": "admission.k8s.io/v1", "token": ${secret}}`,
-        `${secret}`,
+        secret,
         `{"apiVersion": "admission.k8s.io/v1", "password": "x", ${secret}: 1}`,
         `{"data": {"token": nul${secret}}}`,
       ]) {

@@ -161,11 +161,11 @@ describe('PostgreSQL store with the real server', () => {
       await waitUntil('captures on both', async () => traffic.answered.size > 1500, 120_000);
       await traffic.stop();
       for (const server of servers) assert.equal(await lostTotal(server), 0);
-      const events = await allEvents(servers[0]!);
+      const events = await allEvents(servers[0]);
       const uids = events.map((event) => event.requestUid);
       assert.equal(new Set(uids).size, uids.length, 'no request uid stored twice');
       assert.deepEqual(new Set(uids), traffic.answered);
-      assert.equal((await allEvents(servers[1]!)).length, events.length);
+      assert.equal((await allEvents(servers[1])).length, events.length);
     } finally {
       for (const server of servers) assert.equal(await server.kill('SIGTERM'), 0);
     }

@@ -41,7 +41,7 @@ describe('list pages of large events', () => {
       const response = await t.app.inject(`/api/v1/events?namespace=load&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
       assert.equal(response.statusCode, 200);
       largest = Math.max(largest, response.body.length);
-      const page = response.json() as EventPage;
+      const page = response.json<EventPage>();
       for (const event of page.items) seen.add(event.id);
       cursor = page.nextCursor;
       pages += 1;
@@ -62,7 +62,7 @@ describe('list pages of large events', () => {
     do {
       const response = await t.app.inject(`/apis/audit.logistis.io/v1alpha1/namespaces/load/changes?limit=1000${token ? `&continue=${token}` : ''}`);
       assert.equal(response.statusCode, 200);
-      const list = response.json() as ChangeList;
+      const list = response.json<ChangeList>();
       count += list.items.length;
       token = list.metadata.continue;
       pages += 1;
@@ -99,7 +99,7 @@ describe('a blame of a large object', () => {
     assert.equal(capture.statusCode, 200);
     const response = await blame;
     assert.equal(response.statusCode, 200);
-    assert.equal((response.json() as { lines: unknown[] }).lines.length > 20_000, true);
+    assert.equal((response.json<{ lines: unknown[] }>()).lines.length > 20_000, true);
     assert.ok(captureDone < blameDone, 'the capture was answered while the blame still ran');
     assert.ok(captureMs < 200, `capture took ${captureMs.toFixed(0)} ms`);
   });
@@ -118,12 +118,12 @@ describe('bad read queries', () => {
     ]) {
       const response = await t.app.inject(url);
       assert.equal(response.statusCode, 400, url);
-      const status = response.json() as { kind: string; status: string; reason: string; code: number; message: string };
+      const status = response.json<{ kind: string; status: string; reason: string; code: number; message: string }>();
       assert.deepEqual([status.kind, status.status, status.reason, status.code], ['Status', 'Failure', 'BadRequest', 400], url);
       assert.match(status.message, /^(fieldSelector|since): /);
     }
     const overview = await t.app.inject('/api/v1/overview?since=300000000d');
     assert.equal(overview.statusCode, 400);
-    assert.match((overview.json() as { error: string }).error, /^since: "300000000d" is out of range/);
+    assert.match((overview.json<{ error: string }>()).error, /^since: "300000000d" is out of range/);
   });
 });

@@ -144,7 +144,7 @@ describe('a read past its deadline', () => {
     const started = performance.now();
     const response = await t.app.inject(HEAVY_URL);
     assert.equal(response.statusCode, 504);
-    assert.match((response.json() as { error: string }).error, /longer than 0\.3s \(--read-timeout\).*since\/until/);
+    assert.match((response.json<{ error: string }>()).error, /longer than 0\.3s \(--read-timeout\).*since\/until/);
     assert.ok(performance.now() - started < 1500, `answered after ${(performance.now() - started).toFixed(0)} ms`);
     // The whole history diff takes seconds: a read that went on would hold the one thread that long.
     const list = performance.now();
@@ -197,7 +197,7 @@ describe('a history larger than a page', () => {
       const response = await t.app.inject(historyUrl('huge', token ? `&continue=${token}` : ''));
       assert.equal(response.statusCode, 200);
       largest = Math.max(largest, response.body.length);
-      const page = response.json() as HistoryAnswer;
+      const page = response.json<HistoryAnswer>();
       assert.equal(response.headers['logistis-continue'], page.continue);
       ids.push(...page.items.map((item) => item.id));
       token = page.continue;
@@ -212,7 +212,7 @@ describe('a history larger than a page', () => {
   it('is blamed from its newest events up to the cap, saying from which on', async () => {
     const response = await t.app.inject(`/api/v1/blame?namespace=${NAMESPACE}&kind=ConfigMap&name=huge`);
     assert.equal(response.statusCode, 200);
-    const blame = response.json() as BlameAnswer;
+    const blame = response.json<BlameAnswer>();
     const from = Number(blame.partialFrom);
     // Each version's body holds 6,000 values twice (object and patch): the cap holds some, not all 60.
     assert.ok(from > 1 && from < 60, `partialFrom ${blame.partialFrom}`);
@@ -223,6 +223,6 @@ describe('a history larger than a page', () => {
   it('refuses a token it did not issue with 400, naming the parameter', async () => {
     const response = await t.app.inject(historyUrl('huge', '&continue=bm9wZQ'));
     assert.equal(response.statusCode, 400);
-    assert.match((response.json() as { error: string }).error, /continue/);
+    assert.match((response.json<{ error: string }>()).error, /continue/);
   });
 });

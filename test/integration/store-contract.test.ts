@@ -99,7 +99,7 @@ for (const kind of [sqliteKind(), postgresKind()]) {
         await store.append([given, plain]);
         const [stored] = await store.history({ group: '', kind: 'ConfigMap', namespace: 'ns', name: 'big' });
         assert.deepEqual(stored?.oversized, oversized);
-        assert.deepEqual((await store.getEvent(stored!.id))?.oversized, oversized);
+        assert.deepEqual((await store.getEvent(stored.id))?.oversized, oversized);
         const other = (await store.listEvents({ name: 'small' }, 1)).items[0];
         assert.ok(other && !('oversized' in other), 'absent on an event recorded whole');
       });

@@ -75,7 +75,7 @@ export class RecordedApiServer {
 
   /** The answers to the next lists of `path`, in order; the last one answers every list after it. */
   lists(path: string, ...answers: ({ status: number; body: object } | object)[]): void {
-    this.#lists.set(path, answers.map((answer) => ('status' in answer && 'body' in answer ? answer as { status: number; body: object } : { status: 200, body: answer })));
+    this.#lists.set(path, answers.map((answer) => ('status' in answer && 'body' in answer ? answer : { status: 200, body: answer })));
   }
 
   /** The answers to the next watches of `path`, in order; past the last, a watch is held open with no events. */

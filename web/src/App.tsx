@@ -29,7 +29,7 @@ export function App() {
 
   const load = useCallback(() => {
     setError(null);
-    getJson<Session>('/api/v1/session').then(setSession, (failure: Error) => { setSession(null); setError(failure); });
+    getJson<Session>('/api/v1/session').then(setSession, (failure: unknown) => { setSession(null); setError(failure instanceof Error ? failure : new Error(String(failure))); });
   }, []);
   useEffect(load, [load, generation]);
 

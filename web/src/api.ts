@@ -22,7 +22,7 @@ export class ApiError extends Error {
   }
 }
 
-function headers(): HeadersInit {
+function headers(): Record<string, string> {
   const token = storedToken();
   return token ? { authorization: `Bearer ${token}` } : {};
 }

@@ -19,7 +19,7 @@ export function useApi<T>(path: string | null, get: (path: string, signal: Abort
     setState((previous) => ({ ...previous, loading: true, error: null }));
     get(path, abort.signal).then(
       (data) => setState({ data, error: null, loading: false }),
-      (error: Error) => { if (!abort.signal.aborted) setState({ data: null, error, loading: false }); },
+      (error: unknown) => { if (!abort.signal.aborted) setState({ data: null, error: error instanceof Error ? error : new Error(String(error)), loading: false }); },
     );
     return () => abort.abort();
   }, [path, get]);

@@ -160,7 +160,7 @@ class KubeConfigApi implements KubeApi {
       req.end();
     });
     let body: unknown;
-    if (/json/.test(contentType) || text.startsWith('{')) {
+    if (contentType.includes('json') || text.startsWith('{')) {
       try {
         body = parseJson(text);
       } catch {

@@ -64,7 +64,7 @@ export function rulesCommand(): Command {
     .option('--limit <n>', 'with --from-store: how many of the newest events', '500')
     .option('--rules <file>', 'capture rules file, as for serve')
     .option('--capture-presets <list>', 'presets, as for serve', DEFAULT_PRESETS.join(','))
-    .option('--last-applied <mode>', `${LAST_APPLIED_MODES.join(', ')}`, 'fold')
+    .option('--last-applied <mode>', LAST_APPLIED_MODES.join(', '), 'fold')
     .action(async (paths: string[], options: { rules?: string; capturePresets: string; lastApplied: string; fromStore?: string; limit: string }) => {
       if (options.fromStore === undefined && paths.length === 0) throw new ConfigError('give AdmissionReview files or directories, or --from-store sqlite:PATH');
       if (options.fromStore !== undefined && paths.length > 0) throw new ConfigError('give either review files or --from-store, not both');

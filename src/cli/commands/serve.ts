@@ -190,9 +190,10 @@ export async function serve(config: ServeConfig): Promise<void> {
       logger.error({ err: { message: (error as Error).message } }, 'pruning failed; will retry');
     }
   };
-  const pruneTimer = setInterval(prune, config.pruneIntervalMs);
+  // prune catches and logs its own failures, so nothing awaits it.
+  const pruneTimer = setInterval(() => void prune(), config.pruneIntervalMs);
   pruneTimer.unref();
-  setImmediate(prune);
+  setImmediate(() => void prune());
 
   // On SIGTERM, SIGINT (and other ending signals) or a crash: stop accepting, answer what is in flight, close idle
   // connections and live streams at once and, after --shutdown-grace, whatever is still open (closeApps); then

@@ -37,7 +37,7 @@ export function parseCaBundle(pem: string, what: string): X509Certificate[] {
  * so such a certificate could name one user to one reader and another to the other. It is refused.
  */
 function commonNameOf(certificate: PeerCertificate): string | null {
-  const name = certificate.subject?.CN as string | string[] | undefined;
+  const name = certificate.subject?.CN;
   if (Array.isArray(name)) return name.length === 1 ? name[0]! : null;
   return name ?? '';
 }
@@ -53,8 +53,8 @@ function signedByOneOf(certificate: X509Certificate, authorities: X509Certificat
  */
 export function checkClientCertificate(socket: TLSSocket | undefined, authorities: X509Certificate[], options: ClientCertificateOptions = {}): ClientCertificateCheck {
   if (!socket || typeof socket.getPeerCertificate !== 'function') return { verified: false, reason: 'no-client-certificate' };
-  const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate;
-  if (!peer || !peer.raw) return { verified: false, reason: 'no-client-certificate' };
+  const peer = socket.getPeerCertificate(true);
+  if (!peer?.raw) return { verified: false, reason: 'no-client-certificate' };
   if (!socket.authorized) return { verified: false, reason: 'untrusted-certificate' };
   const commonName = commonNameOf(peer);
   if (commonName === null) return { verified: false, reason: 'ambiguous-common-name' };

@@ -25,7 +25,7 @@ const RESOURCE_LIST = {
 };
 
 function wantsTable(request: FastifyRequest): boolean {
-  return /as=Table/.test(request.headers.accept ?? '');
+  return (request.headers.accept ?? '').includes('as=Table');
 }
 
 export const aggregatedRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, options) => {

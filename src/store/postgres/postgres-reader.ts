@@ -208,7 +208,7 @@ export class PostgresReader {
     const counts = new Map<string, Map<string, number>>();
     const addCount = (namespace: string, username: string, changes: number) => {
       let users = counts.get(namespace);
-      if (!users) counts.set(namespace, (users = new Map()));
+      if (!users) counts.set(namespace, (users = new Map<string, number>()));
       users.set(username, (users.get(username) ?? 0) + changes);
     };
     type Count = { namespace: string; username: string; changes: string };

@@ -226,7 +226,7 @@ export class SqliteReader {
       const counts = new Map<string, Map<string, number>>();
       const addCount = (namespace: string, username: string, changes: number) => {
         let users = counts.get(namespace);
-        if (!users) counts.set(namespace, (users = new Map()));
+        if (!users) counts.set(namespace, (users = new Map<string, number>()));
         users.set(username, (users.get(username) ?? 0) + changes);
       };
       const hourly = this.statement(

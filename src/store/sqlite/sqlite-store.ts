@@ -153,7 +153,7 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     const id = this.nextRequestId++;
     return new Promise((resolveRequest, rejectRequest) => {
       this.waiting.set(id, { resolve: resolveRequest, reject: rejectRequest });
-      this.worker.postMessage({ ...message, id } as WriterRequest);
+      this.worker.postMessage({ ...message, id });
     });
   }
 

@@ -39,7 +39,8 @@ describe('AdmissionReview fixtures', () => {
       }
       const { event } = decision;
       const secret = isSecret(review.request.object ?? review.request.oldObject, review.request.kind);
-      const identity = { namespace: review.request.namespace, name: review.request.name || String((review.request.object?.['metadata'] as JsonObject | undefined)?.['name'] ?? '') };
+      const objectName = (review.request.object?.['metadata'] as JsonObject | undefined)?.['name'];
+      const identity = { namespace: review.request.namespace, name: review.request.name || (typeof objectName === 'string' ? objectName : '') };
       const before = review.request.operation === 'CREATE' ? {} : prepared(review.request.oldObject, secret, identity);
       const after = review.request.operation === 'DELETE' ? {} : prepared(review.request.object, secret, identity);
       assert.deepEqual(applyPatch(before, event.patch), after, 'applying the patch to the previous object gives the new one');

@@ -16,7 +16,7 @@ const [create, scale, relabel, rollout] = history as [ChangeEvent, ChangeEvent, 
 function line(result: BlameResult, pointer: string, nth = 0): BlameLine {
   const found = result.lines.filter((l) => l.path === pointer);
   assert.ok(found[nth], `no line for ${pointer}: ${result.lines.map((l) => l.path).join(' ')}`);
-  return found[nth]!;
+  return found[nth];
 }
 const who = (result: BlameResult, pointer: string, nth = 0): string | undefined => {
   const author = line(result, pointer, nth).author;

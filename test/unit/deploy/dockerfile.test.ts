@@ -32,7 +32,7 @@ describe('Dockerfile', () => {
       instructionHealthcheckMultiple: ValidationSeverity.ERROR, instructionJSONInSingleQuotes: ValidationSeverity.ERROR,
       instructionWorkdirRelative: ValidationSeverity.ERROR,
     };
-    const findings = validate(DOCKERFILE, strict).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+    const findings = validate(DOCKERFILE, strict).map((d) => `line ${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`);
     assert.deepEqual(findings, []);
   });
 

@@ -74,7 +74,7 @@ describe('Lock status', () => {
     );
     const ignored = statusUpdate(parseLock(object({ subjects: { users: ['bob'] } })), undefined, NOW);
     assert.equal(ignored?.phase, 'Ignored');
-    assert.match(ignored!.message, /^ignored by logistis: spec\.reason is missing/);
+    assert.match(ignored.message, /^ignored by logistis: spec\.reason is missing/);
   });
 
   it('is not rewritten when it already says the same for this generation', () => {

@@ -111,7 +111,7 @@ describe('ProvenanceWatcher against a recorded API server', () => {
     assert.equal(recorded!.user.username, '');
     assert.equal(recorded!.authorGuess?.manager, 'helm');
     assert.equal(recorded!.time, '2026-12-07T09:05:00.000Z', 'when the manager wrote it');
-    assert.deepEqual((recorded!.object['data'] as object), { mode: 'edited-around-the-webhook' });
+    assert.deepEqual(recorded!.object['data'], { mode: 'edited-around-the-webhook' });
     assert.ok(logged.includes('provenance: recorded a change no captured request explains'));
   });
 });

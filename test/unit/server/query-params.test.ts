@@ -64,7 +64,7 @@ describe('route schemas, as the app applies them', () => {
 
   async function refusal(url: string): Promise<{ status: number; message: string }> {
     const response = await t.app.inject(url);
-    const body = response.json() as { error?: string; message?: string };
+    const body = response.json<{ error?: string; message?: string }>();
     return { status: response.statusCode, message: body.error ?? body.message ?? '' };
   }
 
@@ -112,7 +112,7 @@ describe('route schemas, as the app applies them', () => {
     fc.array(fc.string(), { minLength: 2, maxLength: 3 }),
   );
   const query = fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string({ minLength: 1 })), value, { maxKeys: 6 });
-  const urls = ['/api/v1/events', '/api/v1/blame', '/api/v1/history', '/api/v1/overview', `${CHANGES}`, '/apis/audit.logistis.io/v1alpha1/namespaces/demo/changes/1',
+  const urls = ['/api/v1/events', '/api/v1/blame', '/api/v1/history', '/api/v1/overview', CHANGES, '/apis/audit.logistis.io/v1alpha1/namespaces/demo/changes/1',
     '/apis/audit.logistis.io/v1alpha1/overview'];
 
   it('answer every query, or refuse it with a 4xx whose message names a parameter (never a 500)', async () => {
@@ -121,7 +121,7 @@ describe('route schemas, as the app applies them', () => {
       // 404: the change or the object asked for is not recorded; a right answer to a valid query.
       if (response.statusCode < 400 || response.statusCode === 404) return;
       assert.ok([400, 405].includes(response.statusCode), `${url} ${JSON.stringify(q)}: ${response.statusCode} ${response.body}`);
-      const body = response.json() as { error?: string; message?: string };
+      const body = response.json<{ error?: string; message?: string }>();
       assert.match(body.error ?? body.message ?? '', /: ./s, 'the message names the parameter, then what was wrong');
     }), { numRuns: 600 });
   });

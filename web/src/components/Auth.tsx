@@ -1,10 +1,10 @@
 // Signing in with a Kubernetes bearer token, and what a 401 or a 403 means.
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { ApiError } from '../api.ts';
 
-export function SignIn({ message, hadToken, onToken }: { message: string; hadToken: boolean; onToken(token: string): void }) {
+export function SignIn({ message, hadToken, onToken }: { message: string; hadToken: boolean; onToken: (token: string) => void }) {
   const [token, setTokenText] = useState('');
-  const submit = (event: FormEvent) => {
+  const submit = (event: SubmitEvent) => {
     event.preventDefault();
     if (token.trim()) onToken(token.trim());
   };

@@ -1,6 +1,6 @@
 // An endless list of changes for a filter: pages from /api/v1/events as you scroll, and new changes from
 // /api/v1/events/live on top, without a reload.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { ChangeEvent } from '../../../src/api/event.ts';
 import { followLive, getJson, query, type EventPage } from '../api.ts';
@@ -38,21 +38,26 @@ export function ChangeList({ filter, live = true }: { filter: Filter; live?: boo
     }
   };
 
+  // Effects start loads through these, so a new filter (in `key`) is what restarts them, not a new loadPage.
+  const loadFirstPage = useEffectEvent((signal: AbortSignal) => loadPage(undefined, signal));
+  const loadMore = useEffectEvent((after: string) => loadPage(after));
+  const liveQuery = query(Object.fromEntries(LIVE_KEYS.map((name) => [name, filter[name]])));
+  const ended = Boolean(filter['until']);
+
   useEffect(() => {
     const abort = new AbortController();
     setItems([]);
     setCursor(undefined);
     setDone(false);
-    void loadPage(undefined, abort.signal);
+    void loadFirstPage(abort.signal);
     return () => abort.abort();
   }, [key, reload]);
 
   useEffect(() => {
     // A list that ends in the past gets no new changes.
-    if (!live || filter['until']) return;
+    if (!live || ended) return;
     const abort = new AbortController();
-    const liveFilter = Object.fromEntries(LIVE_KEYS.map((name) => [name, filter[name]]));
-    void followLive(`/api/v1/events/live${query(liveFilter)}`, (message) => {
+    void followLive(`/api/v1/events/live${liveQuery}`, (message) => {
       if (message.type === 'gap') setReload((n) => n + 1);
       if (message.type === 'change') {
         setItems((previous) => (previous.some((item) => item.id === message.event.id) ? previous : [message.event, ...previous]));
@@ -60,13 +65,13 @@ export function ChangeList({ filter, live = true }: { filter: Filter; live?: boo
       }
     }, abort.signal, setConnected);
     return () => abort.abort();
-  }, [key, live]);
+  }, [liveQuery, ended, live]);
 
   useEffect(() => {
     const element = sentinel.current;
     if (!element || done) return;
     const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting) && !loading && cursor) void loadPage(cursor);
+      if (entries.some((entry) => entry.isIntersecting) && !loading && cursor) void loadMore(cursor);
     }, { rootMargin: '400px' });
     observer.observe(element);
     return () => observer.disconnect();

@@ -58,7 +58,7 @@ export function ObjectPage() {
 
 type ObjectQueryParams = Record<string, string | undefined>;
 
-function HistoryView({ objectQuery, mode, onMode, focus }: { objectQuery: ObjectQueryParams; mode: 'inline' | 'split'; onMode(mode: string): void; focus: string | null }) {
+function HistoryView({ objectQuery, mode, onMode, focus }: { objectQuery: ObjectQueryParams; mode: 'inline' | 'split'; onMode: (mode: string) => void; focus: string | null }) {
   const { data, error, loading } = useApi<HistoryAnswer>(`/api/v1/history${query(objectQuery)}`, getWholeHistory);
   if (error) return <ErrorNotice error={error} />;
   if (loading || !data) return <p aria-busy="true">Loading…</p>;
@@ -168,7 +168,7 @@ function toLocalInput(iso: string): string {
 }
 
 /** The object as it was at a time, as the server rebuilds it (the same as `kubectl blame --at`). */
-function AtView({ objectQuery, at, onAt }: { objectQuery: ObjectQueryParams; at: string | null; onAt(at: string): void }) {
+function AtView({ objectQuery, at, onAt }: { objectQuery: ObjectQueryParams; at: string | null; onAt: (at: string) => void }) {
   const chosen = at ?? new Date().toISOString();
   const { data, error, loading } = useApi<StateAnswer>(`/api/v1/state${query({ ...objectQuery, at: chosen })}`);
   const change = data?.change;

@@ -1,6 +1,6 @@
 // Every change, newest first, filtered by namespace, kind, name, user, group, operation and time; the filters
 // are the URL's query, so a filtered view can be pasted into an incident channel.
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { ChangeList, type Filter } from '../components/ChangeList.tsx';
 
@@ -13,7 +13,7 @@ export function Timeline() {
   const [params, setParams] = useSearchParams();
   const filter: Filter = Object.fromEntries([...FIELDS.map(([key]) => key), 'operation', 'group'].map((key) => [key, params.get(key) ?? undefined]));
   const [draft, setDraft] = useState<Filter>(filter);
-  const apply = (event: FormEvent) => {
+  const apply = (event: SubmitEvent) => {
     event.preventDefault();
     const next = new URLSearchParams();
     for (const [key, value] of Object.entries(draft)) if (value) next.set(key, value);

@@ -1,6 +1,5 @@
 // `kubectl blame TYPE NAME --fields`: the git-blame view, who last changed each field of the object. The server
 // blames the recorded history and gives the newest state; the live object, read here, shows what changed outside it.
-import type { JsonObject } from '../../../event.ts';
 import { blameAgainst } from '../../../blame/field-blame.ts';
 import { renderBlame } from '../../../format/blame.ts';
 import { describeChange } from '../../../history/past.ts';
@@ -24,7 +23,7 @@ export async function fieldsView(request: FieldsRequest, ctx: RunContext): Promi
   const newestState = recorded.newest?.operation === 'DELETE' ? undefined : recorded.state;
   const result = blameAgainst(recorded, recorded.state, blameSubject(newestState, live, isSecret));
   if (request.output === 'json' || request.output === 'yaml') {
-    printDocument(ctx, { lines: result.lines } as JsonObject, request.output);
+    printDocument(ctx, { lines: result.lines }, request.output);
   } else {
     for (const line of renderBlame(result, { now: ctx.now, width: ctx.width, colours: paint(ctx) })) ctx.output.out(line);
   }
