@@ -6,8 +6,9 @@ import type { EventRow, StoredEventRow } from './event-columns.ts';
 
 /** On the request thread, once per captured event: one object, no other allocation than its JSON texts. */
 export function toEventRow(event: NewChangeEvent): EventRow {
+  const timeMs = Date.parse(event.time);
   return {
-    timeMs: Date.parse(event.time),
+    timeMs,
     requestUid: event.requestUid,
     operation: event.operation,
     username: event.user.username,
@@ -25,6 +26,8 @@ export function toEventRow(event: NewChangeEvent): EventRow {
     fieldManager: event.fieldManager,
     deniedBy: event.deniedBy ?? '',
     state: event.state ?? '',
+    // A copied event (`logistis migrate`) keeps when its state changed; a captured one has just been recorded.
+    stateChangedMs: event.state ? (event.stateChangedAt ? Date.parse(event.stateChangedAt) : timeMs) : 0,
     authorGuess: event.authorGuess ? JSON.stringify(event.authorGuess) : '',
     body: encodeEventBody(event),
   };

@@ -18,8 +18,8 @@ interface RowColumn {
 
 /**
  * The small columns of an event, in the order rows cross to the SQLite writer and PostgreSQL's unnest takes them.
- * The body (the compressed JSON of patch, object and oversized) follows them; `id`, `body_dictionary` and
- * `state_changed_ms` the stores set themselves (STORED_ONLY_COLUMNS).
+ * The body (the compressed JSON of patch, object and oversized) follows them; `id` and `body_dictionary` the
+ * stores set themselves (STORED_ONLY_COLUMNS).
  */
 export const EVENT_ROW_COLUMNS = [
   { field: 'timeMs', column: 'time_ms', type: 'integer' },
@@ -42,6 +42,8 @@ export const EVENT_ROW_COLUMNS = [
   { field: 'deniedBy', column: 'denied_by', type: 'text' },
   /** EventState, or '' when provenance is off. */
   { field: 'state', column: 'state', type: 'text' },
+  /** When the state last changed (epoch ms): when it was recorded, unless the event says otherwise; 0 without a state. */
+  { field: 'stateChangedMs', column: 'state_changed_ms', type: 'integer' },
   /** JSON AuthorGuess of an unattributed change, else ''. */
   { field: 'authorGuess', column: 'author_guess', type: 'text' },
 ] as const satisfies readonly RowColumn[];
@@ -58,11 +60,11 @@ export type EventRow = { [C in RowColumns as C['field']]: RowValue<C['type']> } 
 /** The row's keys, in column order. */
 export const EVENT_ROW_FIELDS: readonly (keyof Omit<EventRow, 'body'>)[] = EVENT_ROW_COLUMNS.map((column) => column.field);
 
-/** Columns a store sets itself: the id it hands out, the body's zstd dictionary, when the state last changed. */
-export const STORED_ONLY_COLUMNS = ['id', 'body_dictionary', 'state_changed_ms'] as const;
+/** Columns a store sets itself: the id it hands out, the body's zstd dictionary. */
+export const STORED_ONLY_COLUMNS = ['id', 'body_dictionary'] as const;
 
-/** The columns an INSERT names, in the order of its values: the row's, the body, its dictionary, state_changed_ms. */
-export const INSERT_COLUMNS = [...EVENT_ROW_COLUMNS.map((column) => column.column), 'body', 'body_dictionary', 'state_changed_ms'];
+/** The columns an INSERT names, in the order of its values: the row's, the body, its dictionary. */
+export const INSERT_COLUMNS = [...EVENT_ROW_COLUMNS.map((column) => column.column), 'body', 'body_dictionary'];
 
 /**
  * Where each field of ChangeEvent is kept: the EventRow fields (or the stored-only column) that hold it. Typed
@@ -89,13 +91,13 @@ export const EVENT_FIELD_COLUMNS = {
   oversized: ['body'],
   deniedBy: ['deniedBy'],
   state: ['state'],
-  stateChangedAt: ['state_changed_ms'],
+  stateChangedAt: ['stateChangedMs'],
   authorGuess: ['authorGuess'],
 } as const satisfies { [K in keyof Required<ChangeEvent>]: readonly (keyof EventRow | (typeof STORED_ONLY_COLUMNS)[number])[] };
 
 type ReadValue<T extends ColumnType> = T extends 'integer' ? number | string : string;
 /** Columns a later migration added: a SQLite reader of an older file (`logistis migrate`'s source) finds none. */
-type AddedLater = 'state' | 'author_guess';
+type AddedLater = 'state' | 'state_changed_ms' | 'author_guess';
 
 /**
  * An event row as a reader gets it: PostgreSQL's bigint comes as a string, SQLite's INTEGER as a number; jsonb is
@@ -104,10 +106,10 @@ type AddedLater = 'state' | 'author_guess';
 export type StoredEventRow =
   & { [C in RowColumns as C['column'] extends AddedLater ? never : C['column']]: ReadValue<C['type']> }
   & { [C in RowColumns as C['column'] extends AddedLater ? C['column'] : never]?: ReadValue<C['type']> }
-  & { id: number | string; body: Uint8Array; body_dictionary: number; state_changed_ms?: number | string };
+  & { id: number | string; body: Uint8Array; body_dictionary: number };
 
 /** The column list of a PostgreSQL SELECT of whole events (SQLite selects `*`, whatever its migrations added). */
 export const POSTGRES_EVENT_SELECT = [
   'id', ...EVENT_ROW_COLUMNS.map((column) => (column.type === 'jsonb' ? `${column.column}::text AS ${column.column}` : column.column)),
-  'body', 'body_dictionary', 'state_changed_ms',
+  'body', 'body_dictionary',
 ].join(', ');

@@ -31,7 +31,7 @@ const APPEND_SQL = `
     ON CONFLICT (request_uid) DO NOTHING RETURNING request_uid
   ), inserted AS (
     INSERT INTO events (${INSERT_COLUMNS.join(', ')})
-    SELECT ${ROW_COLUMN_NAMES}, body, ${DICTIONARY}, CASE WHEN state = '' THEN 0 ELSE time_ms END
+    SELECT ${ROW_COLUMN_NAMES}, body, ${DICTIONARY}
     FROM incoming WHERE request_uid IN (SELECT request_uid FROM claimed)
     ORDER BY arrival
     RETURNING namespace, username, time_ms, api_group, kind, name, resource, subresource

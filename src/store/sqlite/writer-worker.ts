@@ -171,7 +171,6 @@ function append(rows: EventRow[]): number {
       storedUids.add(row.requestUid);
       insertEvent.run(
         ...EVENT_ROW_FIELDS.map((field) => row[field]), encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY,
-        row.state ? row.timeMs : 0,
       );
       const hour = Math.floor(row.timeMs / HOUR_MS);
       const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;
