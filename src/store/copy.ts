@@ -4,7 +4,8 @@
 import { DatabaseSync } from 'node:sqlite';
 import { resolve } from 'node:path';
 import { statSync } from 'node:fs';
-import { encodeCursor, SqliteReader } from './sqlite/sqlite-reader.ts';
+import { SqliteReader } from './sqlite/sqlite-reader.ts';
+import { encodeCursor } from './read-rows.ts';
 import type { PostgresEventStore } from './postgres/postgres-store.ts';
 import { StoreError } from './types.ts';
 

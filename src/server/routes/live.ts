@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { EventFilter } from '../../store/types.ts';
+import { matchesFilter } from '../../store/event-filter.ts';
 import type { LiveEvent, LiveFields, Reads } from '../../read/requests.ts';
 import { liveFilter, LiveQuery } from '../query-params.ts';
 import type { Static } from 'typebox';
@@ -20,15 +21,9 @@ const POLL_PAGE = 200;
 
 export type LiveFilter = Omit<EventFilter, 'sinceMs' | 'untilMs'>;
 
-/** Pure: does the event pass the filter, as the store's list would decide. */
+/** Pure: does the event pass the filter, as the store's list would decide (the one filter table, store/event-filter.ts). */
 export function matchesLiveFilter(event: LiveFields, filter: LiveFilter): boolean {
-  return (filter.namespace === undefined || event.namespace === filter.namespace)
-    && (filter.group === undefined || event.group === filter.group)
-    && (filter.kind === undefined || event.kind === filter.kind)
-    && (filter.name === undefined || event.name === filter.name)
-    && (filter.user === undefined || event.user.username === filter.user)
-    && (filter.userGroup === undefined || event.user.groups.includes(filter.userGroup))
-    && (filter.operation === undefined || event.operation === filter.operation);
+  return matchesFilter(event, filter);
 }
 
 /** Which cap a new stream would pass: null when neither. */

@@ -1,87 +1,33 @@
 // The PostgreSQL store's read side, over a pool of its own: the store uses one on the request thread, and the
 // reader thread opens another, so reads never queue behind captures for a connection.
 import type pg from 'pg';
-import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
-import { decodeEventBody } from '../event-body.ts';
+import type { ChangeEvent, ChangeOperation, ObjectKey } from '../../event.ts';
 import {
-  InvalidQueryError, MAX_PAGE_BYTES, SERVICE_ACCOUNT_PREFIX, StoreError, type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
+  MAX_PAGE_BYTES, SERVICE_ACCOUNT_PREFIX, StoreError, type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type HistoryRow,
+  type NamespaceActivity, type ObjectState,
 } from '../types.ts';
 import { decompressBody } from '../body-dictionary.ts';
+import { POSTGRES_EVENT_SELECT, type StoredEventRow } from '../event-columns.ts';
+import { eventFromRow } from '../event-codec.ts';
+import { filterConditions } from '../event-filter.ts';
+import { OverviewCounts, decodeCursor, encodeCursor, historyRow, HOUR_MS, pageBytes, type LastChangeRow } from '../read-rows.ts';
 
-const HOUR_MS = 3_600_000;
-
-interface SqlRow {
-  id: string;
-  time_ms: string;
-  request_uid: string;
-  operation: string;
-  username: string;
-  user_uid: string;
-  user_groups: string[];
-  user_extra: string;
-  api_group: string;
-  api_version: string;
-  kind: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  object_uid: string;
-  field_manager: string;
-  body: Buffer;
-  body_dictionary: number;
-  denied_by: string;
-  state: string;
-  state_changed_ms: string;
-  author_guess: string;
-}
-
-function fromRow(row: SqlRow, text: string): ChangeEvent {
-  return {
-    id: String(row.id),
-    time: new Date(Number(row.time_ms)).toISOString(),
-    requestUid: row.request_uid,
-    operation: row.operation as ChangeOperation,
-    user: {
-      username: row.username,
-      uid: row.user_uid,
-      groups: row.user_groups,
-      extra: JSON.parse(row.user_extra) as Record<string, string[]>,
-    },
-    group: row.api_group,
-    version: row.api_version,
-    kind: row.kind,
-    resource: row.resource,
-    subresource: row.subresource,
-    namespace: row.namespace,
-    name: row.name,
-    objectUid: row.object_uid,
-    fieldManager: row.field_manager,
-    ...decodeEventBody(text),
-    ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
-    ...(row.state ? { state: row.state as EventState, stateChangedAt: new Date(Number(row.state_changed_ms)).toISOString() } : {}),
-    ...(row.author_guess ? { authorGuess: JSON.parse(row.author_guess) as AuthorGuess } : {}),
-  };
-}
-
-// The same cursor text as the SQLite store's: an id, which both stores hand out in insertion order.
-function encodeCursor(id: string): string {
-  return Buffer.from(`v1:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const match = /^v1:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new InvalidQueryError('cursor', 'cursor is not one this server issued; start again without it');
-  return match[1]!;
-}
+type SqlRow = StoredEventRow & { id: string; time_ms: string };
 
 function toEvent(row: SqlRow): ChangeEvent {
-  return fromRow(row, decompressBody(row.body, row.body_dictionary));
+  return eventFromRow(row, decompressBody(row.body, row.body_dictionary));
 }
 
-const COLUMNS = `id, time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group, api_version,
-  kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary, denied_by,
-  state, state_changed_ms, author_guess`;
+/** One object's events, within the filter's times. */
+function objectQuery(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'>): [string, unknown[]] {
+  const params: unknown[] = [key.group, key.kind, key.namespace, key.name];
+  const times = filterConditions({ sinceMs: filter.sinceMs, untilMs: filter.untilMs }, 'postgres', params);
+  return [
+    [`SELECT ${POSTGRES_EVENT_SELECT} FROM events WHERE api_group = $1 AND kind = $2 AND namespace = $3 AND name = $4`, ...times].join(' AND '),
+    params,
+  ];
+}
+
 /** Rows fetched per round trip while filling a page, so a page of large events holds little beyond its cap. */
 const PAGE_FETCH = 200;
 /** Rows of one object's history fetched per round trip: its events can each be as large as an object gets. */
@@ -103,22 +49,8 @@ export class PostgresReader {
   }
 
   async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes = MAX_PAGE_BYTES): Promise<EventPage> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    const add = (clause: (n: string) => string, value: unknown) => {
-      if (value === undefined) return;
-      params.push(value);
-      where.push(clause(`$${params.length}`));
-    };
-    add((n) => `namespace = ${n}`, filter.namespace);
-    add((n) => `api_group = ${n}`, filter.group);
-    add((n) => `kind = ${n}`, filter.kind);
-    add((n) => `name = ${n}`, filter.name);
-    add((n) => `username = ${n}`, filter.user);
-    add((n) => `user_groups @> jsonb_build_array(${n}::text)`, filter.userGroup);
-    add((n) => `operation = ${n}`, filter.operation);
-    add((n) => `time_ms >= ${n}`, filter.sinceMs);
-    add((n) => `time_ms < ${n}`, filter.untilMs);
+    const where = filterConditions(filter, 'postgres', params);
     let after = cursor === undefined ? undefined : decodeCursor(cursor);
     const direction = order === 'asc' ? 'ASC' : 'DESC';
     const items: ChangeEvent[] = [];
@@ -133,17 +65,16 @@ export class PostgresReader {
       const want = Math.min(PAGE_FETCH, limit + 1 - items.length);
       pageParams.push(want);
       const rows = await this.query<SqlRow>(
-        `SELECT ${COLUMNS} FROM events ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${direction} LIMIT $${pageParams.length}`,
+        `SELECT ${POSTGRES_EVENT_SELECT} FROM events ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${direction} LIMIT $${pageParams.length}`,
         pageParams,
       );
       for (const row of rows) {
         if (items.length === limit) return { items, nextCursor: encodeCursor(items[items.length - 1]!.id) };
         const body = decompressBody(row.body, row.body_dictionary);
-        // A CREATE's patch, derived from its object, repeats the object in the answer.
-        const size = row.operation === 'CREATE' ? 2 * body.length : body.length;
+        const size = pageBytes(row.operation, body);
         if (items.length > 0 && bytes + size > maxBytes) return { items, nextCursor: encodeCursor(items[items.length - 1]!.id) };
         bytes += size;
-        items.push(fromRow(row, body));
+        items.push(eventFromRow(row, body));
       }
       if (rows.length < want) return { items };
       after = rows[rows.length - 1]!.id;
@@ -152,7 +83,7 @@ export class PostgresReader {
 
   async getEvent(id: string): Promise<ChangeEvent | null> {
     if (!/^\d{1,19}$/.test(id)) return null;
-    const [row] = await this.query<SqlRow>(`SELECT ${COLUMNS} FROM events WHERE id = $1`, [id]);
+    const [row] = await this.query<SqlRow>(`SELECT ${POSTGRES_EVENT_SELECT} FROM events WHERE id = $1`, [id]);
     return row ? toEvent(row) : null;
   }
 
@@ -164,10 +95,7 @@ export class PostgresReader {
   }
 
   async history(key: ObjectKey, filter: { sinceMs?: number; untilMs?: number } = {}): Promise<ChangeEvent[]> {
-    const params: unknown[] = [key.group, key.kind, key.namespace, key.name];
-    let sql = `SELECT ${COLUMNS} FROM events WHERE api_group = $1 AND kind = $2 AND namespace = $3 AND name = $4`;
-    if (filter.sinceMs !== undefined) { params.push(filter.sinceMs); sql += ` AND time_ms >= $${params.length}`; }
-    if (filter.untilMs !== undefined) { params.push(filter.untilMs); sql += ` AND time_ms < $${params.length}`; }
+    const [sql, params] = objectQuery(key, filter);
     return (await this.query<SqlRow>(`${sql} ORDER BY id ASC`, params)).map(toEvent);
   }
 
@@ -176,10 +104,7 @@ export class PostgresReader {
    * fetched a few rows per round trip: a reader that stops early never holds more than those rows.
    */
   async *historyRows(key: ObjectKey, filter: { sinceMs?: number; untilMs?: number } = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
-    const params: unknown[] = [key.group, key.kind, key.namespace, key.name];
-    let sql = `SELECT ${COLUMNS} FROM events WHERE api_group = $1 AND kind = $2 AND namespace = $3 AND name = $4`;
-    if (filter.sinceMs !== undefined) { params.push(filter.sinceMs); sql += ` AND time_ms >= $${params.length}`; }
-    if (filter.untilMs !== undefined) { params.push(filter.untilMs); sql += ` AND time_ms < $${params.length}`; }
+    const [sql, params] = objectQuery(key, filter);
     let after: string | undefined;
     for (;;) {
       const pageParams = [...params];
@@ -187,16 +112,7 @@ export class PostgresReader {
       if (after !== undefined) { pageParams.push(after); pageSql += ` AND id ${order === 'asc' ? '>' : '<'} $${pageParams.length}`; }
       pageParams.push(HISTORY_FETCH);
       const rows = await this.query<SqlRow>(`${pageSql} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${pageParams.length}`, pageParams);
-      for (const row of rows) {
-        let body: string | undefined;
-        const text = () => (body ??= decompressBody(row.body, row.body_dictionary));
-        yield {
-          id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
-          ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
-          bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
-          event: () => fromRow(row, text()),
-        };
-      }
+      for (const row of rows) yield historyRow(row);
       if (rows.length < HISTORY_FETCH) return;
       after = rows[rows.length - 1]!.id;
     }
@@ -205,44 +121,22 @@ export class PostgresReader {
   async overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
     // Whole hours come from the per-hour activity table; the partial first hour is counted exactly.
     const firstFullHour = Math.ceil(sinceMs / HOUR_MS);
-    const counts = new Map<string, Map<string, number>>();
-    const addCount = (namespace: string, username: string, changes: number) => {
-      let users = counts.get(namespace);
-      if (!users) counts.set(namespace, (users = new Map<string, number>()));
-      users.set(username, (users.get(username) ?? 0) + changes);
-    };
+    const counts = new OverviewCounts();
     type Count = { namespace: string; username: string; changes: string };
     for (const row of await this.query<Count>(
       'SELECT namespace, username, SUM(changes) AS changes FROM activity WHERE hour >= $1 GROUP BY namespace, username', [firstFullHour],
-    )) addCount(row.namespace, row.username, Number(row.changes));
+    )) counts.add(row.namespace, row.username, Number(row.changes));
     for (const row of await this.query<Count>(
       'SELECT namespace, username, COUNT(*) AS changes FROM events WHERE time_ms >= $1 AND time_ms < $2 GROUP BY namespace, username',
       [sinceMs, firstFullHour * HOUR_MS],
-    )) addCount(row.namespace, row.username, Number(row.changes));
-    const namespaces = [...counts.keys()];
-    type Last = { namespace: string; time_ms: string; username: string; api_group: string; kind: string; name: string; operation: ChangeOperation };
-    const lastRows = namespaces.length === 0 ? [] : await this.query<Last>(`
+    )) counts.add(row.namespace, row.username, Number(row.changes));
+    const namespaces = counts.namespaces;
+    const lastRows = namespaces.length === 0 ? [] : await this.query<LastChangeRow & { namespace: string }>(`
       SELECT n.namespace, e.time_ms, e.username, e.api_group, e.kind, e.name, e.operation
       FROM unnest($1::text[]) AS n(namespace)
       CROSS JOIN LATERAL (SELECT * FROM events WHERE events.namespace = n.namespace ORDER BY id DESC LIMIT 1) AS e`, [namespaces]);
     const last = new Map(lastRows.map((row) => [row.namespace, row]));
-    const result: NamespaceActivity[] = [];
-    for (const [namespace, users] of counts) {
-      const lastRow = last.get(namespace);
-      const ranked = [...users.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-      result.push({
-        namespace,
-        changes: ranked.reduce((sum, [, changes]) => sum + changes, 0),
-        lastChange: lastRow
-          ? {
-            time: new Date(Number(lastRow.time_ms)).toISOString(), user: lastRow.username, group: lastRow.api_group,
-            kind: lastRow.kind, name: lastRow.name, operation: lastRow.operation,
-          }
-          : null,
-        topUsers: ranked.slice(0, topUsers).map(([username, changes]) => ({ username, changes })),
-      });
-    }
-    return result.sort((a, b) => (b.lastChange?.time ?? '').localeCompare(a.lastChange?.time ?? '') || a.namespace.localeCompare(b.namespace));
+    return counts.entries((namespace) => last.get(namespace), topUsers);
   }
 
   async activity(query: ActivityQuery): Promise<ActivityCounts> {
@@ -292,7 +186,7 @@ export class PostgresReader {
 
   async pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]> {
     return (await this.query<SqlRow>(
-      `SELECT ${COLUMNS} FROM events WHERE state = 'pending' AND time_ms < $1 ORDER BY time_ms LIMIT $2`, [beforeMs, limit],
+      `SELECT ${POSTGRES_EVENT_SELECT} FROM events WHERE state = 'pending' AND time_ms < $1 ORDER BY time_ms LIMIT $2`, [beforeMs, limit],
     )).map(toEvent);
   }
 

@@ -1,36 +1,7 @@
 // Messages between the store (request thread) and the writer worker that owns the write connection.
-export interface EventRow {
-  timeMs: number;
-  requestUid: string;
-  operation: string;
-  username: string;
-  userUid: string;
-  userGroups: string;
-  userExtra: string;
-  group: string;
-  version: string;
-  kind: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  objectUid: string;
-  fieldManager: string;
-  /** The Lock that denied the attempt; '' for a change that was allowed. */
-  deniedBy: string;
-  /** EventState, or '' when provenance is off. */
-  state: string;
-  /** JSON AuthorGuess of an unattributed change, else ''. */
-  authorGuess: string;
-  /** JSON {"patch", "object"} (store/event-body.ts); the worker compresses it. */
-  body: string;
-}
+import { EVENT_ROW_FIELDS, type EventRow } from '../event-columns.ts';
 
-const ROW_FIELDS = [
-  'timeMs', 'requestUid', 'operation', 'username', 'userUid', 'userGroups', 'userExtra', 'group', 'version', 'kind',
-  'resource', 'subresource', 'namespace', 'name', 'objectUid', 'fieldManager',
-  'deniedBy', 'state', 'authorGuess',
-] as const;
+export type { EventRow } from '../event-columns.ts';
 
 /**
  * A batch crosses to the writer as one string: structured cloning an array of row objects cost more than the
@@ -38,7 +9,7 @@ const ROW_FIELDS = [
  * separated by newlines. JSON text never holds a raw tab or newline, so the separators are unambiguous.
  */
 export function encodeRows(rows: EventRow[]): string {
-  return rows.map((row) => `${JSON.stringify(ROW_FIELDS.map((field) => row[field]))}\t${row.body}`).join('\n');
+  return rows.map((row) => `${JSON.stringify(EVENT_ROW_FIELDS.map((field) => row[field]))}\t${row.body}`).join('\n');
 }
 
 export function decodeRows(batch: string): EventRow[] {
@@ -46,7 +17,7 @@ export function decodeRows(batch: string): EventRow[] {
     const tab = line.indexOf('\t');
     const values = JSON.parse(line.slice(0, tab)) as (string | number)[];
     const row = { body: line.slice(tab + 1) } as Record<string, string | number>;
-    ROW_FIELDS.forEach((field, index) => { row[field] = values[index]!; });
+    EVENT_ROW_FIELDS.forEach((field, index) => { row[field] = values[index]!; });
     return row as unknown as EventRow;
   });
 }

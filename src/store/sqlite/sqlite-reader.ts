@@ -1,85 +1,34 @@
 // The embedded store's read side: a read-only node:sqlite connection, which WAL lets run beside the writer.
 // The store opens one on its own thread; the reader thread opens its own, so reads never wait on captures.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { AuthorGuess, ChangeEvent, ChangeOperation, EventState, ObjectKey } from '../../event.ts';
-import { decodeEventBody } from '../event-body.ts';
+import type { ChangeEvent, ChangeOperation, ObjectKey } from '../../event.ts';
 import {
-  InvalidQueryError, MAX_PAGE_BYTES, SERVICE_ACCOUNT_PREFIX, StoreError, type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type HistoryRow, type NamespaceActivity, type ObjectState,
+  InvalidQueryError, MAX_PAGE_BYTES, SERVICE_ACCOUNT_PREFIX, StoreError, type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type HistoryRow,
+  type NamespaceActivity, type ObjectState,
 } from '../types.ts';
 import { decompressBody } from '../body-dictionary.ts';
+import type { StoredEventRow } from '../event-columns.ts';
+import { eventFromRow } from '../event-codec.ts';
+import { filterConditions } from '../event-filter.ts';
+import { OverviewCounts, decodeCursor, encodeCursor, historyRow, HOUR_MS, pageBytes, type LastChangeRow } from '../read-rows.ts';
 
-const HOUR_MS = 3_600_000;
+type SqlRow = StoredEventRow & { id: number; time_ms: number };
 
-interface SqlRow {
-  id: number;
-  time_ms: number;
-  request_uid: string;
-  operation: string;
-  username: string;
-  user_uid: string;
-  user_groups: string;
-  user_extra: string;
-  api_group: string;
-  api_version: string;
-  kind: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  object_uid: string;
-  field_manager: string;
-  body: Uint8Array;
-  body_dictionary: number;
-  denied_by: string;
-  /** Absent on a database older than migration 5 (a reader opened before the writer migrated). */
-  state?: string;
-  state_changed_ms?: number;
-  author_guess?: string;
+function toEvent(row: SqlRow): ChangeEvent {
+  return eventFromRow(row, decompressBody(row.body, row.body_dictionary));
+}
+
+/** One object's events, within the filter's times. */
+function objectQuery(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'>): [string, (string | number)[]] {
+  const params: unknown[] = [key.group, key.kind, key.namespace, key.name];
+  const times = filterConditions({ sinceMs: filter.sinceMs, untilMs: filter.untilMs }, 'sqlite', params);
+  return [
+    ['SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?', ...times].join(' AND '),
+    params as (string | number)[],
+  ];
 }
 
 type DeniedRow = Pick<SqlRow, 'id' | 'time_ms' | 'username' | 'operation' | 'api_group' | 'kind' | 'namespace' | 'name' | 'denied_by'>;
-
-function fromRow(row: SqlRow, text: string): ChangeEvent {
-  return {
-    id: String(row.id),
-    time: new Date(row.time_ms).toISOString(),
-    requestUid: row.request_uid,
-    operation: row.operation as ChangeOperation,
-    user: {
-      username: row.username,
-      uid: row.user_uid,
-      groups: JSON.parse(row.user_groups) as string[],
-      extra: JSON.parse(row.user_extra) as Record<string, string[]>,
-    },
-    group: row.api_group,
-    version: row.api_version,
-    kind: row.kind,
-    resource: row.resource,
-    subresource: row.subresource,
-    namespace: row.namespace,
-    name: row.name,
-    objectUid: row.object_uid,
-    fieldManager: row.field_manager,
-    ...decodeEventBody(text),
-    ...(row.denied_by ? { deniedBy: row.denied_by } : {}),
-    ...(row.state ? { state: row.state as EventState, stateChangedAt: new Date(row.state_changed_ms ?? 0).toISOString() } : {}),
-    ...(row.author_guess ? { authorGuess: JSON.parse(row.author_guess) as AuthorGuess } : {}),
-  };
-}
-
-export function encodeCursor(id: number): string {
-  return Buffer.from(`v1:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^v1:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new InvalidQueryError('cursor', 'cursor is not one this server issued; start again without it');
-  return Number(match[1]);
-}
-
-function toEvent(row: SqlRow): ChangeEvent {
-  return fromRow(row, decompressBody(row.body, row.body_dictionary));
-}
 
 export class SqliteReader {
   private readonly db: DatabaseSync;
@@ -89,6 +38,7 @@ export class SqliteReader {
   private constructor(db: DatabaseSync) {
     this.db = db;
   }
+
 
   /** Opens a read-only connection to an existing database file. */
   static open(path: string): SqliteReader {
@@ -121,46 +71,34 @@ export class SqliteReader {
    * hold `maxBytes` of JSON (their bodies, a CREATE's twice), whichever comes first (never before its first event), with the cursor to go on.
    */
   async listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes = MAX_PAGE_BYTES): Promise<EventPage> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      params.push(value);
-    };
-    add('namespace = ?', filter.namespace);
-    add('api_group = ?', filter.group);
-    add('kind = ?', filter.kind);
-    add('name = ?', filter.name);
-    add('username = ?', filter.user);
-    add('EXISTS (SELECT 1 FROM json_each(user_groups) WHERE value = ?)', filter.userGroup);
-    add('operation = ?', filter.operation);
-    add('time_ms >= ?', filter.sinceMs);
-    add('time_ms < ?', filter.untilMs);
-    add(order === 'asc' ? 'id > ?' : 'id < ?', cursor === undefined ? undefined : decodeCursor(cursor));
+    const params: unknown[] = [];
+    const where = filterConditions(filter, 'sqlite', params);
+    if (cursor !== undefined) {
+      where.push(order === 'asc' ? 'id > ?' : 'id < ?');
+      params.push(Number(decodeCursor(cursor)));
+    }
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
     return this.read(() => {
       // Rows are read one at a time, so a page of large events never holds more than the cap and one row.
       const items: ChangeEvent[] = [];
       let bytes = 0;
       let more = false;
-      for (const row of this.statement(sql).iterate(...params, limit + 1) as Iterable<SqlRow>) {
+      for (const row of this.statement(sql).iterate(...(params as (string | number)[]), limit + 1) as Iterable<SqlRow>) {
         if (items.length === limit) {
           more = true;
           break;
         }
         const body = decompressBody(row.body, row.body_dictionary);
-        // A CREATE's patch, derived from its object, repeats the object in the answer.
-        const size = row.operation === 'CREATE' ? 2 * body.length : body.length;
+        const size = pageBytes(row.operation, body);
         if (items.length > 0 && bytes + size > maxBytes) {
           more = true;
           break;
         }
         bytes += size;
-        items.push(fromRow(row, body));
+        items.push(eventFromRow(row, body));
       }
       const page: EventPage = { items };
-      if (more) page.nextCursor = encodeCursor(Number(items[items.length - 1]!.id));
+      if (more) page.nextCursor = encodeCursor(items[items.length - 1]!.id);
       return page;
     });
   }
@@ -179,12 +117,8 @@ export class SqliteReader {
   }
 
   async history(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}): Promise<ChangeEvent[]> {
-    const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
-    let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';
-    if (filter.sinceMs !== undefined) { sql += ' AND time_ms >= ?'; params.push(filter.sinceMs); }
-    if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
-    sql += ' ORDER BY id ASC';
-    return this.read(() => (this.statement(sql).all(...params) as unknown as SqlRow[]).map(toEvent));
+    const [sql, params] = objectQuery(key, filter);
+    return this.read(() => (this.statement(`${sql} ORDER BY id ASC`).all(...params) as unknown as SqlRow[]).map(toEvent));
   }
 
   /**
@@ -192,26 +126,15 @@ export class SqliteReader {
    * when asked: a reader that stops early, or skips what it does not keep, never holds more than the row it is at.
    */
   async *historyRows(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<HistoryRow> {
-    const params: (string | number)[] = [key.group, key.kind, key.namespace, key.name];
-    let sql = 'SELECT * FROM events WHERE api_group = ? AND kind = ? AND namespace = ? AND name = ?';
-    if (filter.sinceMs !== undefined) { sql += ' AND time_ms >= ?'; params.push(filter.sinceMs); }
-    if (filter.untilMs !== undefined) { sql += ' AND time_ms < ?'; params.push(filter.untilMs); }
-    sql += ` ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'}`;
+    const [objectSql, params] = objectQuery(key, filter);
+    const sql = `${objectSql} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'}`;
     // A statement of its own: the cached ones may be stepped by another read while this one waits between rows.
     const rows = this.read(() => this.db.prepare(sql).iterate(...params) as Iterator<SqlRow>);
     try {
       for (;;) {
         const next = this.read(() => rows.next());
         if (next.done) return;
-        const row = next.value;
-        let body: string | undefined;
-        const text = () => (body ??= this.read(() => decompressBody(row.body, row.body_dictionary)));
-        yield {
-          id: String(row.id), operation: row.operation as ChangeOperation, subresource: row.subresource,
-          ...(row.denied_by ? { deniedBy: row.denied_by } : {}), ...(row.state ? { state: row.state as EventState } : {}),
-          bytes: () => (row.operation === 'CREATE' ? 2 : 1) * text().length,
-          event: () => this.read(() => fromRow(row, text())),
-        };
+        yield historyRow(next.value, (work) => this.read(work));
       }
     } finally {
       // A walk that stops early ends its statement now: an open one keeps its read snapshot, which holds back checkpoints.
@@ -223,42 +146,19 @@ export class SqliteReader {
     return this.read(() => {
       // Whole hours come from the per-hour activity table; the partial first hour is counted exactly.
       const firstFullHour = Math.ceil(sinceMs / HOUR_MS);
-      const counts = new Map<string, Map<string, number>>();
-      const addCount = (namespace: string, username: string, changes: number) => {
-        let users = counts.get(namespace);
-        if (!users) counts.set(namespace, (users = new Map<string, number>()));
-        users.set(username, (users.get(username) ?? 0) + changes);
-      };
+      const counts = new OverviewCounts();
       const hourly = this.statement(
         'SELECT namespace, username, SUM(changes) AS changes FROM activity WHERE hour >= ? GROUP BY namespace, username',
       ).all(firstFullHour) as { namespace: string; username: string; changes: number }[];
-      for (const row of hourly) addCount(row.namespace, row.username, row.changes);
+      for (const row of hourly) counts.add(row.namespace, row.username, row.changes);
       const partial = this.statement(
         'SELECT namespace, username, COUNT(*) AS changes FROM events WHERE time_ms >= ? AND time_ms < ? GROUP BY namespace, username',
       ).all(sinceMs, firstFullHour * HOUR_MS) as { namespace: string; username: string; changes: number }[];
-      for (const row of partial) addCount(row.namespace, row.username, row.changes);
+      for (const row of partial) counts.add(row.namespace, row.username, row.changes);
       const last = this.statement(
         'SELECT time_ms, username, api_group, kind, name, operation FROM events WHERE namespace = ? ORDER BY id DESC LIMIT 1',
       );
-      const result: NamespaceActivity[] = [];
-      for (const [namespace, users] of counts) {
-        const lastRow = last.get(namespace) as
-          | { time_ms: number; username: string; api_group: string; kind: string; name: string; operation: ChangeOperation }
-          | undefined;
-        const ranked = [...users.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-        result.push({
-          namespace,
-          changes: ranked.reduce((sum, [, changes]) => sum + changes, 0),
-          lastChange: lastRow
-            ? {
-              time: new Date(lastRow.time_ms).toISOString(), user: lastRow.username, group: lastRow.api_group,
-              kind: lastRow.kind, name: lastRow.name, operation: lastRow.operation,
-            }
-            : null,
-          topUsers: ranked.slice(0, topUsers).map(([username, changes]) => ({ username, changes })),
-        });
-      }
-      return result.sort((a, b) => (b.lastChange?.time ?? '').localeCompare(a.lastChange?.time ?? '') || a.namespace.localeCompare(b.namespace));
+      return counts.entries((namespace) => last.get(namespace) as LastChangeRow | undefined, topUsers);
     });
   }
 

@@ -5,54 +5,24 @@ import { Worker } from 'node:worker_threads';
 import { chmodSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { ChangeEvent, NewChangeEvent, ObjectKey } from '../../event.ts';
+import type { NewChangeEvent } from '../../event.ts';
 import {
   STORE_WORKER_LIMITS, StoreError,
-  type ActivityCounts, type ActivityQuery, type EventFilter, type EventPage, type EventStateChange, type EventStore, type NamespaceActivity, type ObjectState,
-  type ObjectStateKey, type ProvenanceStore, type PruneResult, type RetentionPolicy,
+  type EventStateChange, type EventStore, type ObjectState, type ObjectStateKey, type ProvenanceStore, type PruneResult,
+  type RetentionPolicy,
 } from '../types.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
-import { encodeEventBody } from '../event-body.ts';
+import { toEventRow } from '../event-codec.ts';
+import { GroupCommit, type OnCommit } from '../group-commit.ts';
+import { ReadingStore } from '../reading-store.ts';
 
 type WriterRequestBody = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
-const MAX_BATCH = 2000;
 const PRUNE_CHUNK = 500;
 
 export interface SqliteStoreHooks {
   /** Called after each committed batch, for metrics. */
-  onCommit?(batchSize: number, seconds: number, prunedPerObject: number): void;
-}
-
-interface PendingAppend {
-  rows: EventRow[];
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-function toRow(event: NewChangeEvent): EventRow {
-  return {
-    timeMs: Date.parse(event.time),
-    requestUid: event.requestUid,
-    operation: event.operation,
-    username: event.user.username,
-    userUid: event.user.uid,
-    userGroups: JSON.stringify(event.user.groups),
-    userExtra: JSON.stringify(event.user.extra),
-    group: event.group,
-    version: event.version,
-    kind: event.kind,
-    resource: event.resource,
-    subresource: event.subresource,
-    namespace: event.namespace,
-    name: event.name,
-    objectUid: event.objectUid,
-    fieldManager: event.fieldManager,
-    deniedBy: event.deniedBy ?? '',
-    state: event.state ?? '',
-    authorGuess: event.authorGuess ? JSON.stringify(event.authorGuess) : '',
-    body: encodeEventBody(event),
-  };
+  onCommit?: OnCommit;
 }
 
 /**
@@ -68,26 +38,23 @@ function createPrivateFile(path: string): void {
   }
 }
 
-export class SqliteEventStore implements EventStore, ProvenanceStore {
+export class SqliteEventStore extends ReadingStore<SqliteReader> implements EventStore, ProvenanceStore {
   readonly path: string;
   private readonly retention: RetentionPolicy;
-  private readonly hooks: SqliteStoreHooks;
   private worker!: Worker;
-  private reader!: SqliteReader;
+  protected reader!: SqliteReader;
   private nextRequestId = 1;
   private readonly waiting = new Map<number, { resolve(response: WriterResponse & { type: 'done' }): void; reject(error: Error): void }>();
-  private pending: PendingAppend[] = [];
-  private committing = false;
-  private flushScheduled = false;
-  private closed = false;
+  private readonly commits: GroupCommit<EventRow>;
   private workerFailure: Error | null = null;
   /** The database file this store opened: readiness fails when the path no longer names it. */
   private openedFile = { dev: 0, ino: 0 };
 
   private constructor(path: string, retention: RetentionPolicy, hooks: SqliteStoreHooks) {
+    super();
     this.path = path;
     this.retention = retention;
-    this.hooks = hooks;
+    this.commits = new GroupCommit((rows) => this.commitBatch(rows), hooks.onCommit);
   }
 
   static async open(path: string, retention: RetentionPolicy, hooks: SqliteStoreHooks = {}): Promise<SqliteEventStore> {
@@ -160,74 +127,20 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
   append(events: NewChangeEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('the store is closed'));
     if (events.length === 0) return Promise.resolve();
-    return new Promise((resolveAppend, rejectAppend) => {
-      this.pending.push({ rows: events.map(toRow), resolve: resolveAppend, reject: rejectAppend });
-      this.scheduleFlush();
-    });
+    return this.commits.add(events.map(toEventRow));
   }
 
-  private scheduleFlush(): void {
-    if (this.committing || this.flushScheduled || this.pending.length === 0) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush();
-    });
+  private async commitBatch(rows: EventRow[]): Promise<number> {
+    const response = await this.request({ type: 'append', rows: encodeRows(rows) });
+    if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
+    return response.prunedPerObject ?? 0;
   }
 
-  private async flush(): Promise<void> {
-    if (this.committing || this.pending.length === 0) return;
-    this.committing = true;
-    const batch: PendingAppend[] = [];
-    let size = 0;
-    while (this.pending.length > 0 && (size === 0 || size + this.pending[0]!.rows.length <= MAX_BATCH)) {
-      const next = this.pending.shift()!;
-      batch.push(next);
-      size += next.rows.length;
-    }
-    const started = process.hrtime.bigint();
-    try {
-      const response = await this.request({ type: 'append', rows: encodeRows(batch.flatMap((entry) => entry.rows)) });
-      if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
-      this.hooks.onCommit?.(size, Number(process.hrtime.bigint() - started) / 1e9, response.prunedPerObject ?? 0);
-      for (const entry of batch) entry.resolve();
-    } catch (error) {
-      const failure = error instanceof StoreError ? error : new StoreError((error as Error).message);
-      for (const entry of batch) entry.reject(failure);
-    } finally {
-      this.committing = false;
-      this.scheduleFlush();
-    }
-  }
 
-  listEvents(filter: EventFilter, limit: number, cursor?: string, order: 'asc' | 'desc' = 'desc', maxBytes?: number): Promise<EventPage> {
-    return this.reading().listEvents(filter, limit, cursor, order, maxBytes);
-  }
 
-  getEvent(id: string): Promise<ChangeEvent | null> {
-    return this.reading().getEvent(id);
-  }
 
-  objectGroups(kind: string, namespace: string, name: string): Promise<string[]> {
-    return this.reading().objectGroups(kind, namespace, name);
-  }
 
-  history(key: ObjectKey, filter: Pick<EventFilter, 'sinceMs' | 'untilMs'> = {}): Promise<ChangeEvent[]> {
-    return this.reading().history(key, filter);
-  }
 
-  overview(sinceMs: number, topUsers = 3): Promise<NamespaceActivity[]> {
-    return this.reading().overview(sinceMs, topUsers);
-  }
-
-  activity(query: ActivityQuery): Promise<ActivityCounts> {
-    return this.reading().activity(query);
-  }
-
-  private reading(): SqliteReader {
-    if (this.closed) throw new StoreError('the store is closed');
-    return this.reader;
-  }
 
   async pruneByAge(nowMs: number): Promise<PruneResult> {
     const beforeMs = nowMs - this.retention.maxAgeMs;
@@ -252,9 +165,6 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     return { prunedByAge, prunedBySize };
   }
 
-  async resourceKinds(): Promise<{ group: string; resource: string; kind: string }[]> {
-    return this.reading().resourceKinds();
-  }
 
   async setEventStates(changes: EventStateChange[]): Promise<number> {
     if (changes.length === 0) return 0;
@@ -263,13 +173,7 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     return response.changed ?? 0;
   }
 
-  pendingEvents(beforeMs: number, limit: number): Promise<ChangeEvent[]> {
-    return this.reading().pendingEvents(beforeMs, limit);
-  }
 
-  oldestPendingTime(): Promise<number | null> {
-    return this.reading().oldestPendingTime();
-  }
 
   async saveObjectStates(states: ObjectState[], deleted: ObjectStateKey[]): Promise<void> {
     if (states.length === 0 && deleted.length === 0) return;
@@ -277,9 +181,6 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
     if (response.error) throw new StoreError(`saving object states failed (${response.code}): ${response.error}`);
   }
 
-  objectStates(resource: string): Promise<ObjectState[]> {
-    return this.reading().objectStates(resource);
-  }
 
   /** Throws when a write would not last: the file deleted or replaced under us, or no longer writable. */
   private async checkFile(): Promise<void> {
@@ -311,10 +212,7 @@ export class SqliteEventStore implements EventStore, ProvenanceStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.pending.length > 0 || this.committing) {
-      if (!this.committing) await this.flush();
-      else await new Promise((resolveTick) => setTimeout(resolveTick, 2));
-    }
+    await this.commits.drain();
     this.closed = true;
     this.reader?.close();
     await this.worker.terminate();

@@ -7,6 +7,7 @@ import { Encoder } from '@toondepauw/node-zstd';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
 import { RecentRequestUids, RETRY_WINDOW_MS } from './recent-uids.ts';
+import { EVENT_ROW_FIELDS, INSERT_COLUMNS } from '../event-columns.ts';
 import {
   decodeRows, type EventRow, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
   type WriterResponse,
@@ -69,11 +70,8 @@ function databaseFileChanged(): string | null {
   return null;
 }
 
-const insertEvent = db.prepare(`
-  INSERT INTO events (time_ms, request_uid, operation, username, user_uid, user_groups, user_extra, api_group,
-    api_version, kind, resource, subresource, namespace, name, object_uid, field_manager, body, body_dictionary,
-    denied_by, state, state_changed_ms, author_guess)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+const insertEvent = db.prepare(
+  `INSERT INTO events (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
 const addActivity = db.prepare(`
   INSERT INTO activity (namespace, username, hour, changes) VALUES (?, ?, ?, ?)
   ON CONFLICT (namespace, username, hour) DO UPDATE SET changes = changes + excluded.changes`);
@@ -172,10 +170,7 @@ function append(rows: EventRow[]): number {
       if (storedUids.has(row.requestUid) || recentUids.has(row.requestUid, nowMs)) continue;
       storedUids.add(row.requestUid);
       insertEvent.run(
-        row.timeMs, row.requestUid, row.operation, row.username, row.userUid, row.userGroups, row.userExtra,
-        row.group, row.version, row.kind, row.resource, row.subresource, row.namespace, row.name, row.objectUid,
-        row.fieldManager, encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY, row.deniedBy,
-        row.state, row.state ? row.timeMs : 0, row.authorGuess,
+        ...EVENT_ROW_FIELDS.map((field) => row[field]), encoder.encodeSync(Buffer.from(row.body)), CURRENT_BODY_DICTIONARY,
       );
       const hour = Math.floor(row.timeMs / HOUR_MS);
       const activityKey = `${row.namespace}\u0000${row.username}\u0000${hour}`;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeUrl, poolConfig } from '../../../src/store/postgres/connection.ts';
-import { partitionName } from '../../../src/store/postgres/postgres-store.ts';
+import { partitionName } from '../../../src/store/postgres/partitions.ts';
 import { POSTGRES_MIGRATIONS } from '../../../src/store/postgres/schema.ts';
 import { parseStoreSpec } from '../../../src/store/index.ts';
 

@@ -8,7 +8,7 @@ describe('rows crossing to the writer thread', () => {
     const row = (name: string): EventRow => ({
       timeMs: 1_795_000_000_123, requestUid: 'u-1', operation: 'UPDATE', username: 'system:serviceaccount:ci:deployer\ttab',
       userUid: '', userGroups: '["a\\nb"]', userExtra: '{}', group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments',
-      subresource: '', namespace: 'ns', name, objectUid: 'x', fieldManager: 'kubectl', deniedBy: name === 'a' ? '' : 'freeze "prod"', state: 'pending', authorGuess: '',
+      subresource: '', namespace: 'ns', name, objectUid: 'x', fieldManager: 'kubectl', deniedBy: name === 'a' ? '' : 'freeze "prod"', state: 'pending', stateChangedMs: 1_795_000_000_123, authorGuess: '',
       body: JSON.stringify({ object: { data: { text: 'line one\nline two\ttabbed', unicode: 'żółw 🐢' } } }),
     });
     const rows = [row('a'), row('b\nc')];
