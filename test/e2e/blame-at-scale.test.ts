@@ -100,22 +100,31 @@ describe(`kubectl blame of an object with ${CHANGES} recorded changes`, { skip: 
     return { stdout, seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes: relay.bytes() };
   }
 
+  /**
+   * The median of three runs, after two to warm up: the plugin's compile cache, and the JIT of both of the server's
+   * reader threads (a server that has answered before, as one in use has).
+   */
+  async function settled(args: string[]): Promise<{ stdout: string; seconds: number; bytes: number }> {
+    for (let i = 0; i < 2; i++) await measured(args);
+    const runs = [await measured(args), await measured(args), await measured(args)].sort((a, b) => a.seconds - b.seconds);
+    return { ...runs[1]!, bytes: Math.max(...runs.map((run) => run.bytes)) };
+  }
+
   test(`--fields answers in under ${MAX_SECONDS} s and moves under ${MAX_BYTES} bytes`, async () => {
-    await measured(['deploy/web', '-n', ns, '--fields']); // the first run also warms the API server's discovery and the plugin's cache
-    const run = await measured(['deploy/web', '-n', ns, '--fields']);
+    const run = await settled(['deploy/web', '-n', ns, '--fields']);
     const replicasLine = run.stdout.split('\n').find((line) => / {2}replicas: \d+$/.test(line));
     assert.match(replicasLine ?? '', /^deployer-\d /, run.stdout.slice(0, 2000));
-    console.log(`--fields: ${run.seconds.toFixed(3)} s, ${run.bytes} bytes through kube-apiserver`);
+    console.log(`--fields: ${run.seconds.toFixed(3)} s (median of 3), ${run.bytes} bytes through kube-apiserver`);
     assert.ok(run.bytes < MAX_BYTES, `moved ${run.bytes} bytes`);
     assert.ok(run.seconds < MAX_SECONDS, `took ${run.seconds.toFixed(3)} s`);
   });
 
   test(`--at answers in under ${MAX_SECONDS} s and moves under ${MAX_BYTES} bytes`, async () => {
     const at = new Date(Date.now() - 3_600_000 - 2_000 * 60_000 + 30_000).toISOString();
-    const run = await measured(['deploy/web', '-n', ns, '--at', at, '-o', 'json']);
+    const run = await settled(['deploy/web', '-n', ns, '--at', at, '-o', 'json']);
     const object = JSON.parse(run.stdout) as { metadata: { annotations: Record<string, string> } };
     assert.equal(object.metadata.annotations['example.com/revision'], String(CHANGES - 2000));
-    console.log(`--at: ${run.seconds.toFixed(3)} s, ${run.bytes} bytes through kube-apiserver`);
+    console.log(`--at: ${run.seconds.toFixed(3)} s (median of 3), ${run.bytes} bytes through kube-apiserver`);
     assert.ok(run.bytes < MAX_BYTES, `moved ${run.bytes} bytes`);
     assert.ok(run.seconds < MAX_SECONDS, `took ${run.seconds.toFixed(3)} s`);
   });
