@@ -13,7 +13,7 @@ const LAYERS = [
   { name: 'deploy', path: '^src/deploy/' },
   { name: 'rules-locks', path: '^src/(rules|locks)/' },
   { name: 'store', path: '^src/store/' },
-  { name: 'views-blame', path: '^src/(blame|format)/' },
+  { name: 'views-blame', path: '^src/(field-blame|format)/' },
   { name: 'contract', path: '^src/api/' },
   { name: 'admission', path: '^src/admission/' },
   { name: 'history', path: '^src/history/' },
@@ -50,10 +50,10 @@ export default {
     },
     {
       name: 'format-not-blame',
-      comment: 'src/format/ never imports src/blame/ (src/blame/ uses format/yaml.ts for the text it blames)',
+      comment: 'src/format/ never imports src/field-blame/ (src/field-blame/ uses format/yaml.ts for the text it blames)',
       severity: 'error',
       from: { path: '^src/format/' },
-      to: { path: '^src/blame/' },
+      to: { path: '^src/field-blame/' },
     },
     {
       name: 'route-files-independent',

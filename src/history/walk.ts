@@ -74,28 +74,28 @@ export function previousObjects(history: readonly ChangeEvent[]): EventWithPrevi
  * parent, that patch yields the parent's full state after the change, so diffs, blame and --at show the
  * Deployment, not a Scale. Events come oldest first and all belong to one object.
  */
-export function materializeHistory(events: readonly ChangeEvent[]): ChangeEvent[] {
+export function materialiseHistory(events: readonly ChangeEvent[]): ChangeEvent[] {
   let previous: JsonObject | null = null;
   return events.map((event) => {
     if (!changedState(event)) return event;
-    let materialized = event;
+    let materialised = event;
     if (event.subresource && event.operation === 'UPDATE' && previous) {
       try {
-        materialized = { ...event, object: applyPatch(previous, event.patch) };
+        materialised = { ...event, object: applyPatch(previous, event.patch) };
       } catch {
         // The payload does not fit the parent (an unknown subresource): show it as recorded.
       }
     }
-    if (!(event.subresource && materialized === event)) previous = event.operation === 'DELETE' || event.oversized ? null : materialized.object;
-    return materialized;
+    if (!(event.subresource && materialised === event)) previous = event.operation === 'DELETE' || event.oversized ? null : materialised.object;
+    return materialised;
   });
 }
 
 /**
- * `materializeHistory` for a list that may hold several objects' events, in any order: each object's events are
+ * `materialiseHistory` for a list that may hold several objects' events, in any order: each object's events are
  * materialised together, and the list keeps its order.
  */
-export function materializeEach(history: readonly ChangeEvent[]): ChangeEvent[] {
+export function materialiseEach(history: readonly ChangeEvent[]): ChangeEvent[] {
   const byObject = new Map<string, number[]>();
   for (const i of chronologicalOrder(history)) {
     const key = objectKeyOf(history[i]!);
@@ -105,7 +105,7 @@ export function materializeEach(history: readonly ChangeEvent[]): ChangeEvent[] 
   }
   const out = [...history];
   for (const indexes of byObject.values()) {
-    const whole = materializeHistory(indexes.map((i) => history[i]!));
+    const whole = materialiseHistory(indexes.map((i) => history[i]!));
     indexes.forEach((i, k) => (out[i] = whole[k]!));
   }
   return out;

@@ -6,7 +6,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Informer, listRaw, type InformerHealth, type InformerLog } from '../kube/informers.ts';
 import { recordedObject, type CaptureSettings } from '../capture/record.ts';
 import { computePatch } from '../history/patch.ts';
-import { changedState, materializeHistory } from '../history/walk.ts';
+import { changedState, materialiseHistory } from '../history/walk.ts';
 import { isObject, type AuthorGuess, type ChangeEvent, type JsonObject, type NewChangeEvent } from '../event.ts';
 import type { EventStateChange, EventStore, ObjectState, ObjectStateKey, ProvenanceStore } from '../store/types.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
@@ -287,7 +287,7 @@ export class ProvenanceWatcher {
     if (change.type !== 'deleted' && this.#skippedByPresets(recent?.guess)) return;
     try {
       const history = await this.#options.store.history({ group: resource.group, kind: resource.kind, namespace, name });
-      const applied = materializeHistory(history).filter((event) => changedState(event) && event.state !== 'not-applied' && event.state !== 'pending');
+      const applied = materialiseHistory(history).filter((event) => changedState(event) && event.state !== 'not-applied' && event.state !== 'pending');
       const last = applied[applied.length - 1];
       const previous = last && last.operation !== 'DELETE' ? last.object : {};
       let operation: NewChangeEvent['operation'];

@@ -6,14 +6,14 @@ import { GROUP_VERSION, API_GROUP, toChange, type ChangeList } from '../api/chan
 import { HttpError } from '../api/errors.ts';
 import type { ChangeSummary, HistoryAnswer, HistoryPatchEntry, Refusal, RevertAnswer, StateAnswer } from '../api/history.ts';
 import { InvalidQueryError, MAX_PAGE_BYTES, type EventFilter, type HistoryRow } from '../store/types.ts';
-import type { BlameAnswer } from '../api/blame.ts';
+import type { BlameAnswer } from '../api/field-blame.ts';
 import { summariseActivity } from './activity.ts';
 import type { Overview, OverviewResource } from '../api/overview.ts';
-import { blameObject } from '../blame/field-blame.ts';
+import { blameObject } from '../field-blame/field-blame.ts';
 import type { ChangeEvent, ObjectKey } from '../event.ts';
 import { changeTable } from '../format/change-table.ts';
 import { renderHistoryUnifiedDiff, renderHistoryYaml } from '../format/history-text.ts';
-import { changedState, materializeHistory } from '../history/walk.ts';
+import { changedState, materialiseHistory } from '../history/walk.ts';
 import {
   absenceAt, changeOf, HistoryRefusal, objectAt, pastStates, previousStateIds, revertTo, summarise,
 } from '../history/past.ts';
@@ -65,17 +65,17 @@ async function* rowsOf(reader: EventReader, key: ObjectKey, filter: HistoryFilte
 }
 
 /**
- * Materialises one event at a time, as materializeHistory does a whole list, holding only the object's state: the
+ * Materialises one event at a time, as materialiseHistory does a whole list, holding only the object's state: the
  * last event that set it, carried as a main-resource event (a materialised scale is the whole parent object).
  */
-function materializer(): (event: ChangeEvent) => ChangeEvent {
+function materialiser(): (event: ChangeEvent) => ChangeEvent {
   let state: ChangeEvent | undefined;
   return (event) => {
-    const materialized = materializeHistory(state ? [state, event] : [event]).at(-1)!;
-    if (changedState(event) && !(event.subresource && materialized === event)) {
-      state = event.operation === 'DELETE' ? undefined : { ...materialized, subresource: '', operation: 'UPDATE' };
+    const materialised = materialiseHistory(state ? [state, event] : [event]).at(-1)!;
+    if (changedState(event) && !(event.subresource && materialised === event)) {
+      state = event.operation === 'DELETE' ? undefined : { ...materialised, subresource: '', operation: 'UPDATE' };
     }
-    return materialized;
+    return materialised;
   };
 }
 
@@ -113,7 +113,7 @@ async function historyPage(
   reader: EventReader, key: ObjectKey, request: ReadRequest & { kind: 'history' }, control: ReadControl,
 ): Promise<HistoryPage> {
   const after = request.continue === undefined ? undefined : tokenId(request.continue);
-  const materialize = materializer();
+  const materialise = materialiser();
   const page: HistoryPage = { items: [] };
   /** The events before the page since the last that set the whole state (the state at the page needs only these). */
   let since: HistoryRow[] = [];
@@ -125,14 +125,14 @@ async function historyPage(
       since.push(row);
       continue;
     }
-    for (const before of since.splice(0)) page.before = materialize(before.event());
+    for (const before of since.splice(0)) page.before = materialise(before.event());
     const size = row.bytes();
     if (page.items.length === request.limit || (page.items.length > 0 && bytes + size > HISTORY_PAGE_BYTES)) {
       page.continue = historyToken(page.items.at(-1)!.id);
       break;
     }
     bytes += size;
-    page.items.push(materialize(row.event()));
+    page.items.push(materialise(row.event()));
   }
   return page;
 }
@@ -152,11 +152,11 @@ async function blameHistory(reader: EventReader, key: ObjectKey, control: ReadCo
   for await (const row of rowsOf(reader, key, {}, 'desc')) {
     control.check();
     const size = row.bytes();
-    if (events.length > 0 && bytes + size > BLAME_HISTORY_BYTES) return { events: materializeHistory(events.reverse()), partialFrom: events[0]!.id };
+    if (events.length > 0 && bytes + size > BLAME_HISTORY_BYTES) return { events: materialiseHistory(events.reverse()), partialFrom: events[0]!.id };
     bytes += size;
     events.push(row.event());
   }
-  return { events: materializeHistory(events.reverse()) };
+  return { events: materialiseHistory(events.reverse()) };
 }
 
 function refusal(error: HistoryRefusal): Refusal {
@@ -187,7 +187,7 @@ async function recentPast(reader: EventReader, key: ObjectKey, untilMs: number, 
     if (page.items.some((event) => changedState(event) && !(event.subresource && event.operation === 'UPDATE'))) break;
     cursor = page.nextCursor;
   } while (cursor);
-  return materializeHistory(newestFirst.reverse());
+  return materialiseHistory(newestFirst.reverse());
 }
 
 /** The object as it was at `atMs`: the newest events up to then, or the first ones when it did not exist yet. */
@@ -215,7 +215,7 @@ async function stateAnswer(reader: EventReader, key: ObjectKey, atMs: number, co
  */
 async function revertAnswer(reader: EventReader, key: ObjectKey, changeId: string, control: ReadControl): Promise<RevertAnswer> {
   const answer: RevertAnswer = { kind: 'Revert', object: key, later: [] };
-  const materialize = materializer();
+  const materialise = materialiser();
   let before: ChangeEvent | undefined;
   let change: ChangeEvent | undefined;
   let first: ChangeEvent | undefined;
@@ -226,7 +226,7 @@ async function revertAnswer(reader: EventReader, key: ObjectKey, changeId: strin
       if (changedState(row)) later.push(summarise(row.event()));
       continue;
     }
-    const event = materialize(row.event());
+    const event = materialise(row.event());
     first ??= event;
     if (event.id === changeId && changedState(event)) change = event;
     else if (changedState(event)) before = event;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HistoryAnswer } from '../../src/api/history.ts';
 import type { NewChangeEvent, ObjectKey } from '../../src/event.ts';
-import { changedState, materializeHistory } from '../../src/history/walk.ts';
+import { changedState, materialiseHistory } from '../../src/history/walk.ts';
 import { previousStateIds } from '../../src/history/past.ts';
 import { answerRead, type EventReader } from '../../src/read/answer.ts';
 import { openPool } from '../../src/store/postgres/connection.ts';
@@ -117,7 +117,7 @@ for (const kind of kinds) {
     });
 
     it('gives history pages that together are the whole materialised history', async () => {
-      const whole = materializeHistory(await opened.store.history(KEY));
+      const whole = materialiseHistory(await opened.store.history(KEY));
       const items: unknown[] = [];
       let token: string | undefined;
       let pages = 0;

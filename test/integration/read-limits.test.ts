@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { BlameAnswer } from '../../src/api/blame.ts';
+import type { BlameAnswer } from '../../src/api/field-blame.ts';
 import type { HistoryAnswer } from '../../src/api/history.ts';
 import type { JsonObject, NewChangeEvent } from '../../src/event.ts';
 import { computePatch } from '../../src/history/patch.ts';

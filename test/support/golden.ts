@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 
-/** The renderers' goldens (src/format, src/blame), beside the fixtures they render. */
+/** The renderers' goldens (src/format, src/field-blame), beside the fixtures they render. */
 export const FORMAT_GOLDEN = new URL('../fixtures/format/', import.meta.url);
 /** kubectl-blame's whole output. */
 export const CLI_GOLDEN = new URL('../unit/cli/golden/', import.meta.url);

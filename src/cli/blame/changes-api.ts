@@ -4,7 +4,7 @@
 import { API_GROUP, API_VERSION, CHANGES_RESOURCE, type Change, type ChangeList } from '../../api/change.ts';
 import type { JsonObject } from '../../event.ts';
 import type { Overview } from '../../api/overview.ts';
-import type { BlameAnswer } from '../../api/blame.ts';
+import type { BlameAnswer } from '../../api/field-blame.ts';
 import type { PastView, RevertAnswer, StateAnswer } from '../../api/history.ts';
 import type { ApiResource } from './discovery.ts';
 import { BlameError } from './errors.ts';

@@ -2,8 +2,8 @@
 // recorded blame reconciled with it exactly as blaming the whole history would.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blameAgainst, blameObject } from '../../../src/blame/field-blame.ts';
-import { materializeEach } from '../../../src/history/walk.ts';
+import { blameAgainst, blameObject } from '../../../src/field-blame/field-blame.ts';
+import { materialiseEach } from '../../../src/history/walk.ts';
 import { pastStates } from '../../../src/history/past.ts';
 import { blameSubject, maskSecretValues } from '../../../src/cli/blame/object-views.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
@@ -28,7 +28,7 @@ function scaledHistory(): ChangeEvent[] {
 
 describe('blameAgainst: the recorded blame of the server, reconciled with the live object', () => {
   it('lets --fields blame replicas on bob and the labels on alice', () => {
-    const result = (() => { const history = materializeEach(scaledHistory()); return blameAgainst(blameObject(history), newestOf(history), blameSubject(newestOf(history), deploymentLive(), false)); })();
+    const result = (() => { const history = materialiseEach(scaledHistory()); return blameAgainst(blameObject(history), newestOf(history), blameSubject(newestOf(history), deploymentLive(), false)); })();
     const line = (text: RegExp) => result.lines.find((l) => text.test(l.text))!;
     assert.equal(line(/^ {2}replicas: 3$/).author?.username, 'bob');
     assert.equal(line(/^ {4}tier: web$/).author?.username, 'alice');
@@ -36,7 +36,7 @@ describe('blameAgainst: the recorded blame of the server, reconciled with the li
     assert.equal(line(/^ {8}image: nginx:1.26.0$/).author?.username, 'system:serviceaccount:ci:deployer');
   });
   it('equals blaming the whole history against the live object', () => {
-    for (const history of [materializeEach(scaledHistory()), deploymentHistory(), deploymentHistory().slice(1)]) {
+    for (const history of [materialiseEach(scaledHistory()), deploymentHistory(), deploymentHistory().slice(1)]) {
       const subject = blameSubject(newestOf(history), deploymentLive(), false);
       assert.deepEqual(blameAgainst(blameObject(history), newestOf(history), subject), blameObject(history, subject));
     }

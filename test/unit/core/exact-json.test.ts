@@ -6,14 +6,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { copyJson, holdsExactNumber, isExactNumber, parseJson } from '../../../src/exact-json.ts';
 import { isObject, type ChangeEvent, type JsonObject } from '../../../src/event.ts';
 import { applyPatch, computePatch, walkPatch } from '../../../src/history/patch.ts';
-import { materializeHistory } from '../../../src/history/walk.ts';
+import { materialiseHistory } from '../../../src/history/walk.ts';
 import { normaliseObject, DEFAULT_NORMALISE_OPTIONS } from '../../../src/admission/normalise.ts';
 import { redactSecret, LAST_APPLIED_ANNOTATION } from '../../../src/admission/redact.ts';
 import { limitDepth } from '../../../src/admission/depth.ts';
 import { toJson, toYaml } from '../../../src/format/yaml.ts';
 import { renderDiff } from '../../../src/format/diff.ts';
 import { describePatch } from '../../../src/format/patch.ts';
-import { blameObject } from '../../../src/blame/field-blame.ts';
+import { blameObject } from '../../../src/field-blame/field-blame.ts';
 import { contentHash } from '../../../src/provenance/content.ts';
 import { compileCel } from '../../../src/rules/cel.ts';
 
@@ -109,7 +109,7 @@ describe('patches between objects holding exact numbers', () => {
     const base = { id: '1', time: '2026-01-01T00:00:00Z', requestUid: 'u', user: { username: 'a', uid: '', groups: [], extra: {} }, group: 'e2e.example.com', version: 'v1', kind: 'Gauge', resource: 'gauges', namespace: 'n', name: 'g', objectUid: 'x', fieldManager: '' };
     const created: ChangeEvent = { ...base, operation: 'CREATE', subresource: '', patch: [], object: parse('{"spec":{"count":9007199254740993,"replicas":1}}') };
     const scaled: ChangeEvent = { ...base, id: '2', time: '2026-01-01T00:01:00Z', operation: 'UPDATE', subresource: 'scale', patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }], object: { spec: { replicas: 2 } } };
-    assert.equal(JSON.stringify(materializeHistory([created, scaled])[1]!.object), '{"spec":{"count":9007199254740993,"replicas":2}}');
+    assert.equal(JSON.stringify(materialiseHistory([created, scaled])[1]!.object), '{"spec":{"count":9007199254740993,"replicas":2}}');
   });
 });
 

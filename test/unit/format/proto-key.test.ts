@@ -6,7 +6,7 @@ import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { computePatch } from '../../../src/history/patch.ts';
 import { toJson, toYaml } from '../../../src/format/yaml.ts';
 import { renderDiff } from '../../../src/format/diff.ts';
-import { blameObject } from '../../../src/blame/field-blame.ts';
+import { blameObject } from '../../../src/field-blame/field-blame.ts';
 import { revertTo } from '../../../src/history/past.ts';
 
 // Parsed, as the API server's JSON is: JSON.parse defines `__proto__` as an own key.

@@ -2,7 +2,7 @@
 // over the format fixtures' histories.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { materializeEach } from '../../../src/history/walk.ts';
+import { materialiseEach } from '../../../src/history/walk.ts';
 import {
   absenceAt, cleanForApply, deleteCommand, HistoryRefusal, objectAt, previousStateIds, recordsPartialObject, revertTo,
 } from '../../../src/history/past.ts';
@@ -46,7 +46,7 @@ describe('withWholeObjects: subresource events get the whole object', () => {
   it('a Scale is applied to the Deployment before it', () => {
     const history = scaledHistory();
     assert.ok(recordsPartialObject(history[1]!));
-    const whole = materializeEach(history);
+    const whole = materialiseEach(history);
     assert.equal(whole[1]!.object['kind'], 'Deployment');
     assert.equal(spec(whole[1]!.object)['replicas'], 3);
     assert.deepEqual(meta(whole[1]!.object)['labels'], meta(history[0]!.object)['labels']);
@@ -54,12 +54,12 @@ describe('withWholeObjects: subresource events get the whole object', () => {
     for (const i of [0, 2, 3]) assert.equal(whole[i], history[i], 'whole events are kept as they are');
   });
   it('keeps the order of the input (newest first too)', () => {
-    const whole = materializeEach([...scaledHistory()].reverse());
+    const whole = materialiseEach([...scaledHistory()].reverse());
     assert.equal(whole[2]!.id, '1002');
     assert.equal(whole[2]!.object['kind'], 'Deployment');
   });
   it('without the object before it, the Scale stays as recorded', () => {
-    const whole = materializeEach(scaledHistory().slice(1));
+    const whole = materialiseEach(scaledHistory().slice(1));
     assert.equal(whole[0]!.object['kind'], 'Scale');
   });
 });
@@ -107,7 +107,7 @@ describe('revertTo (--revert)', () => {
     assert.deepEqual(later.map((e) => e.id), ['1003', '1004']);
   });
   it('after a scale through the subresource: the whole Deployment, never a Scale', () => {
-    const { manifest } = revertTo(materializeEach(scaledHistory()), '1003');
+    const { manifest } = revertTo(materialiseEach(scaledHistory()), '1003');
     assert.equal(manifest['kind'], 'Deployment');
     assert.equal(spec(manifest)['replicas'], 3);
     assert.deepEqual(meta(manifest)['labels'], { app: 'web', 'app.kubernetes.io/version': '1.25.3', owner: 'team-a' });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { applyPatch, computePatch, walkPatch } from '../../../src/history/patch.ts';
-import { materializeHistory } from '../../../src/history/walk.ts';
+import { materialiseHistory } from '../../../src/history/walk.ts';
 
 /** A ConfigMap whose data has keys that name prototype slots: valid in Kubernetes, and kept exactly. */
 function configMap(data: string): JsonObject {
@@ -60,7 +60,7 @@ describe('walkPatch', () => {
   });
 });
 
-describe('materializeHistory', () => {
+describe('materialiseHistory', () => {
   it('gives a scale the parent object, __proto__ keys included', () => {
     const base = {
       id: '1', time: '2026-01-01T00:00:00.000Z', requestUid: 'u', user: { username: 'a', uid: '', groups: [], extra: {} },
@@ -71,7 +71,7 @@ describe('materializeHistory', () => {
       { ...base, operation: 'CREATE', subresource: '', patch: [], object: deployment },
       { ...base, id: '2', operation: 'UPDATE', subresource: 'scale', patch: [{ op: 'replace', path: '/spec/replicas', value: 3 }], object: { kind: 'Scale', spec: { replicas: 3 } } },
     ];
-    const [, scaled] = materializeHistory(history);
+    const [, scaled] = materialiseHistory(history);
     assert.equal((scaled!.object['spec'] as JsonObject)['replicas'], 3);
     assert.ok(Object.hasOwn((scaled!.object['metadata'] as { annotations: object }).annotations, '__proto__'));
   });

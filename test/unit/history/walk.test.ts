@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { computePatch } from '../../../src/history/patch.ts';
-import { materializeHistory, previousObjects } from '../../../src/history/walk.ts';
-import { blameObject } from '../../../src/blame/field-blame.ts';
+import { materialiseHistory, previousObjects } from '../../../src/history/walk.ts';
+import { blameObject } from '../../../src/field-blame/field-blame.ts';
 import { objectAt } from '../../../src/history/past.ts';
 
 function deployment(replicas: number): JsonObject {
@@ -34,7 +34,7 @@ describe('an attempt a Lock denied is shown but never becomes the state', () => 
   });
 
   it('materialising keeps the denied event as recorded and does not carry it on', () => {
-    const materialised = materializeHistory(history);
+    const materialised = materialiseHistory(history);
     assert.equal(materialised.length, 3);
     assert.equal(materialised[1]!.deniedBy, 'freeze-prod');
   });

@@ -2,7 +2,7 @@
 // and a manifest that reverts a change. View, diff mode and time are in the URL.
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import type { BlameAnswer } from '../../../src/api/blame.ts';
+import type { BlameAnswer } from '../../../src/api/field-blame.ts';
 import type { HistoryAnswer, HistoryEntry as HistoryItem, RevertAnswer, StateAnswer } from '../../../src/api/history.ts';
 import type { JsonObject } from '../../../src/api/event.ts';
 import { getJson, query } from '../api.ts';

@@ -1,7 +1,7 @@
 // `kubectl blame -n NS | -A | TYPE [NAME]`: the latest changes in a namespace, everywhere, to a type or to one
 // object, as a table (KEY OPERATION USER TIME PATCH), a diff per change (-f diff), or a ChangeList (-o json|yaml).
 import { fromChange } from '../../../api/change.ts';
-import { materializeEach } from '../../../history/walk.ts';
+import { materialiseEach } from '../../../history/walk.ts';
 import { renderHistoryTable } from '../../../format/views.ts';
 import { listChanges, type ChangeScope, type ChangeSelector } from '../changes-api.ts';
 import { qualifiedName } from '../discovery.ts';
@@ -44,7 +44,7 @@ export async function changesView(request: ChangesRequest, ctx: RunContext): Pro
     ctx.output.note(`No changes${of} recorded ${where}${filtered ? ' match the filters' : ''}.`);
     return;
   }
-  const events = materializeEach(items.map(fromChange));
+  const events = materialiseEach(items.map(fromChange));
   let lines: string[];
   if (request.format === 'diff') {
     lines = diffLines(events, shown.length, request, ctx);

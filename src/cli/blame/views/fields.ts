@@ -1,7 +1,7 @@
 // `kubectl blame TYPE NAME --fields`: the git-blame view, who last changed each field of the object. The server
 // blames the recorded history and gives the newest state; the live object, read here, shows what changed outside it.
-import { blameAgainst } from '../../../blame/field-blame.ts';
-import { renderBlame } from '../../../format/blame.ts';
+import { blameAgainst } from '../../../field-blame/field-blame.ts';
+import { renderBlame } from '../../../format/field-blame.ts';
 import { describeChange } from '../../../history/past.ts';
 import { getPast } from '../changes-api.ts';
 import { blameSubject } from '../object-views.ts';

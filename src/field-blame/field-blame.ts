@@ -3,7 +3,7 @@
 // change explains (history that starts after the field was set).
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import type { BlameAuthor, BlameResult } from '../api/blame.ts';
+import type { BlameAuthor, BlameResult } from '../api/field-blame.ts';
 import { isObject, type ChangeEvent, type JsonObject, type PatchOperation } from '../event.ts';
 import { copyJson } from '../exact-json.ts';
 import { toYaml, YAML_OPTIONS } from '../format/yaml.ts';

@@ -1,5 +1,5 @@
 // The git-blame view of an object: `alice          35m │ replicas: 3`, one line of its YAML per line.
-import type { BlameResult } from '../api/blame.ts';
+import type { BlameResult } from '../api/field-blame.ts';
 import { noColours, type Colours } from './colour-roles.ts';
 import { relativeTime } from './time.ts';
 import { displayWidth, padEnd, padStart, printable, truncate, truncateMiddle, wrap } from './text.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BlameLine, BlameResult } from '../../../src/api/blame.ts';
-import { blameObject } from '../../../src/blame/field-blame.ts';
-import { renderBlame } from '../../../src/format/blame.ts';
+import type { BlameLine, BlameResult } from '../../../src/api/field-blame.ts';
+import { blameObject } from '../../../src/field-blame/field-blame.ts';
+import { renderBlame } from '../../../src/format/field-blame.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
 import { colours } from '../../../src/format/colour.ts';
 import { displayWidth } from '../../../src/format/text.ts';

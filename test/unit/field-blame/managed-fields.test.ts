@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldOwner, managedFieldsOf, ownsPath, parseFieldsV1 } from '../../../src/blame/managed-fields.ts';
+import { fieldOwner, managedFieldsOf, ownsPath, parseFieldsV1 } from '../../../src/field-blame/managed-fields.ts';
 import { parsePointer } from '../../../src/history/pointer.ts';
 import { deploymentLive } from '../format/golden.ts';
 

@@ -2,7 +2,7 @@
 // fixed budget: 16 times the keys may take at most 64 times as long (linear gives about 16, quadratic about 256).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blameObject } from '../../../src/blame/field-blame.ts';
+import { blameObject } from '../../../src/field-blame/field-blame.ts';
 import type { ChangeEvent } from '../../../src/event.ts';
 
 function configMapWith(keys: number): ChangeEvent {
