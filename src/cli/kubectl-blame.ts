@@ -20,13 +20,13 @@ try {
   const now = Date.now();
   const argv = process.argv.slice(2);
   const lockRequest = (LOCK_COMMANDS as readonly string[]).includes(argv[0] ?? '') ? parseLockCommand(argv, (text) => process.stdout.write(text)) : undefined;
-  if (lockRequest) await runLockCommand(lockRequest, openSession(lockRequest.connection), (line) => process.stdout.write(`${line}\n`), now, (line) => process.stderr.write(`${line}\n`));
+  if (lockRequest) await runLockCommand(lockRequest, await openSession(lockRequest.connection), (line) => process.stdout.write(`${line}\n`), now, (line) => process.stderr.write(`${line}\n`));
   const request = lockRequest !== undefined ? null : parseArguments(process.argv.slice(2), { env: process.env, now, writeOut: (text) => process.stdout.write(text) });
   if (request !== null) {
     const facts = { env: process.env, isTTY: process.stdout.isTTY === true, columns: process.stdout.columns };
     const out: string[] = [];
     await runBlame(request, {
-      session: openSession(request.connection),
+      session: await openSession(request.connection),
       now,
       colour: useColour(request.color, facts),
       width: outputWidth(facts),

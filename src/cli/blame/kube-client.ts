@@ -1,13 +1,14 @@
 // GET requests to the Kubernetes API server with the user's own kubeconfig credentials (token, client
-// certificate, exec plugin, CA, TLS server name, proxy): @kubernetes/client-node's KubeConfig fills in the
+// certificate, exec plugin, CA, TLS server name, proxy): a plain kubeconfig (one file, token or certificate) is read
+// by plain-kubeconfig.ts, any other by @kubernetes/client-node's KubeConfig, loaded only then; either fills in the
 // request options; we make the request and turn failures into ApiError / UnreachableError.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../kube/config.ts';
 import { parseJson } from '../../exact-json.ts';
 import { BlameError } from './errors.ts';
 import type { Connection } from './options.ts';
+import { readPlainKubeConfig, type PlainKubeConfig } from './plain-kubeconfig.ts';
 
 /** A Kubernetes `Status`, as the API server (and logistis behind it) answers errors. */
 export interface KubeStatus {
@@ -75,19 +76,37 @@ const RETRIABLE = new Set([502, 503, 504]);
 const USER_AGENT = 'kubectl-blame (logistis)';
 
 /** Loads the kubeconfig the kubectl way: --kubeconfig, then KUBECONFIG, then ~/.kube/config, then in-cluster. */
-export function openSession(connection: Connection): KubeSession {
+export async function openSession(connection: Connection): Promise<KubeSession> {
+  const what = connection.kubeconfig ? `--kubeconfig ${connection.kubeconfig}` : 'the kubeconfig';
+  let plain: PlainKubeConfig | null;
+  try {
+    plain = readPlainKubeConfig(connection);
+  } catch (error) {
+    throw new BlameError(`cannot load ${what}: ${(error as Error).message}`);
+  }
+  if (plain) {
+    const { tls, headers } = plain;
+    return {
+      api: new KubeConfigApi(plain.server, plain.contextName, (options) => {
+        Object.assign(options, tls);
+        options.headers = { ...(options.headers as Record<string, string>), ...headers };
+      }),
+      defaultNamespace: plain.namespace?.trim() || 'default',
+      contextName: plain.contextName,
+    };
+  }
+  const { loadKubeConfig } = await import('../../kube/config.ts');
   let kc: KubeConfig;
   try {
     kc = loadKubeConfig(connection);
   } catch (error) {
-    const what = connection.kubeconfig ? `--kubeconfig ${connection.kubeconfig}` : 'the kubeconfig';
     throw new BlameError(`cannot load ${what}: ${(error as Error).message}`);
   }
   const context = kc.getContextObject(kc.getCurrentContext());
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new BlameError(`the kubeconfig context "${kc.getCurrentContext()}" names no cluster; check it with kubectl config view`);
   return {
-    api: new KubeConfigApi(kc, cluster.server),
+    api: new KubeConfigApi(cluster.server, kc.getCurrentContext(), (options) => kc.applyToHTTPSOptions(options)),
     defaultNamespace: context?.namespace?.trim() || 'default',
     contextName: kc.getCurrentContext(),
   };
@@ -99,13 +118,18 @@ function isStatus(body: unknown): body is KubeStatus {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Fills a request's options with what authenticates it: credentials, CA, client certificate, TLS server name, agent. */
+type ApplyCredentials = (options: RequestOptions) => Promise<void> | void;
+
 class KubeConfigApi implements KubeApi {
   readonly server: string;
-  readonly #kc: KubeConfig;
+  readonly #contextName: string;
+  readonly #apply: ApplyCredentials;
 
-  constructor(kc: KubeConfig, server: string) {
-    this.#kc = kc;
+  constructor(server: string, contextName: string, apply: ApplyCredentials) {
     this.server = server;
+    this.#contextName = contextName;
+    this.#apply = apply;
   }
 
   async getJson(path: string, options: GetOptions = {}): Promise<unknown> {
@@ -133,9 +157,9 @@ class KubeConfigApi implements KubeApi {
     };
     try {
       // Credentials, CA, client certificate, TLS server name, proxy agent: exactly what the kubeconfig says.
-      await this.#kc.applyToHTTPSOptions(requestOptions);
+      await this.#apply(requestOptions);
     } catch (error) {
-      throw new BlameError(`cannot get credentials for context "${this.#kc.getCurrentContext()}": ${(error as Error).message}`);
+      throw new BlameError(`cannot get credentials for context "${this.#contextName}": ${(error as Error).message}`);
     }
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const { status, text, contentType } = await new Promise<{ status: number; text: string; contentType: string }>((resolve, reject) => {

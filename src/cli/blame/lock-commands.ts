@@ -2,12 +2,10 @@
 // (locks.logistis.io, docs/locks.md) with the user's own credentials. Parsing and the Lock to create are pure;
 // failures become BlameErrors for the entry point, like every other view.
 import { Command, CommanderError } from 'commander';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { parseDuration } from '../../config/units.ts';
 import { isObject, type JsonObject } from '../../event.ts';
 import { renderTable } from '../../format/table.ts';
 import { toJson, toYaml } from '../../format/yaml.ts';
-import { loadKubeConfig } from '../../kube/config.ts';
 import { LOCK_API_VERSION, LOCK_GROUP, LOCK_KIND, LOCK_RESOURCE, LOCK_VERSION } from '../../locks/lock.ts';
 import type { Change } from '../../api/change.ts';
 import { listChanges } from './changes-api.ts';
@@ -183,6 +181,8 @@ const MAX_LOCK_CREATES = 10_000;
 export async function runLockCommand(
   request: LockCommandRequest, session: KubeSession, out: (line: string) => void, now: number, note: (line: string) => void = out,
 ): Promise<void> {
+  // Writing Locks goes through client-node's typed client, loaded only for these commands.
+  const [{ CustomObjectsApi }, { loadKubeConfig }] = await Promise.all([import('@kubernetes/client-node'), import('../../kube/config.ts')]);
   const api = loadKubeConfig(request.connection).makeApiClient(CustomObjectsApi);
   const ref = { group: LOCK_GROUP, version: LOCK_VERSION, plural: LOCK_RESOURCE };
   if (request.command === 'unlock') {
