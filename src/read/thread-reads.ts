@@ -189,7 +189,8 @@ export class ThreadReads implements Reads {
       if (job && !job.done) {
         this.settle(job);
         if ('answer' in reply) job.resolve(reply.answer);
-        else job.reject(readErrorOf(reply.error));
+        // The reader may notice the deadline before this thread's timer does: the answer says the same either way.
+        else job.reject(reply.error.type === 'http' && reply.error.status === 504 ? timedOut(this.settings.timeoutMs) : readErrorOf(reply.error));
       }
       this.dispatch();
     });
