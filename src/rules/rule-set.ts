@@ -76,36 +76,42 @@ function names(value: unknown, where: string): string[] {
   return list;
 }
 
-export function compileIgnorePaths(entries: readonly unknown[]): IgnorePath[] {
+function entryFields(entry: unknown, at: string, known: readonly string[], shape = known.join(', ')): Record<string, unknown> {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RuleCompileError(`${at}: must be a mapping with ${shape}`);
+  const source = entry as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    if (!known.includes(key)) throw new RuleCompileError(`${at}: unknown key "${key}"; known: ${known.join(', ')}`);
+  }
+  return source;
+}
+
+/**
+ * Entries of `{paths, kinds, apiGroups}` (ignorePaths, redactPaths), one result per path: `parse` reads a path and
+ * throws `PathError` for one it cannot, which becomes a RuleCompileError naming the entry.
+ */
+function compilePathEntries<Segments>(
+  entries: readonly unknown[], where: string, shape: string, parse: (text: string) => Segments, PathError: new (...args: never[]) => Error,
+): { kinds: string[]; apiGroups: string[]; text: string; segments: Segments }[] {
   return entries.flatMap((entry, index) => {
-    const at = `ignorePaths entry ${index + 1}`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RuleCompileError(`${at}: must be a mapping with paths (and kinds, apiGroups)`);
-    const source = entry as Record<string, unknown>;
-    for (const key of Object.keys(source)) {
-      if (!['paths', 'kinds', 'apiGroups'].includes(key)) throw new RuleCompileError(`${at}: unknown key "${key}"; known: paths, kinds, apiGroups`);
-    }
+    const at = `${where} entry ${index + 1}`;
+    const source = entryFields(entry, at, ['paths', 'kinds', 'apiGroups'], shape);
     const kinds = names(source['kinds'], `${at}: kinds`);
     const apiGroups = names(source['apiGroups'], `${at}: apiGroups`);
     const paths = names(source['paths'], `${at}: paths`);
     if (paths.length === 0) throw new RuleCompileError(`${at}: paths is required`);
     return paths.map((text) => {
       try {
-        return { kinds, apiGroups, text, segments: parseIgnorePath(text) };
+        return { kinds, apiGroups, text, segments: parse(text) };
       } catch (error) {
-        if (error instanceof IgnorePathError) throw new RuleCompileError(`${at}: ${error.message}`);
+        if (error instanceof PathError) throw new RuleCompileError(`${at}: ${error.message}`);
         throw error;
       }
     });
   });
 }
 
-function entryFields(entry: unknown, at: string, known: readonly string[]): Record<string, unknown> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RuleCompileError(`${at}: must be a mapping with ${known.join(', ')}`);
-  const source = entry as Record<string, unknown>;
-  for (const key of Object.keys(source)) {
-    if (!known.includes(key)) throw new RuleCompileError(`${at}: unknown key "${key}"; known: ${known.join(', ')}`);
-  }
-  return source;
+export function compileIgnorePaths(entries: readonly unknown[]): IgnorePath[] {
+  return compilePathEntries(entries, 'ignorePaths', 'paths (and kinds, apiGroups)', parseIgnorePath, IgnorePathError);
 }
 
 /** The rules file's `alwaysRecord` entries: `{labels, annotations, kinds, apiGroups}`, keys as globs. */
@@ -126,22 +132,7 @@ export function compileAlwaysRecord(entries: readonly unknown[]): AlwaysRecorded
 
 /** Redact-path entries (the built-in list and the rules file's `redactPaths`) parsed. */
 export function compileRedactPaths(entries: readonly unknown[], where = 'redactPaths'): RedactPath[] {
-  return entries.flatMap((entry, index) => {
-    const at = `${where} entry ${index + 1}`;
-    const source = entryFields(entry, at, ['paths', 'kinds', 'apiGroups']);
-    const kinds = names(source['kinds'], `${at}: kinds`);
-    const apiGroups = names(source['apiGroups'], `${at}: apiGroups`);
-    const paths = names(source['paths'], `${at}: paths`);
-    if (paths.length === 0) throw new RuleCompileError(`${at}: paths is required`);
-    return paths.map((text) => {
-      try {
-        return { kinds, apiGroups, text, segments: parseRedactPath(text) };
-      } catch (error) {
-        if (error instanceof RedactPathError) throw new RuleCompileError(`${at}: ${error.message}`);
-        throw error;
-      }
-    });
-  });
+  return compilePathEntries(entries, where, 'paths, kinds, apiGroups', parseRedactPath, RedactPathError);
 }
 
 /** OPERATOR_REDACT_PATHS, parsed: what capture redacts when its settings name no paths. */
