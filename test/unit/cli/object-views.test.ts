@@ -7,28 +7,14 @@ import { materialiseEach } from '../../../src/history/walk.ts';
 import { pastStates } from '../../../src/history/past.ts';
 import { blameSubject, maskSecretValues } from '../../../src/cli/blame/object-views.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
-import { deploymentHistory, deploymentLive, secretHistory } from '../format/golden.ts';
+import { deploymentHistory, deploymentLive, scaledDeploymentHistory, secretHistory } from '../format/golden.ts';
 
 const meta = (o: JsonObject): JsonObject => o['metadata'] as JsonObject;
 const newestOf = (history: readonly ChangeEvent[]): JsonObject | undefined => pastStates(history).at(-1)?.object;
 
-/** The deployment history with bob's change made by `kubectl scale`: the webhook saw a Scale, and that is recorded. */
-function scaledHistory(): ChangeEvent[] {
-  const events = deploymentHistory();
-  const bob = events.find((e) => e.id === '1002')!;
-  bob.subresource = 'scale';
-  bob.fieldManager = 'kubectl';
-  bob.object = {
-    apiVersion: 'autoscaling/v1', kind: 'Scale',
-    metadata: { name: 'web', namespace: 'shop', uid: bob.objectUid, creationTimestamp: '2025-06-09T09:14:03Z' },
-    spec: { replicas: 3 },
-  };
-  return events;
-}
-
 describe('blameAgainst: the recorded blame of the server, reconciled with the live object', () => {
   it('lets --fields blame replicas on bob and the labels on alice', () => {
-    const result = (() => { const history = materialiseEach(scaledHistory()); return blameAgainst(blameObject(history), newestOf(history), blameSubject(newestOf(history), deploymentLive(), false)); })();
+    const result = (() => { const history = materialiseEach(scaledDeploymentHistory()); return blameAgainst(blameObject(history), newestOf(history), blameSubject(newestOf(history), deploymentLive(), false)); })();
     const line = (text: RegExp) => result.lines.find((l) => text.test(l.text))!;
     assert.equal(line(/^ {2}replicas: 3$/).author?.username, 'bob');
     assert.equal(line(/^ {4}tier: web$/).author?.username, 'alice');
@@ -36,7 +22,7 @@ describe('blameAgainst: the recorded blame of the server, reconciled with the li
     assert.equal(line(/^ {8}image: nginx:1.26.0$/).author?.username, 'system:serviceaccount:ci:deployer');
   });
   it('equals blaming the whole history against the live object', () => {
-    for (const history of [materialiseEach(scaledHistory()), deploymentHistory(), deploymentHistory().slice(1)]) {
+    for (const history of [materialiseEach(scaledDeploymentHistory()), deploymentHistory(), deploymentHistory().slice(1)]) {
       const subject = blameSubject(newestOf(history), deploymentLive(), false);
       assert.deepEqual(blameAgainst(blameObject(history), newestOf(history), subject), blameObject(history, subject));
     }

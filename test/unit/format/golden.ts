@@ -13,6 +13,20 @@ export function fixture<T = unknown>(name: string): T {
 }
 
 export const deploymentHistory = (): ChangeEvent[] => fixture<ChangeEvent[]>('deployment-web.history.json');
+
+/** The deployment history with bob's change made by `kubectl scale`: the webhook saw a Scale, and that is recorded. */
+export function scaledDeploymentHistory(): ChangeEvent[] {
+  const events = deploymentHistory();
+  const bob = events.find((e) => e.id === '1002')!;
+  bob.subresource = 'scale';
+  bob.fieldManager = 'kubectl';
+  bob.object = {
+    apiVersion: 'autoscaling/v1', kind: 'Scale',
+    metadata: { name: 'web', namespace: 'shop', uid: bob.objectUid, creationTimestamp: '2025-06-09T09:14:03Z' },
+    spec: { replicas: 3 },
+  };
+  return events;
+}
 export const deploymentLive = (): JsonObject => fixture<JsonObject>('deployment-web.live.json');
 export const secretHistory = (): ChangeEvent[] => fixture<ChangeEvent[]>('secret-db-credentials.history.json');
 export const miscHistory = (): ChangeEvent[] => fixture<ChangeEvent[]>('misc.history.json');

@@ -7,25 +7,11 @@ import {
   absenceAt, cleanForApply, deleteCommand, HistoryRefusal, objectAt, previousStateIds, recordsPartialObject, revertTo,
 } from '../../../src/history/past.ts';
 import type { ChangeEvent, JsonObject } from '../../../src/event.ts';
-import { deploymentHistory, deploymentLive, miscHistory, secretHistory } from '../format/golden.ts';
+import { deploymentHistory, deploymentLive, miscHistory, scaledDeploymentHistory, secretHistory } from '../format/golden.ts';
 
 const at = (iso: string): number => Date.parse(iso);
 const spec = (o: JsonObject): JsonObject => o['spec'] as JsonObject;
 const meta = (o: JsonObject): JsonObject => o['metadata'] as JsonObject;
-
-/** The deployment history with bob's change made by `kubectl scale`: the webhook saw a Scale, and that is recorded. */
-function scaledHistory(): ChangeEvent[] {
-  const events = deploymentHistory();
-  const bob = events.find((e) => e.id === '1002')!;
-  bob.subresource = 'scale';
-  bob.fieldManager = 'kubectl';
-  bob.object = {
-    apiVersion: 'autoscaling/v1', kind: 'Scale',
-    metadata: { name: 'web', namespace: 'shop', uid: bob.objectUid, creationTimestamp: '2025-06-09T09:14:03Z' },
-    spec: { replicas: 3 },
-  };
-  return events;
-}
 
 function refused(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (error: unknown) => {
@@ -44,7 +30,7 @@ function objectAtOrRefuse(history: readonly ChangeEvent[], atMs: number): { even
 
 describe('withWholeObjects: subresource events get the whole object', () => {
   it('a Scale is applied to the Deployment before it', () => {
-    const history = scaledHistory();
+    const history = scaledDeploymentHistory();
     assert.ok(recordsPartialObject(history[1]!));
     const whole = materialiseEach(history);
     assert.equal(whole[1]!.object['kind'], 'Deployment');
@@ -54,12 +40,12 @@ describe('withWholeObjects: subresource events get the whole object', () => {
     for (const i of [0, 2, 3]) assert.equal(whole[i], history[i], 'whole events are kept as they are');
   });
   it('keeps the order of the input (newest first too)', () => {
-    const whole = materialiseEach([...scaledHistory()].reverse());
+    const whole = materialiseEach([...scaledDeploymentHistory()].reverse());
     assert.equal(whole[2]!.id, '1002');
     assert.equal(whole[2]!.object['kind'], 'Deployment');
   });
   it('without the object before it, the Scale stays as recorded', () => {
-    const whole = materialiseEach(scaledHistory().slice(1));
+    const whole = materialiseEach(scaledDeploymentHistory().slice(1));
     assert.equal(whole[0]!.object['kind'], 'Scale');
   });
 });
@@ -107,7 +93,7 @@ describe('revertTo (--revert)', () => {
     assert.deepEqual(later.map((e) => e.id), ['1003', '1004']);
   });
   it('after a scale through the subresource: the whole Deployment, never a Scale', () => {
-    const { manifest } = revertTo(materialiseEach(scaledHistory()), '1003');
+    const { manifest } = revertTo(materialiseEach(scaledDeploymentHistory()), '1003');
     assert.equal(manifest['kind'], 'Deployment');
     assert.equal(spec(manifest)['replicas'], 3);
     assert.deepEqual(meta(manifest)['labels'], { app: 'web', 'app.kubernetes.io/version': '1.25.3', owner: 'team-a' });
