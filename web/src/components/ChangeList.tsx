@@ -64,7 +64,11 @@ export function ChangeList({ filter, live = true }: { filter: Filter; live?: boo
         setFresh((previous) => new Set(previous).add(message.event.id));
       }
     }, abort.signal, setConnected);
-    return () => abort.abort();
+    // Not live until the next stream is: a change made before its starting point on the server is never sent to it.
+    return () => {
+      abort.abort();
+      setConnected(false);
+    };
   }, [liveQuery, ended, live]);
 
   useEffect(() => {
