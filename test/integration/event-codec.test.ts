@@ -3,57 +3,23 @@
 // filter as the live stream's in-memory test does.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
-import type { EventFilter, EventStore, RetentionPolicy } from '../../src/store/types.ts';
+import type { EventFilter, RetentionPolicy } from '../../src/store/types.ts';
 import type { ChangeEvent, NewChangeEvent } from '../../src/event.ts';
 import { matchesFilter } from '../../src/store/event-filter.ts';
-import { startPostgres, type Postgres } from '../../harness/postgres.ts';
+import { storeKinds } from '../support/store-kinds.ts';
 import { everyFieldEvent } from '../support/every-field-event.ts';
 
 const RETENTION: RetentionPolicy = { maxEventsPerObject: 100, maxAgeMs: 30 * 86_400_000 };
 
-interface StoreKind {
-  name: string;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  open(): Promise<EventStore>;
-}
-
-const sqliteKind = (): StoreKind => {
-  let dir = '';
-  let count = 0;
-  return {
-    name: 'SQLite',
-    async setUp() { dir = mkdtempSync(join(tmpdir(), 'logistis-codec-')); },
-    async tearDown() { rmSync(dir, { recursive: true, force: true }); },
-    open: () => SqliteEventStore.open(join(dir, `events-${++count}.db`), RETENTION),
-  };
-};
-
-const postgresKind = (): StoreKind => {
-  let server: Postgres | undefined;
-  let count = 0;
-  return {
-    name: 'PostgreSQL',
-    async setUp() { server = await startPostgres(); },
-    async tearDown() { await server?.destroy(); },
-    open: async () => PostgresEventStore.open({ url: await server!.createDatabase(`codec_${++count}`), poolSize: 2 }, RETENTION),
-  };
-};
-
 const withoutId = ({ id: _id, ...event }: ChangeEvent): NewChangeEvent => event;
 
-for (const kind of [sqliteKind(), postgresKind()]) {
+for (const kind of storeKinds('codec', 2)) {
   describe(`event codec and filter table: ${kind.name}`, () => {
     before(() => kind.setUp());
     after(() => kind.tearDown());
 
     it('reads back an event with every field set, field for field, by id, list and history', async () => {
-      const store = await kind.open();
+      const store = await kind.open(RETENTION);
       try {
         const written = withoutId(everyFieldEvent(Date.now() - 60_000));
         await store.append([written]);
@@ -74,7 +40,7 @@ for (const kind of [sqliteKind(), postgresKind()]) {
     });
 
     it('lists what the live stream would pass, for every filter field', async () => {
-      const store = await kind.open();
+      const store = await kind.open(RETENTION);
       try {
         const base = Date.now() - 3_600_000;
         const variants: Partial<NewChangeEvent>[] = [

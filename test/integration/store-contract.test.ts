@@ -2,27 +2,15 @@
 // (Debian's postgresql package, started by harness/postgres.ts on a free loopback port).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { PostgresEventStore } from '../../src/store/postgres/postgres-store.ts';
 import {
   InvalidQueryError, isProvenanceStore, type EventStore, type ObjectState, type ProvenanceStore, type RetentionPolicy,
 } from '../../src/store/types.ts';
 import type { NewChangeEvent } from '../../src/event.ts';
-import { startPostgres, type Postgres } from '../../harness/postgres.ts';
+import { storeKinds } from '../support/store-kinds.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-
-interface StoreKind {
-  name: string;
-  open(retention: RetentionPolicy): Promise<EventStore>;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-}
 
 let uidCounter = 0;
 function event(name: string, timeMs: number, fields: Partial<NewChangeEvent> = {}): NewChangeEvent {
@@ -35,29 +23,7 @@ function event(name: string, timeMs: number, fields: Partial<NewChangeEvent> = {
   };
 }
 
-const sqliteKind = (): StoreKind => {
-  let dir = '';
-  let count = 0;
-  return {
-    name: 'SQLite',
-    async setUp() { dir = mkdtempSync(join(tmpdir(), 'logistis-contract-')); },
-    async tearDown() { rmSync(dir, { recursive: true, force: true }); },
-    open: (retention) => SqliteEventStore.open(join(dir, `events-${++count}.db`), retention),
-  };
-};
-
-const postgresKind = (): StoreKind => {
-  let server: Postgres | undefined;
-  let count = 0;
-  return {
-    name: 'PostgreSQL',
-    async setUp() { server = await startPostgres(); },
-    async tearDown() { await server?.destroy(); },
-    open: async (retention) => PostgresEventStore.open({ url: await server!.createDatabase(`contract_${++count}`), poolSize: 4 }, retention),
-  };
-};
-
-for (const kind of [sqliteKind(), postgresKind()]) {
+for (const kind of storeKinds('contract', 4)) {
   describe(`EventStore contract: ${kind.name}`, () => {
     before(() => kind.setUp());
     after(() => kind.tearDown());
