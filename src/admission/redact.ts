@@ -193,35 +193,6 @@ function redactAt(node: unknown, segments: readonly string[], depth: number, key
   return copy ?? node;
 }
 
-/**
- * True when a `kind: Secret` (`apiVersion: v1`) object sits anywhere below the root. Iterative, no copies: it runs
- * on every recorded object, and the answer is nearly always no.
- */
-function holdsEmbeddedSecret(root: JsonObject): boolean {
-  const stack: object[] = [];
-  for (const key in root) {
-    const child: unknown = root[key];
-    if (typeof child === 'object' && child !== null) stack.push(child);
-  }
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) {
-        const child: unknown = current[i];
-        if (typeof child === 'object' && child !== null) stack.push(child);
-      }
-      continue;
-    }
-    const record = current as Record<string, unknown>;
-    if (record['kind'] === 'Secret' && record['apiVersion'] === 'v1') return true;
-    for (const key in record) {
-      const child = record[key];
-      if (typeof child === 'object' && child !== null) stack.push(child);
-    }
-  }
-  return false;
-}
-
 /** A copy of `node` with every nested Secret's values fingerprinted; `node` itself where none is below it. */
 function redactNestedSecrets(node: unknown, key: KeyObject): unknown {
   if (typeof node !== 'object' || node === null) return node;
@@ -244,7 +215,9 @@ function redactNestedSecrets(node: unknown, key: KeyObject): unknown {
 }
 
 /** The object's own fields: nested Secrets and the paths of its kind. `object` itself when nothing matched. */
-function redactFields(object: JsonObject, paths: readonly RedactPath[], key: () => KeyObject, nestedSecret = holdsEmbeddedSecret(object)): JsonObject {
+function redactFields(
+  object: JsonObject, paths: readonly RedactPath[], key: () => KeyObject, nestedSecret = inspectNesting(object, MAX_OBJECT_DEPTH).nestedSecret,
+): JsonObject {
   let result = object;
   if (nestedSecret) {
     const secretKey = key();
