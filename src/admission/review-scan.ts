@@ -179,7 +179,7 @@ export class ReviewScanner {
             this.#state = State.Colon;
           } else {
             this.#afterScalar();
-            if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
+            partStart = this.#valueEnded(chunk, partStart, i);
           }
           continue;
         }
@@ -205,14 +205,14 @@ export class ReviewScanner {
             continue;
           }
           this.#endScalar(i);
-          if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
+          partStart = this.#valueEnded(chunk, partStart, i);
           continue;
         case State.Literal:
           if (byte !== this.#literal![this.#literalAt]) this.#fail(this.#offset + i, 'invalid literal (true, false or null)');
           i++;
           if (++this.#literalAt === this.#literal!.length) {
             this.#afterScalar();
-            if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
+            partStart = this.#valueEnded(chunk, partStart, i);
           }
           continue;
         case State.Value:
@@ -235,7 +235,7 @@ export class ReviewScanner {
           if (byte === 0x5d && this.#mayClose) {
             this.#close();
             i++;
-            if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
+            partStart = this.#valueEnded(chunk, partStart, i);
             continue;
           }
           if (this.#startValue(byte, i)) partStart = i;
@@ -253,7 +253,7 @@ export class ReviewScanner {
           if ((byte === 0x7d && top === OBJECT) || (byte === 0x5d && top === ARRAY)) {
             this.#close();
             i++;
-            if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
+            partStart = this.#valueEnded(chunk, partStart, i);
             continue;
           }
           this.#fail(this.#offset + i, top === undefined ? 'unexpected text after the JSON value'
@@ -264,7 +264,7 @@ export class ReviewScanner {
           if (byte === 0x7d && this.#mayClose) {
             this.#close();
             i++;
-            if (this.#keeping && this.#keeping.depth === this.#containers.length) partStart = this.#finishKeeping(chunk, partStart, i);
+            partStart = this.#valueEnded(chunk, partStart, i);
             continue;
           }
           if (byte !== QUOTE) this.#fail(this.#offset + i, 'expected a double-quoted property name');
@@ -421,6 +421,11 @@ export class ReviewScanner {
     }
     // A copy: the chunk's memory is the stream's.
     keeping.parts.push(Buffer.from(part));
+  }
+
+  /** A value ended before `end`: when it is the one being kept, finish it. Returns where the next kept text starts. */
+  #valueEnded(chunk: Buffer, start: number, end: number): number {
+    return this.#keeping && this.#keeping.depth === this.#containers.length ? this.#finishKeeping(chunk, start, end) : start;
   }
 
   /** The kept value ends before `end`: parse it and put it in place. Returns where the next kept text starts. */
