@@ -73,7 +73,8 @@ async function setUpReadAccess(config: ServeConfig, logger: Logger, kubeConfigOf
   return { readAccess, clientCa: frontProxy?.caPem };
 }
 
-function loadCaptureCallers(config: ServeConfig, logger: Logger): { policy: CaptureCallerPolicy | null; caPem?: string } {
+/** `exclusiveTrust`: the listener that serves /capture trusts no other client CA (see auth/client-certificate.ts). */
+function loadCaptureCallers(config: ServeConfig, logger: Logger, exclusiveTrust: boolean): { policy: CaptureCallerPolicy | null; caPem?: string } {
   if (!config.captureClientCaFile) {
     logger.warn('no --capture-client-ca-file: anyone who reaches POST /capture can write history. Configure the API server to present a client certificate to the webhook (see the README, security).');
     return { policy: null };
@@ -84,8 +85,7 @@ function loadCaptureCallers(config: ServeConfig, logger: Logger): { policy: Capt
   } catch (error) {
     throw new Error(`--capture-client-ca-file: cannot read ${config.captureClientCaFile}: ${(error as Error).message}`);
   }
-  // Exclusive when no front-proxy CA shares the listener's trust; set by the caller, who knows.
-  const policy = { authorities: parseCaBundle(caPem, '--capture-client-ca-file'), allowedNames: config.captureAllowedNames, exclusiveTrust: false };
+  const policy = { authorities: parseCaBundle(caPem, '--capture-client-ca-file'), allowedNames: config.captureAllowedNames, exclusiveTrust };
   logger.info({ allowedNames: policy.allowedNames }, 'POST /capture accepts only callers with a client certificate from --capture-client-ca-file');
   return { policy, caPem };
 }
@@ -116,12 +116,11 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   const kubeConfigOf = kubeConfigLoader(config);
   const { readAccess, clientCa: frontProxyCa } = await setUpReadAccess(config, logger, kubeConfigOf);
-  const captureCallers = loadCaptureCallers(config, logger);
   // With --capture-listen each listener trusts one purpose's client CA only: the webhook caller's on the capture
   // listener, the front proxy's on the main one. Then the TLS layer's verdict is the purpose's, and a certificate
   // issued by an intermediate CA can be accepted (Node gives a server only the peer's leaf to check it by).
   const separateCapture = config.captureListenPort !== 0;
-  if (captureCallers.policy) captureCallers.policy.exclusiveTrust = separateCapture || !frontProxyCa;
+  const captureCallers = loadCaptureCallers(config, logger, separateCapture || !frontProxyCa);
   const mainCas = [frontProxyCa, separateCapture ? undefined : captureCallers.caPem].filter((pem): pem is string => !!pem);
   const captureCas = [captureCallers.caPem].filter((pem): pem is string => !!pem);
   // Ask for (never require) a client certificate: the front proxy and the API server's webhook client show
