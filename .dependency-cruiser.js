@@ -12,6 +12,7 @@ const LAYERS = [
   { name: 'capture', path: '^src/capture/' },
   { name: 'deploy', path: '^src/deploy/' },
   { name: 'rules-locks', path: '^src/(rules|locks)/' },
+  { name: 'log', path: '^src/log/' },
   { name: 'store', path: '^src/store/' },
   { name: 'views-blame', path: '^src/(field-blame|format)/' },
   { name: 'contract', path: '^src/api/' },

@@ -32,9 +32,10 @@ export interface CaptureLogger {
 /**
  * Why an allowed change has no event: the store refused it; it timed out and then failed; capture itself
  * failed before the store was asked (a bug, or an object our code cannot handle); the store's file was deleted
- * or replaced, so a commit went to a file nobody will open again.
+ * or replaced, so a commit went to a file nobody will open again; the commit log was over --max-log-bytes or its disk
+ * full; the commit log could not be written otherwise.
  */
-export type LostReason = 'store-error' | 'store-error-after-timeout' | 'capture-error' | 'store-file-gone';
+export type LostReason = 'store-error' | 'store-error-after-timeout' | 'capture-error' | 'store-file-gone' | 'log-full' | 'log-error';
 
 export interface CapturePipeline {
   /**

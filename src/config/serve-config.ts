@@ -22,6 +22,9 @@ export interface ServeConfig {
   maxAgeMs: number;
   /** 0: no limit. */
   maxStoreBytes: number;
+  logDir: string;
+  maxLogBytes: number;
+  logDrainTimeoutMs: number;
   maxBodyBytes: number;
   auth: 'none' | 'kubernetes';
   /** Reader threads and the deadline of every read (src/read/thread-reads.ts). */
@@ -90,6 +93,12 @@ export interface LiveStreamLimits {
   perUser: number;
 }
 
+/**
+ * An hour of captures at 1,000/s with the bench's mix of reviews (about 2 KiB a record, framing included): the
+ * store may be down that long before a change goes unrecorded (README, "When the store is down").
+ */
+export const DEFAULT_MAX_LOG_BYTES = '8GiB';
+
 export const DEFAULT_LIVE_STREAM_LIMITS: LiveStreamLimits = { perServer: 256, perUser: 8 };
 
 export class ConfigError extends Error {
@@ -122,6 +131,9 @@ export const SERVE_SETTINGS: Setting[] = [
   { key: 'maxEventsPerObject', description: 'keep the newest N events of each object', defaultValue: '100' },
   { key: 'maxAge', description: 'prune events older than this (e.g. 30d, 12h)', defaultValue: '30d' },
   { key: 'maxStoreBytes', description: 'prune the oldest events while the store takes more than this (e.g. 20GiB; 0: no limit)', defaultValue: '0' },
+  { key: 'logDir', description: 'directory of the commit log, where each capture is durable before it is answered (ADR 0029); one per replica, on local disk. Default: next to the sqlite file (PATH-log), or ./data/commit-log' },
+  { key: 'maxLogBytes', description: 'most bytes the commit log may hold while the store is down or behind; past it a change is allowed unrecorded (lost, reason log-full)', defaultValue: DEFAULT_MAX_LOG_BYTES },
+  { key: 'logDrainTimeout', description: 'at shutdown: how long to keep moving the commit log into the store; what is left stays in the log for the next start', defaultValue: '20s' },
   { key: 'maxBodyBytes', description: 'largest AdmissionReview read whole (e.g. 8MiB); a larger one is recorded from its metadata, marked oversized (ADR 0017)', defaultValue: '8MiB' },
   { key: 'auth', description: 'read-API authentication: kubernetes (TokenReview, front proxy, SubjectAccessReview) or none (local demo only)', defaultValue: 'kubernetes' },
   { key: 'readTimeout', description: 'a read not answered within this is answered 504 and its work stopped', defaultValue: '30s' },
@@ -283,6 +295,12 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     if (parsed === null || parsed < 1024 * 1024) return fail('maxStoreBytes', `must be 0 or a size of at least 1MiB such as 20GiB, got "${value}"`);
     return parsed;
   };
+  const logBytes = (): number => {
+    const value = required('maxLogBytes');
+    const parsed = parseSize(value);
+    if (parsed === null || parsed < 1024 * 1024) return fail('maxLogBytes', `must be a size of at least 1MiB such as 8GiB, got "${value}"`);
+    return parsed;
+  };
   const auth = required('auth');
   if (auth !== 'none' && auth !== 'kubernetes') fail('auth', `must be kubernetes or none, got "${auth}"`);
   const allowedNames = text('requestheaderAllowedNames');
@@ -331,6 +349,9 @@ export function resolveServeConfig(flags: Record<string, Raw | undefined>, env: 
     maxEventsPerObject: positiveInteger('maxEventsPerObject'),
     maxAgeMs: duration('maxAge'),
     maxStoreBytes: storeBytes(),
+    logDir: text('logDir') || (storeSpec.driver === 'sqlite' ? `${storeSpec.location}-log` : './data/commit-log'),
+    maxLogBytes: logBytes(),
+    logDrainTimeoutMs: duration('logDrainTimeout'),
     maxBodyBytes: maxBodyBytes!,
     auth: auth as 'none' | 'kubernetes',
     reads: { threads: positiveInteger('readerThreads'), timeoutMs: duration('readTimeout') },

@@ -22,13 +22,39 @@ export interface Metrics {
   ruleErrors: Counter<'rule'>;
   eventStates: Counter<'state'>;
   oldestPendingSeconds: Gauge;
+  logBacklogBytes: Gauge;
+  logBacklogRecords: Gauge;
+  logOldestRecordSeconds: Gauge;
+  logBytes: Gauge;
+  /** Where the commit log's gauges read their values when scraped (set by serve once the log is open). */
+  logHealth: { source?: () => LogBacklog };
+}
+
+/** The commit log's numbers the gauges show (log/logged-store.ts LogHealth has them). */
+export interface LogBacklog {
+  backlogBytes: number;
+  backlogRecords: number;
+  oldestRecordSeconds: number;
+  logBytes: number;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'logistis_' });
   const registers = [registry];
+  const logHealth: { source?: () => LogBacklog } = {};
+  const logGauge = (name: string, help: string, field: keyof LogBacklog) => new Gauge({
+    name, help, registers,
+    collect() {
+      if (logHealth.source) this.set(logHealth.source()[field]);
+    },
+  });
   return {
+    logHealth,
+    logBacklogBytes: logGauge('logistis_log_backlog_bytes', 'Bytes of the commit log appended (acknowledged) but not yet in the store', 'backlogBytes'),
+    logBacklogRecords: logGauge('logistis_log_backlog_records', 'Records of the commit log appended (acknowledged) but not yet in the store', 'backlogRecords'),
+    logOldestRecordSeconds: logGauge('logistis_log_oldest_record_seconds', 'Age of the oldest commit log record not yet in the store (0: none)', 'oldestRecordSeconds'),
+    logBytes: logGauge('logistis_log_bytes', 'Bytes the commit log holds on disk (its limit: --max-log-bytes)', 'logBytes'),
     registry,
     captures: new Counter({
       name: 'logistis_captures_total',
@@ -69,7 +95,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     eventsLost: new Counter({
       name: 'logistis_events_lost_total',
-      help: 'Changes that were allowed but end unrecorded, by reason (store-error, store-error-after-timeout, capture-error, store-file-gone); the logs name each one',
+      help: 'Changes that were allowed but end unrecorded, by reason (log-full, log-error, store-error, store-error-after-timeout, capture-error, store-file-gone); the logs name each one',
       labelNames: ['reason'],
       registers,
     }),

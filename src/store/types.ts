@@ -2,6 +2,8 @@
 import type { ActivityDenial, ActivityGrouping, ActivityObject } from '../api/activity.ts';
 import type { OverviewEntry } from '../api/overview.ts';
 import type { ChangeEvent, ChangeOperation, EventState, NewChangeEvent, ObjectKey } from '../event.ts';
+import type { EventRow } from './event-columns.ts';
+import type { LogCursor } from './row-lines.ts';
 
 export interface EventFilter {
   namespace?: string;
@@ -115,6 +117,21 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/**
+ * A store the commit log fills (src/log/indexer.ts): its records' rows and the log's cursor go in one transaction,
+ * so a replay after a crash starts right after what was stored.
+ */
+export interface LogConsumerStore {
+  /** How far the log `logId` is stored: the position after its last stored record, 0 when none. */
+  logCursor(logId: string): Promise<number>;
+  /** Stores the rows and moves the log's cursor, atomically; resolves to how many events the per-object limit removed. */
+  appendFromLog(rows: EventRow[], cursor: LogCursor): Promise<number>;
+}
+
+export function isLogConsumerStore(store: object): store is LogConsumerStore {
+  return typeof (store as Partial<LogConsumerStore>).appendFromLog === 'function';
+}
+
 /** An event's move out of pending, decided by the provenance watcher (src/provenance/). */
 export interface EventStateChange {
   requestUid: string;
@@ -164,8 +181,8 @@ export function isProvenanceStore(store: object): store is ProvenanceStore {
 export class StoreError extends Error {
   override name = 'StoreError';
   /** Why a write that was attempted will not last, when more is known than "the store failed". */
-  readonly lostReason?: 'store-file-gone';
-  constructor(message: string, lostReason?: 'store-file-gone') {
+  readonly lostReason?: 'store-file-gone' | 'log-full' | 'log-error';
+  constructor(message: string, lostReason?: 'store-file-gone' | 'log-full' | 'log-error') {
     super(message);
     if (lostReason) this.lostReason = lostReason;
   }

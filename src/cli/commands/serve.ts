@@ -7,7 +7,7 @@ import type { FrontProxySettings } from '../../server/auth/types.ts';
 import type { Server } from 'node:https';
 import { buildApp, type AppConfig } from '../../server/app.ts';
 import { closeApps } from '../../server/shutdown.ts';
-import { createMetrics, createMetricsServer, storeMetricsHooks } from '../../server/metrics.ts';
+import { createMetrics, createMetricsServer, storeMetricsHooks, type Metrics } from '../../server/metrics.ts';
 import { readFileSync } from 'node:fs';
 import { parseCaBundle } from '../../server/auth/client-certificate.ts';
 import type { CaptureCallerPolicy } from '../../server/webhook-callers.ts';
@@ -17,7 +17,10 @@ import { loadOrCreateRedactionKey } from '../../capture/redaction-key.ts';
 import { ResourceKinds } from '../../capture/kinds.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LockWatcher } from '../../locks/watcher.ts';
-import { isProvenanceStore } from '../../store/types.ts';
+import { isLogConsumerStore, isProvenanceStore, type EventStore } from '../../store/types.ts';
+import { CommitLog, LogDamagedError } from '../../log/commit-log.ts';
+import { LogIndexer } from '../../log/indexer.ts';
+import { LoggedStore } from '../../log/logged-store.ts';
 import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
 import { RuleCompileError } from '../../rules/cel.ts';
 import { loadRuleSet, type RuleSet } from '../../rules/rule-set.ts';
@@ -100,6 +103,40 @@ function captureRules(config: ServeConfig): RuleSet {
   }
 }
 
+/**
+ * The commit log in front of the store (ADR 0029): a damaged log stops the start with the file and offset; a torn
+ * tail (a write a crash cut short, never acknowledged) is cut off and said.
+ */
+async function openLoggedStore(inner: EventStore, config: ServeConfig, logger: Logger, metrics: Metrics): Promise<LoggedStore> {
+  if (!isProvenanceStore(inner) || !isLogConsumerStore(inner)) throw new ConfigError('--store: this store cannot be filled from the commit log');
+  let log: CommitLog;
+  try {
+    log = await CommitLog.open({ dir: config.logDir, maxBytes: config.maxLogBytes });
+  } catch (error) {
+    await inner.close();
+    throw error instanceof LogDamagedError ? new ConfigError(`--log-dir: ${error.message}`) : error;
+  }
+  const { recovery } = log;
+  if (recovery.tornBytes > 0) {
+    logger.warn({ dir: config.logDir, tornBytes: recovery.tornBytes, reason: recovery.tornReason }, 'commit log: cut off a record a crash left incomplete (it had not been acknowledged)');
+  }
+  logger.info({ dir: config.logDir, logId: log.id, records: recovery.records, segments: recovery.segments }, 'commit log open');
+  const indexer = new LogIndexer(log, inner, {
+    onError: (error, attempt) => {
+      metrics.storeErrors.inc({ operation: 'index' });
+      // Every failure once, then one in a hundred: an outage of the database must not flood the log.
+      if (attempt === 1 || attempt % 100 === 0) logger.warn({ err: { message: error.message }, attempt }, 'commit log: the store did not take a batch; the records wait in the log and the batch is retried');
+    },
+    onStuck: (error) => logger.error({ err: { message: error.message } }, 'commit log: indexing stopped'),
+  });
+  indexer.start();
+  const store = new LoggedStore(inner, log, indexer, {
+    readWaitMs: Math.min(config.reads.timeoutMs, 5_000), closeDrainMs: config.logDrainTimeoutMs,
+  });
+  metrics.logHealth.source = () => store.health();
+  return store;
+}
+
 export async function serve(config: ServeConfig): Promise<void> {
   const rules = captureRules(config);
   const logger = pino({ level: config.logLevel, base: { service: 'logistis' } });
@@ -107,7 +144,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   const { key: redactionKey, created } = loadOrCreateRedactionKey(config.redactionKeyFile);
   if (created) logger.info({ file: config.redactionKeyFile }, 'created a new redaction key; keep it with the store');
   const metrics = createMetrics();
-  const store = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs, maxStoreBytes: config.maxStoreBytes }, storeMetricsHooks(metrics), config.postgres);
+  const indexed = await openEventStore(config.store, { maxEventsPerObject: config.maxEventsPerObject, maxAgeMs: config.maxAgeMs, maxStoreBytes: config.maxStoreBytes }, storeMetricsHooks(metrics), config.postgres);
+  const store = await openLoggedStore(indexed, config, logger, metrics);
   const resourceKinds = new ResourceKinds();
   try {
     for (const { group, resource, kind } of await store.resourceKinds()) resourceKinds.learn(group, resource, kind);

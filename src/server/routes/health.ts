@@ -1,6 +1,7 @@
 // Liveness, readiness (the store can take a write) and Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
 import type { EventStore } from '../../store/types.ts';
+import { LoggedStore } from '../../log/logged-store.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ReadAccess } from '../auth/read-access.ts';
 import type { LockWatcher } from '../../locks/watcher.ts';
@@ -12,8 +13,9 @@ export function registerHealthRoutes(app: FastifyInstance, store: EventStore, lo
   app.get('/readyz', async (request, reply) => {
     try {
       await store.ping();
-      // Reported, not required: while the Lock watch fails, capture goes on and the last known Locks apply.
-      return { status: 'ready', ...(locks ? { locks: locks.health() } : {}) };
+      // Reported, not required: while the Lock watch fails, capture goes on and the last known Locks apply; while
+      // the store is down or behind, captures are durable in the commit log.
+      return { status: 'ready', ...(store instanceof LoggedStore ? { log: store.health() } : {}), ...(locks ? { locks: locks.health() } : {}) };
     } catch (error) {
       const reason = (error as Error).message;
       request.log.warn({ reason }, 'not ready: the store cannot take a write');

@@ -7,6 +7,7 @@ import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
 import { EVENT_ROW_COLUMNS, INSERT_COLUMNS, type ColumnType, type EventRow } from '../event-columns.ts';
 import { HOUR_MS } from '../read-rows.ts';
 import type { Partitions } from './partitions.ts';
+import type { LogCursor } from '../row-lines.ts';
 
 const ARRAY_TYPES: Record<ColumnType, string> = { integer: 'bigint[]', text: 'text[]', jsonb: 'jsonb[]' };
 
@@ -15,6 +16,8 @@ const ROW_ARRAYS = EVENT_ROW_COLUMNS.map((column, index) => `$${index + 1}::${AR
 const BODIES = `$${EVENT_ROW_COLUMNS.length + 1}::bytea[]`;
 const DICTIONARY = `$${EVENT_ROW_COLUMNS.length + 2}`;
 const MAX_PER_OBJECT = `$${EVENT_ROW_COLUMNS.length + 3}`;
+const LOG_ID = `$${EVENT_ROW_COLUMNS.length + 4}::text`;
+const LOG_POSITION = `$${EVENT_ROW_COLUMNS.length + 5}::bigint`;
 const ROW_COLUMN_NAMES = EVENT_ROW_COLUMNS.map((column) => column.column).join(', ');
 
 /**
@@ -57,8 +60,13 @@ const APPEND_SQL = `
     ) AS doomed
     WHERE e.id = doomed.id AND e.time_ms = doomed.time_ms
     RETURNING 1
+  ), cursor AS (
+    -- The commit log's cursor moves in the statement that stores its records: a replay after a crash starts after them.
+    INSERT INTO log_cursors (log_id, position) SELECT ${LOG_ID}, ${LOG_POSITION} WHERE ${LOG_ID} IS NOT NULL
+    ON CONFLICT (log_id) DO UPDATE SET position = GREATEST(log_cursors.position, excluded.position)
+    RETURNING 1
   )
-  SELECT (SELECT count(*) FROM trimmed) AS trimmed, (SELECT count(*) FROM counted) + (SELECT count(*) FROM kinds) AS side`;
+  SELECT (SELECT count(*) FROM trimmed) AS trimmed, (SELECT count(*) FROM counted) + (SELECT count(*) FROM kinds) + (SELECT count(*) FROM cursor) AS side`;
 
 export class AppendBatch {
   private readonly pool: pg.Pool;
@@ -78,10 +86,10 @@ export class AppendBatch {
    * replica (possible when both trim one object), or for a partition missing after all, is run again. Returns how
    * many events the per-object limit removed.
    */
-  async commit(all: EventRow[]): Promise<number> {
+  async commit(all: EventRow[], cursor?: LogCursor): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitOnce(all);
+        return await this.commitOnce(all, cursor);
       } catch (error) {
         const code = (error as { code?: string }).code;
         // 23514: no partition for a row's time, as when another replica dropped a day this one thought it had.
@@ -91,7 +99,7 @@ export class AppendBatch {
     }
   }
 
-  private async commitOnce(all: EventRow[]): Promise<number> {
+  private async commitOnce(all: EventRow[], cursor: LogCursor | undefined): Promise<number> {
     // A uid twice in one batch is one event. Events keep their arrival order (their ids follow it).
     const byUid = new Map<string, EventRow>();
     for (const row of all) if (!byUid.has(row.requestUid)) byUid.set(row.requestUid, row);
@@ -100,7 +108,14 @@ export class AppendBatch {
     const bodies = await Promise.all(rows.map((row) => this.encoder.encode(Buffer.from(row.body))));
     const { rows: [result] } = await this.pool.query<{ trimmed: string }>(APPEND_SQL, [
       ...EVENT_ROW_COLUMNS.map(({ field }) => rows.map((row) => row[field])), bodies, CURRENT_BODY_DICTIONARY, this.maxEventsPerObject,
+      cursor?.logId ?? null, cursor?.position ?? 0,
     ]);
     return Number(result!.trimmed);
   }
+}
+
+/** How far the commit log `logId` is stored (0: nothing yet). */
+export async function logCursor(pool: pg.Pool, logId: string): Promise<number> {
+  const { rows } = await pool.query<{ position: string }>('SELECT position FROM log_cursors WHERE log_id = $1', [logId]);
+  return rows[0] ? Number(rows[0].position) : 0;
 }

@@ -8,7 +8,7 @@ import type { NewChangeEvent } from '../../event.ts';
 import {
   StoreError,
   type EventStateChange, type EventStore, type ObjectState, type ObjectStateKey, type ProvenanceStore, type PruneResult,
-  type RetentionPolicy,
+  type LogConsumerStore, type RetentionPolicy,
 } from '../types.ts';
 import type { EventRow } from '../event-columns.ts';
 import { toEventRow } from '../event-codec.ts';
@@ -19,7 +19,8 @@ import { PostgresReader } from './postgres-reader.ts';
 import { Readiness } from './readiness.ts';
 import { applyMigrations } from './migrations.ts';
 import { Partitions, type Partition } from './partitions.ts';
-import { AppendBatch } from './append-batch.ts';
+import { AppendBatch, logCursor } from './append-batch.ts';
+import type { LogCursor } from '../row-lines.ts';
 import { Retention } from './retention.ts';
 import { saveObjectStates, setEventStates } from './provenance-states.ts';
 import { copyCheckpoint, saveCopyCheckpoint } from './copy-checkpoints.ts';
@@ -29,7 +30,7 @@ export interface PostgresStoreHooks {
   onCommit?: OnCommit;
 }
 
-export class PostgresEventStore extends ReadingStore<PostgresReader> implements EventStore, ProvenanceStore {
+export class PostgresEventStore extends ReadingStore<PostgresReader> implements EventStore, ProvenanceStore, LogConsumerStore {
   readonly options: PostgresOptions;
   private readonly pool: pg.Pool;
   protected readonly reader: PostgresReader;
@@ -38,10 +39,12 @@ export class PostgresEventStore extends ReadingStore<PostgresReader> implements 
   private readonly commits: GroupCommit<EventRow>;
   private readonly retention: Retention;
   private readonly readiness: Readiness;
+  private readonly hooks: PostgresStoreHooks;
 
   private constructor(options: PostgresOptions, retention: RetentionPolicy, hooks: PostgresStoreHooks) {
     super();
     this.options = options;
+    this.hooks = hooks;
     this.pool = openPool(options);
     this.reader = new PostgresReader(this.pool);
     this.partitionSet = new Partitions(this.pool);
@@ -85,9 +88,22 @@ export class PostgresEventStore extends ReadingStore<PostgresReader> implements 
     return this.commits.add(events.map(toEventRow));
   }
 
-  private async commitBatch(rows: EventRow[]): Promise<number> {
+  private async commitBatch(rows: EventRow[], cursor?: LogCursor): Promise<number> {
     if (this.readiness.notReady) throw new StoreError(`not ready: ${this.readiness.notReady}`);
-    return this.batches.commit(rows);
+    return this.batches.commit(rows, cursor);
+  }
+
+  async logCursor(logId: string): Promise<number> {
+    if (this.readiness.notReady) throw new StoreError(`not ready: ${this.readiness.notReady}`);
+    return logCursor(this.pool, logId);
+  }
+
+  async appendFromLog(rows: EventRow[], cursor: LogCursor): Promise<number> {
+    if (this.closed) throw new StoreError('the store is closed');
+    const started = process.hrtime.bigint();
+    const trimmed = await this.commitBatch(rows, cursor);
+    this.hooks.onCommit?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
+    return trimmed;
   }
 
 

@@ -116,4 +116,15 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       CREATE INDEX events_denied ON events (time_ms) WHERE denied_by <> '';
     `,
   },
+  {
+    version: 5,
+    description: 'the commit logs\' cursors: how far each replica\'s log is stored, written by the statement that stores the records',
+    // As SQLite migration 8: one row per replica's log (its id is random per log directory).
+    sql: `
+      CREATE TABLE log_cursors (
+        log_id text PRIMARY KEY,
+        position bigint NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,26 +1,8 @@
 // Messages between the store (request thread) and the writer worker that owns the write connection.
-import { EVENT_ROW_FIELDS, type EventRow } from '../event-columns.ts';
-
 export type { EventRow } from '../event-columns.ts';
-
-/**
- * A batch crosses to the writer as one string: structured cloning an array of row objects cost more than the
- * rest of the capture path. Each row is a JSON array of the small fields, a tab, then the JSON body; rows are
- * separated by newlines. JSON text never holds a raw tab or newline, so the separators are unambiguous.
- */
-export function encodeRows(rows: EventRow[]): string {
-  return rows.map((row) => `${JSON.stringify(EVENT_ROW_FIELDS.map((field) => row[field]))}\t${row.body}`).join('\n');
-}
-
-export function decodeRows(batch: string): EventRow[] {
-  return batch.split('\n').map((line) => {
-    const tab = line.indexOf('\t');
-    const values = JSON.parse(line.slice(0, tab)) as (string | number)[];
-    const row = { body: line.slice(tab + 1) } as Record<string, string | number>;
-    EVENT_ROW_FIELDS.forEach((field, index) => { row[field] = values[index]!; });
-    return row as unknown as EventRow;
-  });
-}
+export type { LogCursor } from '../row-lines.ts';
+import type { LogCursor } from '../row-lines.ts';
+export { decodeRows, encodeRows } from '../row-lines.ts';
 
 export interface WriterOptions {
   path: string;
@@ -28,7 +10,9 @@ export interface WriterOptions {
 }
 
 export type WriterRequest =
-  | { type: 'append'; id: number; rows: string }
+  /** `cursor`: the commit log's position after these rows, stored in the same transaction. */
+  | { type: 'append'; id: number; rows: string; cursor?: LogCursor }
+  | { type: 'log-cursor'; id: number; logId: string }
   | { type: 'prune-age'; id: number; beforeMs: number; chunk: number }
   /** Deletes up to `chunk` of the oldest events if the database holds more than `maxBytes` in use. */
   | { type: 'prune-size'; id: number; maxBytes: number; chunk: number }
@@ -60,4 +44,4 @@ export interface ObjectStateRow extends ObjectStateKey {
 export type WriterResponse =
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
-  | { type: 'done'; id: number; prunedPerObject?: number; pruned?: number; changed?: number; error?: string; code?: string };
+  | { type: 'done'; id: number; prunedPerObject?: number; pruned?: number; changed?: number; position?: number; error?: string; code?: string };

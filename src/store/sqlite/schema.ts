@@ -118,4 +118,16 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       CREATE INDEX events_denied ON events (time_ms) WHERE denied_by <> '';
     `,
   },
+  {
+    version: 8,
+    description: 'the commit log\'s cursor: how far each log\'s records are stored, written in the transaction that stores them',
+    // One row per commit log (its id is random per log directory); a replay after a crash starts here, so no record is
+    // stored twice whatever the request uid window (docs/adr/0029-commit-log.md).
+    sql: `
+      CREATE TABLE log_cursors (
+        log_id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -9,10 +9,10 @@ import type { NewChangeEvent } from '../../event.ts';
 import {
   STORE_WORKER_LIMITS, StoreError,
   type EventStateChange, type EventStore, type ObjectState, type ObjectStateKey, type ProvenanceStore, type PruneResult,
-  type RetentionPolicy,
+  type LogConsumerStore, type RetentionPolicy,
 } from '../types.ts';
 import { SqliteReader } from './sqlite-reader.ts';
-import { encodeRows, type EventRow, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
+import { encodeRows, type EventRow, type LogCursor, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
 import { toEventRow } from '../event-codec.ts';
 import { GroupCommit, type OnCommit } from '../group-commit.ts';
 import { ReadingStore } from '../reading-store.ts';
@@ -38,9 +38,10 @@ function createPrivateFile(path: string): void {
   }
 }
 
-export class SqliteEventStore extends ReadingStore<SqliteReader> implements EventStore, ProvenanceStore {
+export class SqliteEventStore extends ReadingStore<SqliteReader> implements EventStore, ProvenanceStore, LogConsumerStore {
   readonly path: string;
   private readonly retention: RetentionPolicy;
+  private readonly hooks: SqliteStoreHooks;
   private worker!: Worker;
   protected reader!: SqliteReader;
   private nextRequestId = 1;
@@ -54,6 +55,7 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     super();
     this.path = path;
     this.retention = retention;
+    this.hooks = hooks;
     this.commits = new GroupCommit((rows) => this.commitBatch(rows), hooks.onCommit);
   }
 
@@ -130,10 +132,24 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     return this.commits.add(events.map(toEventRow));
   }
 
-  private async commitBatch(rows: EventRow[]): Promise<number> {
-    const response = await this.request({ type: 'append', rows: encodeRows(rows) });
+  private async commitBatch(rows: EventRow[], cursor?: LogCursor): Promise<number> {
+    const response = await this.request({ type: 'append', rows: encodeRows(rows), ...(cursor ? { cursor } : {}) });
     if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
     return response.prunedPerObject ?? 0;
+  }
+
+  async logCursor(logId: string): Promise<number> {
+    const response = await this.request({ type: 'log-cursor', logId });
+    if (response.error) throw new StoreError(`reading the commit log's cursor failed (${response.code}): ${response.error}`);
+    return response.position ?? 0;
+  }
+
+  async appendFromLog(rows: EventRow[], cursor: LogCursor): Promise<number> {
+    if (this.closed) throw new StoreError('the store is closed');
+    const started = process.hrtime.bigint();
+    const trimmed = await this.commitBatch(rows, cursor);
+    this.hooks.onCommit?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
+    return trimmed;
   }
 
 

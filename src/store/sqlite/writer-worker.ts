@@ -9,7 +9,7 @@ import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
 import { RecentRequestUids, RETRY_WINDOW_MS } from './recent-uids.ts';
 import { EVENT_ROW_FIELDS, INSERT_COLUMNS } from '../event-columns.ts';
 import {
-  decodeRows, type EventRow, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
+  decodeRows, type EventRow, type LogCursor, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
   type WriterResponse,
 } from './protocol.ts';
 
@@ -157,7 +157,12 @@ for (const row of db.prepare('SELECT request_uid FROM events WHERE time_ms >= ?'
   recentUids.add((row as { request_uid: string }).request_uid, openedMs);
 }
 
-function append(rows: EventRow[]): number {
+const saveCursor = db.prepare(`
+  INSERT INTO log_cursors (log_id, position) VALUES (?, ?)
+  ON CONFLICT (log_id) DO UPDATE SET position = MAX(position, excluded.position)`);
+const readCursor = db.prepare('SELECT position FROM log_cursors WHERE log_id = ?');
+
+function append(rows: EventRow[], cursor?: LogCursor): number {
   const activity = new Map<string, { namespace: string; username: string; hour: number; changes: number }>();
   const touched = new Map<string, { group: string; kind: string; namespace: string; name: string; added: number }>();
   let trimmed = 0;
@@ -183,6 +188,7 @@ function append(rows: EventRow[]): number {
       else touched.set(objectKey, { group: row.group, kind: row.kind, namespace: row.namespace, name: row.name, added: 1 });
     }
     for (const entry of activity.values()) addActivity.run(entry.namespace, entry.username, entry.hour, entry.changes);
+    if (cursor) saveCursor.run(cursor.logId, cursor.position);
     for (const [key, object] of touched) {
       trimmed += trimIfOverLimit(key, object.group, object.kind, object.namespace, object.name, object.added);
     }
@@ -242,7 +248,7 @@ port.on('message', (message: WriterRequest) => {
   try {
     switch (message.type) {
       case 'append': {
-        const prunedPerObject = append(decodeRows(message.rows));
+        const prunedPerObject = append(message.rows ? decodeRows(message.rows) : [], message.cursor);
         const changed = databaseFileChanged();
         send(changed
           ? { type: 'done', id: message.id, error: `${changed}: this batch will not survive a restart; restore the file or restart logistis`, code: FILE_GONE }
@@ -261,6 +267,9 @@ port.on('message', (message: WriterRequest) => {
       case 'save-object-states':
         saveObjectStates(message.states, message.deleted);
         send({ type: 'done', id: message.id });
+        break;
+      case 'log-cursor':
+        send({ type: 'done', id: message.id, position: (readCursor.get(message.logId) as { position: number } | undefined)?.position ?? 0 });
         break;
       case 'ping':
         selectOne.get();
