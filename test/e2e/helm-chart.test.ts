@@ -54,6 +54,7 @@ describe('the Helm chart on a real control plane', { timeout: 600_000 }, () => {
   for (const [name, options] of [
     ['default values', {}],
     ['HA values', { valuesFiles: [join(CHART_DIR, 'values-ha.yaml')] }],
+    ['HA values with a claim per commit log', { valuesFiles: [join(CHART_DIR, 'values-ha.yaml')], set: ['log.persistence.enabled=true'] }],
     ['cert-manager, NetworkPolicy, client auth, rules', {
       set: ['certManager.enabled=true', 'networkPolicy.enabled=true', 'serviceMonitor.enabled=true', 'capture.rules=ignore: []',
         `webhook.clientAuth.caBundle=${cpPlaceholderCa()}`],

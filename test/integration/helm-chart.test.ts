@@ -1,6 +1,7 @@
 // The Helm chart rendered and linted by the real Helm 4 (scripts/build-helm.sh): what it deploys for the default
 // (embedded store) and HA values, that its copies of deploy/ stay identical to the originals, and that
-// deploy/manifests/ is the chart's current output; the capture listener, its NetworkPolicy and what NOTES.txt warns about.
+// deploy/manifests/ is the chart's current output; the capture listener, its NetworkPolicy and what NOTES.txt warns about;
+// where each replica's commit log lives, and the checks that its volume and the grace period leave it room.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -75,6 +76,8 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     const server = container(statefulSet);
     assert.ok(server['args'].includes('--store=sqlite:/var/lib/logistis/events.db'));
     assert.ok(server['volumeMounts'].some((m: Json) => m['name'] === 'data' && m['mountPath'] === '/var/lib/logistis'));
+    assert.ok(server['args'].includes('--log-dir=/var/lib/logistis/events.db-log'), 'the commit log beside the database, on its volume');
+    assert.equal(statefulSet['spec']['volumeClaimTemplates'].length, 1);
     assert.deepEqual(server['readinessProbe']['httpGet'], { path: '/readyz', port: 'capture', scheme: 'HTTPS' }, 'ready once the capture listener answers');
     assert.deepEqual(server['livenessProbe']['httpGet'], { path: '/healthz', port: 'https', scheme: 'HTTPS' });
     assert.equal(server['securityContext']['readOnlyRootFilesystem'], true);
@@ -105,7 +108,7 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.equal(find(objects, 'APIService', 'v1alpha1.audit.logistis.io')['spec']['caBundle'], secret['data']['ca.crt']);
   });
 
-  it('HA: a Deployment of several replicas over PostgreSQL, no volume, the store URL from a Secret', () => {
+  it('HA: a Deployment of several replicas over PostgreSQL, an emptyDir for each commit log, the store URL from a Secret', () => {
     const objects = parseObjects(renderChart({ valuesFiles: [HA_VALUES] }));
     assert.equal(objects.filter((o) => o.kind === 'StatefulSet').length, 0);
     const deployment = find(objects, 'Deployment', 'logistis');
@@ -115,6 +118,10 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.deepEqual(server['env'], [{ name: 'LOGISTIS_STORE', valueFrom: { secretKeyRef: { name: 'logistis-postgres', key: 'url' } } }]);
     assert.ok(server['args'].includes('--redaction-key-file=/etc/logistis/redaction/key'), 'every replica reads the same key');
     assert.ok(!server['volumeMounts'].some((m: Json) => m['name'] === 'data'));
+    assert.ok(server['args'].includes('--log-dir=/var/lib/logistis/commit-log'), server['args'].join(' '));
+    assert.ok(server['volumeMounts'].some((m: Json) => m['name'] === 'commit-log' && m['mountPath'] === '/var/lib/logistis'));
+    const logVolume = (deployment['spec']['template']['spec']['volumes'] as Json[]).find((v) => v['name'] === 'commit-log');
+    assert.deepEqual(logVolume, { name: 'commit-log', emptyDir: { sizeLimit: '9Gi' } });
     assert.equal(find(objects, 'NetworkPolicy')['spec']['ingress'][0]['ports'][0]['port'], 'https');
     assert.equal(find(objects, 'PodDisruptionBudget')['spec']['maxUnavailable'], 1);
     assert.equal(deployment['spec']['strategy']['type'], 'RollingUpdate');
@@ -130,6 +137,65 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     const withCertificate = container(find(parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['store.postgres.tlsClientCertificate=true'] })), 'Deployment'));
     assert.ok(withCertificate['args'].includes('--store-tls-cert-file=/etc/logistis/postgres-tls/tls.crt')
       && withCertificate['args'].includes('--store-tls-key-file=/etc/logistis/postgres-tls/tls.key'));
+  });
+
+  it('HA with log.persistence.enabled: a StatefulSet whose replicas each get a claim for the commit log, kept on scale-down', () => {
+    const objects = parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['log.persistence.enabled=true', 'log.persistence.size=20Gi', 'log.persistence.storageClassName=local-ssd'] }));
+    assert.equal(objects.filter((o) => o.kind === 'Deployment').length, 0);
+    const statefulSet = find(objects, 'StatefulSet', 'logistis');
+    assert.equal(statefulSet['spec']['replicas'], 3);
+    assert.equal(statefulSet['spec']['podManagementPolicy'], 'Parallel');
+    assert.deepEqual(statefulSet['spec']['persistentVolumeClaimRetentionPolicy'], { whenDeleted: 'Retain', whenScaled: 'Retain' });
+    const [claim, ...more] = statefulSet['spec']['volumeClaimTemplates'] as Json[];
+    assert.equal(more.length, 0);
+    assert.equal(claim!['metadata']['name'], 'commit-log');
+    assert.equal(claim!['metadata']['labels']['app.kubernetes.io/instance'], 'logistis', 'make undeploy finds it by this label');
+    assert.deepEqual(claim!['spec'], { accessModes: ['ReadWriteOnce'], storageClassName: 'local-ssd', resources: { requests: { storage: '20Gi' } } });
+    const server = container(statefulSet);
+    assert.ok(server['args'].includes('--log-dir=/var/lib/logistis/commit-log'));
+    assert.ok(server['volumeMounts'].some((m: Json) => m['name'] === 'commit-log' && m['mountPath'] === '/var/lib/logistis'));
+    assert.ok(!(statefulSet['spec']['template']['spec']['volumes'] as Json[]).some((v) => v['name'] === 'commit-log'), 'the claim, not an emptyDir');
+    // Provenance at one replica: the StatefulSet already stops the old pod before the new one starts.
+    const alone = find(parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['log.persistence.enabled=true', 'provenance.enabled=true', 'replicaCount=1'] })), 'StatefulSet');
+    assert.equal(alone['spec']['replicas'], 1);
+    assert.deepEqual(alone['spec']['updateStrategy'], { type: 'RollingUpdate' });
+  });
+
+  it('commit log settings reach the server config; the grace period covers the shutdown grace and the drain', () => {
+    const configOf = (objects: K8sObject[]) => parseObjects(find(objects, 'ConfigMap', 'logistis')['data']['config.yaml'])[0] as unknown as Json;
+    const defaults = parseObjects(renderChart());
+    assert.deepEqual([configOf(defaults)['maxLogBytes'], configOf(defaults)['logDrainTimeout']], ['8GiB', '20s']);
+    assert.equal(find(defaults, 'StatefulSet')['spec']['template']['spec']['terminationGracePeriodSeconds'], 45);
+    const set = parseObjects(renderChart({ valuesFiles: [HA_VALUES], set: ['log.maxBytes=2GiB', 'log.emptyDir.sizeLimit=3Gi', 'log.drainTimeout=1m', 'terminationGracePeriodSeconds=80'] }));
+    assert.deepEqual([configOf(set)['maxLogBytes'], configOf(set)['logDrainTimeout']], ['2GiB', '1m']);
+    assert.equal(find(set, 'Deployment')['spec']['template']['spec']['terminationGracePeriodSeconds'], 80);
+    const shortGrace = helm(['template', 'logistis', CHART_DIR, '--set', 'log.drainTimeout=1m30s']);
+    assert.notEqual(shortGrace.status, 0);
+    assert.match(shortGrace.output, /terminationGracePeriodSeconds \(45\) must be at least 103: shutdownGrace \(3s\) \+ log\.drainTimeout \(90s\) \+ 10s/);
+    const longShutdown = helm(['template', 'logistis', CHART_DIR, '--set', 'config.shutdownGrace=30s']);
+    assert.match(longShutdown.output, /terminationGracePeriodSeconds \(45\) must be at least 60/, 'the shutdown grace given in config counts');
+    assert.equal(helm(['template', 'logistis', CHART_DIR, '--set', 'config.shutdownGrace=500ms,log.drainTimeout=31s']).status, 0, '1 + 31 + 10 <= 45');
+  });
+
+  it('refuses a commit log volume no larger than log.maxBytes, and sizes and durations the server would not read', () => {
+    for (const [set, message] of [
+      ['log.emptyDir.sizeLimit=8Gi', /log\.emptyDir\.sizeLimit \(8Gi\) must exceed log\.maxBytes \(8GiB\) by at least 64Mi/],
+      ['log.maxBytes=9.5GiB', /log\.emptyDir\.sizeLimit \(9Gi\) must exceed log\.maxBytes \(9\.5GiB\)/],
+      ['log.persistence.enabled=true,log.persistence.size=8Gi', /log\.persistence\.size \(8Gi\) must exceed/],
+      ['config.maxLogBytes=9Gi', /must exceed log\.maxBytes \(9Gi\)/],
+      ['log.maxBytes=8TB', /maxBytes/],
+      ['log.maxBytes=1000', /maxBytes/],
+      ['log.drainTimeout=soon', /drainTimeout/],
+      ['log.emptyDir.sizeLimit=9GiB', /sizeLimit/],
+    ] as const) {
+      const result = helm(['template', 'logistis', CHART_DIR, '-f', HA_VALUES, '--set', set]);
+      assert.notEqual(result.status, 0, `${set} was accepted`);
+      assert.match(result.output, message);
+    }
+    // Decimal units count as such: 9500MB + 64Mi is below 9Gi (9.66e9 bytes).
+    assert.equal(helm(['template', 'logistis', CHART_DIR, '-f', HA_VALUES, '--set', 'log.maxBytes=9500MB']).status, 0);
+    // The embedded store's log shares the database's volume: no separate size to check.
+    assert.equal(helm(['template', 'logistis', CHART_DIR, '--set', 'log.emptyDir.sizeLimit=1Gi']).status, 0);
   });
 
   it('values reach the webhook, the retention settings and the server config', () => {
@@ -312,6 +378,18 @@ describe('the Helm chart', { timeout: 900_000 }, () => {
     assert.doesNotMatch(mainPeers, /ACCEPTS ANYONE/);
     assert.match(notes(['capture.networkPolicy.enabled=false', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']), /ACCEPTS ANYONE/);
     assert.match(notes(['config.auth=none', 'capture.networkPolicy.controlPlaneCIDRs={10.0.0.10}']), /WARNING: auth is none/);
+  });
+
+  it('NOTES.txt says where the commit logs live and what a deleted pod takes with it', () => {
+    assert.match(notes(), /commit log next to the database \(\/var\/lib\/logistis\/events\.db-log, on the store's volume\)/);
+    const postgres = ['store.type=postgres', 'store.postgres.url=postgres://logistis@db.example/logistis'];
+    const emptyDir = notes(postgres);
+    assert.match(emptyDir, /an emptyDir \(9Gi\): records PostgreSQL has not taken when a pod is deleted \(after a drain of up to\s+20s\) are lost with it/);
+    assert.match(emptyDir, /\/readyz stays ready, reporting the backlog/);
+    assert.doesNotMatch(emptyDir, /answers 503 \(docs\/postgresql/);
+    const claims = notes([...postgres, 'log.persistence.enabled=true']);
+    assert.match(claims, /a PersistentVolumeClaim per replica \(commit-log-<pod>, 9Gi;/);
+    assert.doesNotMatch(claims, /lost with it/);
   });
 
   it('refuses bad values with a message: schema and template checks', () => {

@@ -121,6 +121,8 @@ quote placeholder syntax (`{{ .Values.<path> }}`) that the template parser would
   "commitTimeout" (toString .Values.capture.commitTimeout)
   "normalise" (toString .Values.capture.normalise)
   "recordUnchanged" .Values.capture.recordUnchanged
+  "maxLogBytes" (toString .Values.log.maxBytes)
+  "logDrainTimeout" (toString .Values.log.drainTimeout)
   "logLevel" .Values.logLevel -}}
 {{- with .Values.capture.presets }}
 {{- $_ := set $config "capturePresets" (join "," .) }}
@@ -166,4 +168,35 @@ port's networkPolicy.from (when that policy is on). Empty: anyone who can reach 
 {{- $peers = .Values.networkPolicy.from | default list -}}
 {{- end -}}
 {{- toJson (dict "peers" $peers) -}}
+{{- end -}}
+
+{{/*
+Bytes of a size as the server (3MiB, 8GiB, 512k) or Kubernetes (9Gi, 10G) writes it, as an integer; empty when
+the text is no such size. For checking that the commit log's volume is larger than --max-log-bytes.
+*/}}
+{{- define "logistis.bytes" -}}
+{{- $units := dict "" 1 "b" 1 "k" 1000 "kb" 1000 "ki" 1024 "kib" 1024 "m" 1000000 "mb" 1000000 "mi" 1048576 "mib" 1048576
+  "g" 1000000000 "gb" 1000000000 "gi" 1073741824 "gib" 1073741824 "t" 1000000000000 "tb" 1000000000000 "ti" 1099511627776 "tib" 1099511627776 -}}
+{{- $text := toString . | trim -}}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?[a-zA-Z]*$" $text -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $text -}}
+{{- $unit := lower (trimPrefix $number $text) -}}
+{{- if hasKey $units $unit -}}
+{{- mulf (float64 $number) (index $units $unit) | int64 -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Seconds of a duration as the server writes it (20s, 1m30s, 500ms), rounded up; empty when it is none. */}}
+{{- define "logistis.seconds" -}}
+{{- $units := dict "ms" 0.001 "s" 1 "m" 60 "h" 3600 "d" 86400 "w" 604800 -}}
+{{- $text := toString . | trim -}}
+{{- if regexMatch "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w))+$" $text -}}
+{{- $total := 0.0 -}}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w)" $text -1 -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" . -}}
+{{- $total = addf $total (mulf (float64 $number) (index $units (trimPrefix $number .))) -}}
+{{- end -}}
+{{- ceil $total | int64 -}}
+{{- end -}}
 {{- end -}}
