@@ -10,7 +10,8 @@
 //
 // DIR_A and DIR_B each hold a built dist/, package.json and node_modules (e.g. `git archive REV | tar -x -C DIR`,
 // a node_modules symlink, `npx tsc -p tsconfig.build.json` there), or are the word `bare` for the bare Node
-// server: `bare DIR` gives logistis' share of bare in pairs a few seconds apart, which the machine's drift
+// server or `durable-bare` for it with a group-committed, fdatasynced append of each body: `bare DIR` or
+// `durable-bare DIR` gives logistis' share of that baseline in pairs a few seconds apart, which the machine's drift
 // between the phases of `make bench` does not skew.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeCert } from './lib/tls.ts';
 import { HAVE_TASKSET } from './lib/proc.ts';
-import { startBare, startLogistis, type BenchEnv, type RunningTarget } from './lib/targets.ts';
+import { startBare, startDurableBare, startLogistis, type BenchEnv, type RunningTarget } from './lib/targets.ts';
 import { alternatedFullSpeed, closedLoop, openLoop, otherCpuPercent } from './capture.ts';
 import { ensureVegeta } from './lib/tools.ts';
 
@@ -41,7 +42,9 @@ try {
   };
   const side = (label: string, dir: string): [string, (round: number) => Promise<RunningTarget>] => [
     `${label} ${dir}`,
-    (round) => (dir === 'bare' ? startBare(env) : startLogistis({ ...env, appRoot: resolve(dir) }, join(tmp, `events-${round}-${label}.db`))),
+    (round) => (dir === 'bare' ? startBare(env)
+      : dir === 'durable-bare' ? startDurableBare(env)
+        : startLogistis({ ...env, appRoot: resolve(dir) }, join(tmp, `events-${round}-${label}.db`))),
   ];
   if (rate === undefined) {
     await alternatedFullSpeed(env, [side('A', positionals[0]!), side('B', positionals[1]!)], rounds, 3, seconds, connections, (name, run) => {

@@ -1,4 +1,5 @@
-// `make bench`: capture throughput and latency beside a bare Node server (the limit) and kube-audit-rest (the
+// `make bench`: capture throughput and latency beside a bare Node server (the limit), the same server appending each
+// body with group commit and fdatasync (durable bare, the floor of any durable recorder) and kube-audit-rest (the
 // peer), query speed at scale, storage per event, and durability under SIGKILL. Prints one table and writes
 // bench/RESULTS.md. Every load goes to 127.0.0.1 and every loop is bounded in count and time.
 //
@@ -7,7 +8,7 @@
 //
 // Options: --out FILE (where RESULTS.md goes), --only capture,query,storage,durability, --profile (node
 // --cpu-prof for logistis; keeps the temp dir), --keep-tmp, --engine raw|autocannon (closed-loop load engine),
-// --targets bare,kube-audit-rest,logistis (which servers the capture phase loads), --rerender REPORT.json (write
+// --targets bare,durable-bare,kube-audit-rest,logistis (which servers the capture phase loads), --rerender REPORT.json (write
 // RESULTS.md again from a run's saved report, e.g. after editing bench/analysis.md; measures nothing).
 import { cpus, loadavg } from 'node:os';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { makeCert } from './lib/tls.ts';
 import { ensurePeer, ensureVegeta, type ToolResult } from './lib/tools.ts';
 import { HAVE_TASKSET } from './lib/proc.ts';
 import { machineInfo } from './lib/machine.ts';
-import { logistisArgs, logistisAvailable, snapshotApp, startBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
+import { logistisArgs, logistisAvailable, snapshotApp, startBare, startDurableBare, startLogistis, startPeer, type BenchEnv, type RunningTarget } from './lib/targets.ts';
 import { FULL_SETTINGS, SMOKE_SETTINGS, alternatedFullSpeed, measureCapture, sampleMachineLoad, type CaptureResult, type CaptureSettings } from './capture.ts';
 import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './query.ts';
 import { measureStorage } from './storage.ts';
@@ -41,7 +42,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'keep-tmp': { type: 'boolean', default: false },
     engine: { type: 'string', default: 'raw' },
-    targets: { type: 'string', default: 'bare,kube-audit-rest,logistis' },
+    targets: { type: 'string', default: 'bare,durable-bare,kube-audit-rest,logistis' },
     rerender: { type: 'string' },
     // postgres: also PostgreSQL beside SQLite at the store (bench/lib/postgres.ts).
     store: { type: 'string', default: 'sqlite' },
@@ -171,6 +172,7 @@ async function main(): Promise<number> {
   const pin = (cpu: number | undefined): string => (cpu === undefined ? '' : `taskset -c ${cpu} `);
   report.commands.push(
     `${pin(serverCpu)}node bench/bare-server.ts --listen 127.0.0.1:PORT --tls-cert-file tls.crt --tls-key-file tls.key`,
+    `${pin(serverCpu)}node bench/bare-server.ts --listen 127.0.0.1:PORT --tls-cert-file tls.crt --tls-key-file tls.key --durable-file TMP/durable-bare/bodies.jsonl   # durable bare`,
     `${pin(serverCpu)}node ${logistisArgs({ ...env, appRoot: '.' }, 0, 'TMP/events.db').join(' ').replace(':0 ', ':PORT ').replace(env.cert.cert, 'tls.crt').replace(env.cert.key, 'tls.key').replace(`${env.root}/`, '')}   # dist/ copied into TMP when the run starts`,
   );
   if ('bin' in peer) {
@@ -191,6 +193,7 @@ async function main(): Promise<number> {
     }
     const runs: Array<[string, () => Promise<RunningTarget> | string]> = [
       ['bare', () => startBare(env)],
+      ['durable-bare', () => startDurableBare(env)],
       ['kube-audit-rest', () => ('bin' in peer ? startPeer(env, peer) : `unavailable: ${peer.unavailable}`)],
       ['logistis', () => (missing ? `unavailable: ${missing}` : startLogistis(env, join(tmp, 'capture', 'events.db')))],
     ];
@@ -220,13 +223,16 @@ async function main(): Promise<number> {
         log(`${name}: ${errorText(error)}`);
       }
     }
-    // The share of bare once more, from pairs run seconds apart on fresh servers (not under --profile: its flags
-    // would slow logistis and overwrite the profiles).
-    if (wanted.has('bare') && wanted.has('logistis') && !missing && !values.profile && capture.pairedRounds && capture.pairedSec) {
+    // The shares of bare and durable bare once more, from runs seconds apart on fresh servers (not under --profile:
+    // its flags would slow logistis and overwrite the profiles).
+    const baselines: Array<[string, () => Promise<RunningTarget>]> = [['bare', () => startBare(env)], ['durable-bare', () => startDurableBare(env)]];
+    const pairedBaselines = baselines.filter(([name]) => wanted.has(name));
+    if (pairedBaselines.length && wanted.has('logistis') && !missing && !values.profile && capture.pairedRounds && capture.pairedSec) {
       mkdirSync(join(tmp, 'paired'), { recursive: true });
-      log(`paired: bare and logistis in turn, ${capture.pairedRounds} pairs of ${capture.pairedSec}s`);
+      const names = [...pairedBaselines.map(([name]) => name), 'logistis'];
+      log(`paired: ${names.join(', ')} in turn, ${capture.pairedRounds} rounds of ${capture.pairedSec}s each`);
       const rounds = await alternatedFullSpeed(env, [
-        ['bare', () => startBare(env)],
+        ...pairedBaselines,
         ['logistis', (round) => startLogistis(env, join(tmp, 'paired', `events-${round}.db`))],
       ], capture.pairedRounds, capture.warmupSec, capture.pairedSec, capture.connections);
       report.paired = rounds.map((round) => Object.fromEntries(Object.entries(round).map(([name, run]) => [name, 'error' in run ? run

@@ -1,5 +1,6 @@
-// The servers under load: logistis itself, the bare Node baseline and the kube-audit-rest peer, each started as a
-// child process listening on 127.0.0.1 only, pinned to the server core.
+// The servers under load: logistis itself, the bare Node baseline (the limit), durable bare (the same server with a
+// group-committed, fdatasynced append of each body: the floor of a durable recorder) and the kube-audit-rest peer,
+// each started as a child process listening on 127.0.0.1 only, pinned to the server core.
 import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ServerProcess } from './proc.ts';
@@ -63,17 +64,28 @@ export function snapshotApp(root: string, tmp: string): string {
 }
 
 export async function startBare(env: BenchEnv): Promise<RunningTarget> {
+  return startBareServer(env, 'bare-node', []);
+}
+
+/** The bare server appending each body to a file in the run's temp dir, truncated at each start (a fresh server). */
+export async function startDurableBare(env: BenchEnv): Promise<RunningTarget> {
+  const dir = join(env.tmp, 'durable-bare');
+  mkdirSync(dir, { recursive: true });
+  return startBareServer(env, 'durable-bare', ['--durable-file', join(dir, 'bodies.jsonl')]);
+}
+
+async function startBareServer(env: BenchEnv, name: string, extraArgs: string[]): Promise<RunningTarget> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const server = await ServerProcess.start({
-    name: 'bare-node',
+    name,
     command: env.node,
-    args: [join(env.root, 'bench', 'bare-server.ts'), '--listen', `127.0.0.1:${port}`, '--tls-cert-file', env.cert.cert, '--tls-key-file', env.cert.key],
+    args: [join(env.root, 'bench', 'bare-server.ts'), '--listen', `127.0.0.1:${port}`, '--tls-cert-file', env.cert.cert, '--tls-key-file', env.cert.key, ...extraArgs],
     cpu: env.serverCpu,
     readyUrl: `${url}/healthz`,
-    logFile: logFile(env, 'bare'),
+    logFile: logFile(env, name === 'bare-node' ? 'bare' : name),
   });
-  return { name: 'bare-node', server, url, capturePath: '/capture' };
+  return { name, server, url, capturePath: '/capture' };
 }
 
 export function logistisArgs(env: BenchEnv, port: number, dbPath: string): string[] {

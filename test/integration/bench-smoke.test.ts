@@ -50,7 +50,7 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
       [/^capture, full speed: latency/, 'capture'],
       [/^capture, full speed: server CPU \(/, 'capture'],
       [/^capture, full speed: server CPU per capture/, 'capture'],
-      [/^capture, full speed, bare and logistis in turn/, 'logistis'],
+      [/^capture, full speed, bare, durable bare, logistis in turn/, 'logistis'],
       [/^capture at 1,000\/s open loop.*latency/, 'capture'],
       [/^capture at 1,000\/s: answered/, 'capture'],
       [/^capture at 1,000\/s: server CPU per capture/, 'capture'],
@@ -69,23 +69,28 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
     for (const [pattern, kind] of expected) {
       const entry = [...rows].find(([name]) => pattern.test(name));
       assert.ok(entry, `no row matches ${pattern}\n${stdout}`);
-      const [name, [logistis, bare, peer]] = entry;
+      const [name, [logistis, bare, durableBare, peer]] = entry;
       assert.ok(hasNumber(logistis), `row "${name}": logistis has no number: "${logistis}"\n${footnotes}`);
       if (kind === 'capture') {
         assert.ok(hasNumber(bare), `row "${name}": the bare baseline has no number: "${bare}"\n${footnotes}`);
+        assert.ok(hasNumber(durableBare), `row "${name}": the durable bare baseline has no number: "${durableBare}"\n${footnotes}`);
         // The peer is built from its Go module; where the module proxy will not serve it, the row says why.
         assert.ok(hasNumber(peer) || /^n\/a \[\d+\]/.test(peer ?? ''), `row "${name}": the peer has neither a number nor a reason: "${peer}"`);
       }
     }
-    // The pairs have the bare server's figure beside logistis' and a share of it in the verdict.
-    const paired = [...rows].find(([name]) => name.startsWith("capture, full speed, bare and logistis in turn"))!;
+    // The rounds have both baselines' figures beside logistis' and its share of each in the verdict.
+    const paired = [...rows].find(([name]) => name.startsWith('capture, full speed, bare, durable bare, logistis in turn'))!;
     assert.ok(hasNumber(paired[1][1]), `paired row: the bare server has no number: "${paired[1][1]}"`);
-    assert.match(paired[1].at(-1) ?? '', /\d+% of bare, median \d+%: (met|MISSED)/);
+    assert.ok(hasNumber(paired[1][2]), `paired row: durable bare has no number: "${paired[1][2]}"`);
+    assert.match(paired[1].at(-1) ?? '', /^of durable bare [\d% /]+, median \d+%: (met|MISSED); of bare [\d% /]+, median \d+%: (met|MISSED)$/);
+    // Every capture target judged under the table.
+    assert.match(stdout, /^Capture targets: \d+ of 9 met$/m);
+    assert.doesNotMatch(stdout.slice(stdout.indexOf('Capture targets:')), /not measured/);
     const results = readFileSync(out, 'utf8');
     assert.match(results, /## Numbers/);
     assert.match(results, /machine: \d+ cores/);
     // The machine's load before each server's run.
-    for (const name of ['bare', 'logistis']) assert.match(results, new RegExp(`- ${name}, before its run: load average \\d`));
+    for (const name of ['bare', 'durable-bare', 'logistis']) assert.match(results, new RegExp(`- ${name}, before its run: load average \\d`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
