@@ -5,6 +5,7 @@ import { serveCommand } from './commands/serve.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { webhookConfigCommand } from './commands/webhook-config.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { logCommand } from './commands/log.ts';
 import { ConfigError } from '../config/serve-config.ts';
 
 const program = new Command('logistis')
@@ -15,7 +16,8 @@ const program = new Command('logistis')
   .addCommand(serveCommand())
   .addCommand(rulesCommand())
   .addCommand(webhookConfigCommand())
-  .addCommand(migrateCommand());
+  .addCommand(migrateCommand())
+  .addCommand(logCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -41,6 +41,31 @@ export function encodeFrame(payload: Buffer, appendedAtMs: number): Buffer {
   return Buffer.concat([frameHeader(payload, appendedAtMs), payload]);
 }
 
+/**
+ * A padding record: a valid frame whose payload is all zero bytes (or empty). `logistis log repair` writes one in
+ * place of each damaged stretch so that every later record keeps its position (the store's cursor is a position).
+ * An event row line (src/store/row-lines.ts) is JSON text and never empty, so it never starts with a zero byte;
+ * readers skip padding records.
+ */
+export function isPadding(payload: Buffer): boolean {
+  return payload.length === 0 || payload[0] === 0;
+}
+
+/** Padding frames filling exactly `totalBytes` (at least FRAME_HEADER_BYTES), split when over the payload limit. */
+export function paddingFrames(totalBytes: number, appendedAtMs: number): Buffer[] {
+  if (totalBytes < FRAME_HEADER_BYTES) throw new Error(`padding needs at least ${FRAME_HEADER_BYTES} bytes, got ${totalBytes}`);
+  const frames: Buffer[] = [];
+  let left = totalBytes;
+  while (left > 0) {
+    let size = Math.min(left, FRAME_HEADER_BYTES + MAX_PAYLOAD_BYTES);
+    // The rest must still hold a whole frame.
+    if (left - size > 0 && left - size < FRAME_HEADER_BYTES) size -= FRAME_HEADER_BYTES;
+    frames.push(encodeFrame(Buffer.alloc(size - FRAME_HEADER_BYTES), appendedAtMs));
+    left -= size;
+  }
+  return frames;
+}
+
 type FrameAt = { record: LogRecord } | { incomplete: true } | { invalid: string };
 
 /** The frame starting at `offset` of `bytes`, if a whole, valid one is there. */

@@ -3,7 +3,7 @@
 // transaction that stores the batch (LogConsumerStore), so a replay after a crash stores nothing twice. While the store
 // fails (PostgreSQL down) it retries with a growing pause and loses nothing: the records wait in the log.
 import type { CommitLog } from './commit-log.ts';
-import type { LogRecord } from './frame.ts';
+import { isPadding, type LogRecord } from './frame.ts';
 import { decodeRow } from '../store/row-lines.ts';
 import type { EventRow } from '../store/event-columns.ts';
 import type { LogConsumerStore } from '../store/types.ts';
@@ -155,14 +155,22 @@ export class LogIndexer {
       this.options.onStuck?.(this.stuck);
       throw this.stuck;
     }
-    const cursor = Math.max(stored, this.log.tail);
+    let cursor = Math.max(stored, this.log.tail);
     // The log's records the store already held (the last batch before a stop or crash was stored, then its segment
     // not yet released): counted so that the backlog's record count is exact.
     let counted = 0;
     for (let at = this.log.tail; at < cursor;) {
       const records = await this.log.read(at, this.batchBytes);
       if (records.length === 0) break;
-      counted += records.filter((record) => record.end <= cursor).length;
+      for (const record of records) {
+        if (record.end <= cursor) counted += 1;
+        // `logistis log repair` replaced a damaged stretch holding several records with one padding record: a cursor
+        // at a boundary inside it goes on after it (the padding holds nothing to store).
+        else if (record.position < cursor && isPadding(record.payload)) {
+          cursor = record.end;
+          counted += 1;
+        }
+      }
       at = records.at(-1)!.end;
     }
     this.recoveredStoredRecords = counted;
@@ -174,11 +182,14 @@ export class LogIndexer {
   private async storeBatch(): Promise<void> {
     const records = (await this.log.read(this.cursor!, this.batchBytes)).slice(0, this.batchRecords);
     if (records.length === 0) return;
-    const rows = this.decode(records);
+    // Padding records (written by `logistis log repair` over damage) hold no event: skipped, but passed by the cursor.
+    const rows = this.decode(records.filter((record) => !isPadding(record.payload)));
     const end = records.at(-1)!.end;
-    const started = process.hrtime.bigint();
-    await this.store.appendFromLog(rows, { logId: this.log.id, position: end });
-    this.options.onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9);
+    if (rows.length > 0) {
+      const started = process.hrtime.bigint();
+      await this.store.appendFromLog(rows, { logId: this.log.id, position: end });
+      this.options.onBatch?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9);
+    }
     this.cursor = end;
     this.storedRecords += records.length;
     await this.log.release(end);
