@@ -5,7 +5,7 @@
 // scanned: a torn tail of the last one (a write cut short by a crash or power cut) is cut off and counted, and any
 // other damage stops the open with the file and offset (`logistis log check` / `repair` let an operator decide).
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants as fsConstants, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FRAME_HEADER_BYTES, frameBytes, frameHeader, scanFrames, type LogRecord, type ScanProblem } from './frame.ts';
@@ -14,6 +14,7 @@ import { FRAME_HEADER_BYTES, frameBytes, frameHeader, scanFrames, type LogRecord
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 const ID_FILE = 'log-id';
+const OWNER_FILE = 'owner.pid';
 /** The backlog's age is tracked per chunk of this many bytes of log, not per record. */
 const CHUNK_BYTES = 256 * 1024;
 
@@ -169,6 +170,7 @@ export class CommitLog {
   /** Opens (or creates) the log in `dir`, scanning every segment; throws LogDamagedError on damage it must not cut. */
   static async open(options: CommitLogOptions): Promise<CommitLog> {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    takeDirectory(options.dir);
     const id = readOrCreateId(options.dir);
     const segments = listSegments(options.dir);
     const recovery: Recovery = { segments: segments.length, records: 0, tornBytes: 0 };
@@ -388,7 +390,36 @@ export class CommitLog {
     await this.writeDone;
     await this.current?.close();
     this.current = undefined;
+    rmSync(join(this.dir, OWNER_FILE), { force: true });
   }
+}
+
+/**
+ * Two processes appending to one log would overwrite each other's records: the first to open a directory writes its
+ * pid there, and another refuses while that process lives. A file left by a killed process (or by a container whose
+ * process had the same pid, as pid 1 always is) is taken over.
+ */
+function takeDirectory(dir: string): void {
+  const file = join(dir, OWNER_FILE);
+  const owner = Number.parseInt(readFileSync(file, { encoding: 'utf8', flag: 'a+' }).trim(), 10);
+  if (Number.isInteger(owner) && owner !== process.pid && processLives(owner)) {
+    throw new LogInUseError(`the commit log in ${dir} is in use by process ${owner} (its pid is in ${file}): give each server its own --log-dir`);
+  }
+  writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+}
+
+function processLives(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Another live process has the log directory open. */
+export class LogInUseError extends Error {
+  override name = 'LogInUseError';
 }
 
 function addToChunks(chunks: Chunk[], start: number, end: number, appendedAtMs: number): void {

@@ -18,7 +18,7 @@ import { ResourceKinds } from '../../capture/kinds.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LockWatcher } from '../../locks/watcher.ts';
 import { isLogConsumerStore, isProvenanceStore, type EventStore } from '../../store/types.ts';
-import { CommitLog, LogDamagedError } from '../../log/commit-log.ts';
+import { CommitLog, LogDamagedError, LogInUseError } from '../../log/commit-log.ts';
 import { LogIndexer } from '../../log/indexer.ts';
 import { LoggedStore } from '../../log/logged-store.ts';
 import { ConfigError, SERVE_SETTINGS, flagName, envName, resolveServeConfig, type ServeConfig } from '../../config/serve-config.ts';
@@ -114,7 +114,7 @@ async function openLoggedStore(inner: EventStore, config: ServeConfig, logger: L
     log = await CommitLog.open({ dir: config.logDir, maxBytes: config.maxLogBytes });
   } catch (error) {
     await inner.close();
-    throw error instanceof LogDamagedError ? new ConfigError(`--log-dir: ${error.message}`) : error;
+    throw error instanceof LogDamagedError || error instanceof LogInUseError ? new ConfigError(`--log-dir: ${error.message}`) : error;
   }
   const { recovery } = log;
   if (recovery.tornBytes > 0) {

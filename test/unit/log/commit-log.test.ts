@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommitLog, listSegments, LogDamagedError, LogError } from '../../../src/log/commit-log.ts';
+import { CommitLog, listSegments, LogDamagedError, LogError, LogInUseError } from '../../../src/log/commit-log.ts';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { FRAME_HEADER_BYTES } from '../../../src/log/frame.ts';
 import type { LogRecord } from '../../../src/log/frame.ts';
 
@@ -153,5 +155,21 @@ describe('CommitLog', () => {
       assert.equal(record.payload.toString(), payload(index).toString());
     }
     await log.close();
+  });
+
+  it('refuses a directory another live process has open, and takes over one a dead process left', async () => {
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, 'owner.pid'), `${other.pid}\n`);
+      await assert.rejects(CommitLog.open({ dir, maxBytes: 1_000_000 }), (error: Error) =>
+        error instanceof LogInUseError && error.message.includes(`process ${other.pid}`));
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolveExit) => other.once('exit', resolveExit));
+    }
+    const log = await CommitLog.open({ dir, maxBytes: 1_000_000 });
+    await log.append(payload(1));
+    await log.close();
+    assert.equal(existsSync(join(dir, 'owner.pid')), false, 'the owner file goes at close');
   });
 });
