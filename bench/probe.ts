@@ -6,7 +6,8 @@
 //   node bench/probe.ts APP_DIR STEP[,STEP…] [SECONDS]
 //
 // STEP: c64 (closed loop, 64 connections) or o1000 (vegeta open loop, 1,000/s). APP_DIR holds a built dist/,
-// package.json and node_modules (as for bench/ab.ts); PROBE_NODE_FLAGS adds node flags (e.g. --cpu-prof).
+// package.json and node_modules (as for bench/ab.ts); PROBE_NODE_FLAGS adds node flags (e.g. --cpu-prof, --trace-gc);
+// PROBE_KEEP=1 keeps the temp dir with the server's output.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,5 +79,7 @@ try {
   }
 } finally {
   await target.server.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  // PROBE_KEEP=1 keeps the temp dir: the server's own output (with PROBE_NODE_FLAGS=--trace-gc, its collections) is in logs/.
+  if (process.env['PROBE_KEEP']) process.stdout.write(`kept ${tmp}\n`);
+  else rmSync(tmp, { recursive: true, force: true });
 }

@@ -102,6 +102,8 @@ export function logistisArgs(env: BenchEnv, port: number, dbPath: string): strin
     // The default capture presets plus five CEL rules, each evaluated on every review: rules must cost nothing
     // the capture targets can see.
     '--rules', join(env.root, 'bench', 'rules.yaml'),
+    // LOGISTIS_BENCH_LOG_DIR: the commit log elsewhere (e.g. on tmpfs, to see what the disk costs); `bench/probe.ts` only.
+    ...(process.env['LOGISTIS_BENCH_LOG_DIR'] ? ['--log-dir', join(process.env['LOGISTIS_BENCH_LOG_DIR'], `log-${port}`)] : []),
   ];
 }
 

@@ -354,7 +354,8 @@ export class CommitLog {
     try {
       let length = Math.min(maxBytes, segmentEnd - position);
       for (;;) {
-        const bytes = Buffer.allocUnsafe(length);
+        // A buffer of its own, not a slice of Node's pool: a store may hand it to its writer thread whole (transfer).
+        const bytes = Buffer.allocUnsafeSlow(length);
         const { bytesRead } = await file.read(bytes, 0, length, position - segment.start);
         const scan = scanFrames(bytes.subarray(0, bytesRead), position, false);
         if (scan.records.length > 0) return scan.records;

@@ -4,8 +4,7 @@
 // fails (PostgreSQL down) it retries with a growing pause and loses nothing: the records wait in the log.
 import type { CommitLog } from './commit-log.ts';
 import { isPadding, type LogRecord } from './frame.ts';
-import { decodeRow } from '../store/row-lines.ts';
-import type { EventRow } from '../store/event-columns.ts';
+import { rowLineProblem } from '../store/row-lines.ts';
 import type { LogConsumerStore } from '../store/types.ts';
 
 export interface IndexerOptions {
@@ -183,7 +182,7 @@ export class LogIndexer {
     const records = (await this.log.read(this.cursor!, this.batchBytes)).slice(0, this.batchRecords);
     if (records.length === 0) return;
     // Padding records (written by `logistis log repair` over damage) hold no event: skipped, but passed by the cursor.
-    const rows = this.decode(records.filter((record) => !isPadding(record.payload)));
+    const rows = this.checked(records.filter((record) => !isPadding(record.payload)));
     const end = records.at(-1)!.end;
     if (rows.length > 0) {
       const started = process.hrtime.bigint();
@@ -196,16 +195,20 @@ export class LogIndexer {
     this.settleWaiters();
   }
 
-  private decode(records: LogRecord[]): EventRow[] {
-    return records.map((record) => {
-      try {
-        return decodeRow(record.payload.toString('utf8'));
-      } catch (error) {
-        this.stuck = new Error(`the commit log record at position ${record.position} in ${this.log.dir} is not an event row (${(error as Error).message}); indexing stopped there`);
+  /**
+   * The payloads, once each looks like an event row line (rows are decoded where they are stored: the SQLite writer
+   * thread decodes them itself, off the request thread). A payload that is not one stops indexing there.
+   */
+  private checked(records: LogRecord[]): Buffer[] {
+    for (const record of records) {
+      const reason = rowLineProblem(record.payload);
+      if (reason) {
+        this.stuck = new Error(`the commit log record at position ${record.position} in ${this.log.dir} is not an event row (${reason}); indexing stopped there`);
         this.options.onStuck?.(this.stuck);
         throw this.stuck;
       }
-    });
+    }
+    return records.map((record) => record.payload);
   }
 
   private settleWaiters(): void {

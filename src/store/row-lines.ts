@@ -31,3 +31,15 @@ export function decodeRow(line: string): EventRow {
 export function decodeRows(batch: string): EventRow[] {
   return batch.split('\n').map(decodeRow);
 }
+
+/** Why a payload cannot be a row line, cheaply (no parse): it starts with the fields' array and has the tab. */
+export function rowLineProblem(payload: Buffer): string | undefined {
+  if (payload[0] !== 0x5b) return 'it does not start with the fields\' JSON array';
+  if (payload.indexOf(0x09) === -1) return 'it has no tab between its fields and its body';
+  return undefined;
+}
+
+/** Row lines given as UTF-8 payloads (commit log records), decoded. */
+export function decodeRowPayloads(payloads: Buffer[]): EventRow[] {
+  return payloads.map((payload) => decodeRow(payload.toString('utf8')));
+}

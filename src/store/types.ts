@@ -2,7 +2,6 @@
 import type { ActivityDenial, ActivityGrouping, ActivityObject } from '../api/activity.ts';
 import type { OverviewEntry } from '../api/overview.ts';
 import type { ChangeEvent, ChangeOperation, EventState, NewChangeEvent, ObjectKey } from '../event.ts';
-import type { EventRow } from './event-columns.ts';
 import type { LogCursor } from './row-lines.ts';
 
 export interface EventFilter {
@@ -124,8 +123,12 @@ export interface EventStore {
 export interface LogConsumerStore {
   /** How far the log `logId` is stored: the position after its last stored record, 0 when none. */
   logCursor(logId: string): Promise<number>;
-  /** Stores the rows and moves the log's cursor, atomically; resolves to how many events the per-object limit removed. */
-  appendFromLog(rows: EventRow[], cursor: LogCursor): Promise<number>;
+  /**
+   * Stores the rows (each payload one row line, store/row-lines.ts) and moves the log's cursor, atomically; resolves
+   * to how many events the per-object limit removed. The payloads' memory may be handed to another thread: the caller
+   * must not read them afterwards.
+   */
+  appendFromLog(payloads: Buffer[], cursor: LogCursor): Promise<number>;
 }
 
 export function isLogConsumerStore(store: object): store is LogConsumerStore {

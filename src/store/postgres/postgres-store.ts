@@ -20,7 +20,7 @@ import { Readiness } from './readiness.ts';
 import { applyMigrations } from './migrations.ts';
 import { Partitions, type Partition } from './partitions.ts';
 import { AppendBatch, logCursor } from './append-batch.ts';
-import type { LogCursor } from '../row-lines.ts';
+import { decodeRowPayloads, type LogCursor } from '../row-lines.ts';
 import { Retention } from './retention.ts';
 import { saveObjectStates, setEventStates } from './provenance-states.ts';
 import { copyCheckpoint, saveCopyCheckpoint } from './copy-checkpoints.ts';
@@ -98,8 +98,9 @@ export class PostgresEventStore extends ReadingStore<PostgresReader> implements 
     return logCursor(this.pool, logId);
   }
 
-  async appendFromLog(rows: EventRow[], cursor: LogCursor): Promise<number> {
+  async appendFromLog(payloads: Buffer[], cursor: LogCursor): Promise<number> {
     if (this.closed) throw new StoreError('the store is closed');
+    const rows = decodeRowPayloads(payloads);
     const started = process.hrtime.bigint();
     const trimmed = await this.commitBatch(rows, cursor);
     this.hooks.onCommit?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);

@@ -2,7 +2,7 @@
 export type { EventRow } from '../event-columns.ts';
 export type { LogCursor } from '../row-lines.ts';
 import type { LogCursor } from '../row-lines.ts';
-export { decodeRows, encodeRows } from '../row-lines.ts';
+export { decodeRow, decodeRows, encodeRows } from '../row-lines.ts';
 
 export interface WriterOptions {
   path: string;
@@ -12,6 +12,8 @@ export interface WriterOptions {
 export type WriterRequest =
   /** `cursor`: the commit log's position after these rows, stored in the same transaction. */
   | { type: 'append'; id: number; rows: string; cursor?: LogCursor }
+  /** Row lines as UTF-8 in `bytes` (taken over from the sender), line i from ranges[2i] to ranges[2i+1]. */
+  | { type: 'append-lines'; id: number; bytes: ArrayBuffer; ranges: number[]; cursor: LogCursor }
   | { type: 'log-cursor'; id: number; logId: string }
   | { type: 'prune-age'; id: number; beforeMs: number; chunk: number }
   /** Deletes up to `chunk` of the oldest events if the database holds more than `maxBytes` in use. */

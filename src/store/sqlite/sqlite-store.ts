@@ -113,7 +113,7 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     });
   }
 
-  private async request(message: WriterRequestBody): Promise<WriterResponse & { type: 'done' }> {
+  private async request(message: WriterRequestBody, transfer: ArrayBuffer[] = []): Promise<WriterResponse & { type: 'done' }> {
     if (this.closed) throw new StoreError('the store is closed');
     if (this.workerFailure) {
       // A writer that died (bug, out of memory) is restarted; one that cannot open the database stays failed.
@@ -122,7 +122,7 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     const id = this.nextRequestId++;
     return new Promise((resolveRequest, rejectRequest) => {
       this.waiting.set(id, { resolve: resolveRequest, reject: rejectRequest });
-      this.worker.postMessage({ ...message, id });
+      this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 
@@ -144,11 +144,14 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     return response.position ?? 0;
   }
 
-  async appendFromLog(rows: EventRow[], cursor: LogCursor): Promise<number> {
+  async appendFromLog(payloads: Buffer[], cursor: LogCursor): Promise<number> {
     if (this.closed) throw new StoreError('the store is closed');
     const started = process.hrtime.bigint();
-    const trimmed = await this.commitBatch(rows, cursor);
-    this.hooks.onCommit?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
+    const lines = lineRanges(payloads);
+    const response = await this.request({ type: 'append-lines', ...lines, cursor }, [lines.bytes]);
+    if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
+    const trimmed = response.prunedPerObject ?? 0;
+    this.hooks.onCommit?.(payloads.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
     return trimmed;
   }
 
@@ -233,4 +236,24 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     this.reader?.close();
     await this.worker.terminate();
   }
+}
+
+/**
+ * The payloads as one buffer the writer thread takes over (no copy when they already share one, as the records of one
+ * log read do) and where each line is in it.
+ */
+function lineRanges(payloads: Buffer[]): { bytes: ArrayBuffer; ranges: number[] } {
+  const shared = payloads[0]!.buffer;
+  if (shared instanceof ArrayBuffer && payloads.every((payload) => payload.buffer === shared) && shared.byteLength > Buffer.poolSize) {
+    return { bytes: shared, ranges: payloads.flatMap((payload) => [payload.byteOffset, payload.byteOffset + payload.length]) };
+  }
+  const joined = new Uint8Array(payloads.reduce((total, payload) => total + payload.length, 0));
+  const ranges: number[] = [];
+  let offset = 0;
+  for (const payload of payloads) {
+    joined.set(payload, offset);
+    ranges.push(offset, offset + payload.length);
+    offset += payload.length;
+  }
+  return { bytes: joined.buffer, ranges };
 }

@@ -9,7 +9,7 @@ import { CURRENT_BODY_DICTIONARY, bodyDictionary } from '../body-dictionary.ts';
 import { RecentRequestUids, RETRY_WINDOW_MS } from './recent-uids.ts';
 import { EVENT_ROW_FIELDS, INSERT_COLUMNS } from '../event-columns.ts';
 import {
-  decodeRows, type EventRow, type LogCursor, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
+  decodeRow, decodeRows, type EventRow, type LogCursor, type ObjectStateKey, type ObjectStateRow, type StateChange, type WriterOptions, type WriterRequest,
   type WriterResponse,
 } from './protocol.ts';
 
@@ -268,6 +268,17 @@ port.on('message', (message: WriterRequest) => {
         saveObjectStates(message.states, message.deleted);
         send({ type: 'done', id: message.id });
         break;
+      case 'append-lines': {
+        const bytes = Buffer.from(message.bytes);
+        const rows: EventRow[] = [];
+        for (let i = 0; i < message.ranges.length; i += 2) rows.push(decodeRow(bytes.toString('utf8', message.ranges[i], message.ranges[i + 1])));
+        const prunedPerObject = append(rows, message.cursor);
+        const changed = databaseFileChanged();
+        send(changed
+          ? { type: 'done', id: message.id, error: `${changed}: this batch will not survive a restart; restore the file or restart logistis`, code: FILE_GONE }
+          : { type: 'done', id: message.id, prunedPerObject });
+        break;
+      }
       case 'log-cursor':
         send({ type: 'done', id: message.id, position: (readCursor.get(message.logId) as { position: number } | undefined)?.position ?? 0 });
         break;

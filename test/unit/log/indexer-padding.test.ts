@@ -11,7 +11,7 @@ import { LogIndexer } from '../../../src/log/indexer.ts';
 import { repairLog } from '../../../src/log/log-check.ts';
 import { SqliteEventStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { toEventRow } from '../../../src/store/event-codec.ts';
-import { decodeRow, encodeRow } from '../../../src/store/row-lines.ts';
+import { encodeRow } from '../../../src/store/row-lines.ts';
 import type { NewChangeEvent } from '../../../src/event.ts';
 
 function event(index: number): NewChangeEvent {
@@ -78,7 +78,7 @@ describe('LogIndexer over a repaired log', () => {
   it('goes on after a padding record that a stored cursor points into', async () => {
     // Records 0..2 were stored (the cursor is at the end of record 2); then records 2 and 3 were damaged together.
     const log = await CommitLog.open({ dir: logDir, maxBytes: 10_000_000 });
-    await store.appendFromLog([0, 1, 2].map((index) => decodeRow(line(index).toString())), { logId: log.id, position: spans[2]![1] });
+    await store.appendFromLog([0, 1, 2].map((index) => line(index)), { logId: log.id, position: spans[2]![1] });
     await log.close();
     zero(spans[2]![0], spans[3]![1]);
     const repair = repairLog(logDir);
