@@ -27,7 +27,21 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Starts the server and waits until it is ready. On a port of its own choosing it tries again on another when the
+ * port was taken between freePort() and the listen (a client socket of a busy test may get it meanwhile).
+ */
 export async function startServer(args: string[], options: { caFile: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(args, options);
+    } catch (error) {
+      if (options.port !== undefined || attempt === 3 || !(error as Error).message.includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startServerOnce(args: string[], options: { caFile: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<ServerProcess> {
   const port = options.port ?? await freePort();
   const child = spawn(NODE, [`${ROOT}src/cli/logistis.ts`, 'serve', '--listen', `127.0.0.1:${port}`, ...args], {
     cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],

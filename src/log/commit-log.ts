@@ -12,6 +12,11 @@ import { FRAME_HEADER_BYTES, frameBytes, frameHeader, scanFrames, type LogRecord
 
 /** A new segment is started once the current one holds this much. */
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+/**
+ * Segments are deleted whole, so the log's bytes on disk only fall once a segment is complete: with segments as large
+ * as --max-log-bytes, a full log would stay full after the store took every record. An eighth of the limit at most.
+ */
+const SEGMENTS_PER_MAX_BYTES = 8;
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 const ID_FILE = 'log-id';
 const OWNER_FILE = 'owner.pid';
@@ -148,6 +153,8 @@ export class CommitLog {
   private writing = false;
   private closed = false;
   private broken: Error | undefined;
+  /** Why the last append was refused for want of room; cleared by an append that fits or a segment deleted. */
+  private refusedFull: string | undefined;
   private released: number;
   private chunks: Chunk[] = [];
   private readonly listeners = new Set<() => void>();
@@ -157,7 +164,7 @@ export class CommitLog {
     this.dir = options.dir;
     this.id = id;
     this.maxBytes = options.maxBytes;
-    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.segmentBytes = options.segmentBytes ?? Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(options.maxBytes / SEGMENTS_PER_MAX_BYTES));
     this.now = options.now ?? Date.now;
     this.segments = segments;
     this.currentStart = segments.at(-1)?.start ?? head;
@@ -225,6 +232,14 @@ export class CommitLog {
     return this.broken?.message;
   }
 
+  /**
+   * Why appends are refused for want of room (--max-log-bytes or the disk), while they are: readiness says it, since
+   * every capture is lost until the store takes records and segments are deleted.
+   */
+  get full(): string | undefined {
+    return this.refusedFull;
+  }
+
   get maxLogBytes(): number {
     return this.maxBytes;
   }
@@ -247,7 +262,8 @@ export class CommitLog {
     if (this.broken) return Promise.reject(new LogError(`the commit log cannot be written: ${this.broken.message}`, 'log-error'));
     const size = frameBytes(payload.length);
     if (this.synced - this.released + this.queuedBytes + size > this.maxBytes) {
-      return Promise.reject(new LogError(`the commit log is full: ${this.synced - this.released + this.queuedBytes} bytes not yet taken by the store, --max-log-bytes is ${this.maxBytes}`, 'log-full'));
+      this.refusedFull = `${this.synced - this.released + this.queuedBytes} bytes in its segments, --max-log-bytes is ${this.maxBytes}`;
+      return Promise.reject(new LogError(`the commit log is full: ${this.refusedFull}`, 'log-full'));
     }
     return new Promise((resolve, reject) => {
       this.queued.push({ payload, resolve, reject });
@@ -300,11 +316,13 @@ export class CommitLog {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const failure = new LogError(`cannot write the commit log in ${this.dir}: ${(error as Error).message}`, code === 'ENOSPC' || code === 'EDQUOT' ? 'log-full' : 'log-error');
+      if (failure.lostReason === 'log-full') this.refusedFull = `the disk is full: ${(error as Error).message}`;
       for (const entry of batch) entry.reject(failure);
       await this.undoPartialWrite(before, error as Error);
       return;
     }
     this.synced = position;
+    this.refusedFull = undefined;
     addToChunks(this.chunks, before, position, appendedAtMs);
     batch.forEach((entry, index) => entry.resolve(ends[index]!));
     for (const listener of this.listeners) listener();
@@ -382,7 +400,10 @@ export class CommitLog {
       this.released = this.segments[0]!.start;
       removed = true;
     }
-    if (removed) fsyncDirectory(this.dir);
+    if (removed) {
+      fsyncDirectory(this.dir);
+      this.refusedFull = undefined;
+    }
   }
 
   /** Waits for the write in flight, then closes; later appends are refused. */

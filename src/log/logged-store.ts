@@ -134,8 +134,9 @@ export class LoggedStore implements EventStore, ProvenanceStore {
     if (this.closed) throw new StoreError('the store is closed');
     const failure = this.log.failure;
     if (failure) throw new StoreError(`the commit log cannot be written: ${failure}`);
-    if (this.log.bytesOnDisk >= this.log.maxLogBytes) {
-      throw new StoreError(`the commit log is full (${this.log.bytesOnDisk} bytes, --max-log-bytes ${this.log.maxLogBytes}): the store is not taking records${this.indexer.failure ? `: ${this.indexer.failure}` : ''}`);
+    const full = this.log.full ?? (this.log.bytesOnDisk >= this.log.maxLogBytes ? `${this.log.bytesOnDisk} bytes, --max-log-bytes ${this.log.maxLogBytes}` : undefined);
+    if (full) {
+      throw new StoreError(`the commit log is full (${full}): new captures are allowed but not recorded${this.indexer.failure ? `; the store is not taking records: ${this.indexer.failure}` : ''}`);
     }
   }
 
