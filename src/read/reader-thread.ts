@@ -9,8 +9,11 @@ import { openPool } from '../store/postgres/connection.ts';
 import { answerRead } from './answer.ts';
 import { describeReadError, type ReaderMessage, type ReaderOptions, type ReaderReply } from './reader-protocol.ts';
 import type { ReadControl } from './requests.ts';
+import { lowerThreadPriority } from '../store/thread-priority.ts';
 
 const options = workerData as ReaderOptions;
+// Captures go first: a heavy read on a contended core takes what the request thread leaves.
+lowerThreadPriority();
 
 function openReader(): SqliteReader | PostgresReader {
   if (options.postgres) return new PostgresReader(openPool(options.postgres));

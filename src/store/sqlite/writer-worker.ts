@@ -13,7 +13,11 @@ import {
   type WriterResponse,
 } from './protocol.ts';
 
+import { lowerThreadPriority } from '../thread-priority.ts';
+
 const HOUR_MS = 3_600_000;
+// Its batches come from the commit log's indexer, off every request's path: the request thread goes first.
+lowerThreadPriority();
 const port = parentPort;
 if (!port) throw new Error('writer-worker must run as a worker thread');
 const options = workerData as WriterOptions;
