@@ -65,6 +65,11 @@ export interface Logistis {
   output(): string;
   /** GET on logistis' own /api/v1 as `user`, with that user's bearer token (checked by TokenReview). */
   api(user: string, path: string): Promise<{ status: number; body: string; json(): unknown }>;
+  /**
+   * Resolves once the store holds every capture acknowledged so far (the commit log's backlog is empty, as /readyz
+   * says): before reading the store's files or tables directly instead of through the API.
+   */
+  storeCaughtUp(): Promise<void>;
   /** Signals the server and resolves with its exit code once it exited (null: it was not running, or died of a signal). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   start(): Promise<void>;
@@ -139,6 +144,12 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     port, capturePort: capturePort ?? port, url: `https://127.0.0.1:${port}`, dbPath, store, dataDir, ca, serving,
     output: () => output,
     api: (user, path) => get(path, { authorization: `Bearer ${cp.token(user)}` }, 10_000),
+    async storeCaughtUp() {
+      await waitFor(async () => {
+        const response = await get('/readyz', {}, 2000);
+        return (response.json() as { log?: { backlogRecords: number } }).log?.backlogRecords === 0;
+      }, { timeoutMs: 30_000, intervalMs: 50, message: `the store did not catch up with the commit log:\n${output}` });
+    },
     async start() {
       output = '';
       const started = spawn(process.execPath, args, {

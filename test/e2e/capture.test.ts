@@ -19,6 +19,7 @@ const NOISE = /managedFields|resourceVersion|\/generation|^\/status/;
 
 /** Every stored event body as the store holds it (compressed), from whichever store the server runs on. */
 async function storedBodies(logistis: Logistis): Promise<{ body: Uint8Array; body_dictionary: number }[]> {
+  await logistis.storeCaughtUp();
   if (logistis.store.startsWith('postgres')) {
     const client = new pg.Client({ connectionString: logistis.store });
     await client.connect();

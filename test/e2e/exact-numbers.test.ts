@@ -21,6 +21,7 @@ const FREE = '{"max":9223372036854775807,"min":-9007199254740993}';
 
 /** Every stored event body as JSON text, from whichever store the server runs on. */
 async function storedBodies(logistis: Logistis): Promise<string[]> {
+  await logistis.storeCaughtUp();
   let rows: { body: Uint8Array; body_dictionary: number }[];
   if (logistis.store.startsWith('postgres')) {
     const client = new pg.Client({ connectionString: logistis.store });

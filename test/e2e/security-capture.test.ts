@@ -19,6 +19,7 @@ const OPERATOR = 'system:serviceaccount:tenant-ops:tenant-operator';
 
 /** Every stored event body, decompressed, from whichever store the server runs on. */
 async function storedBodies(logistis: Logistis): Promise<string[]> {
+  await logistis.storeCaughtUp();
   if (logistis.store.startsWith('postgres')) {
     const client = new pg.Client({ connectionString: logistis.store });
     await client.connect();

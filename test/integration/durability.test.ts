@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -85,7 +85,7 @@ describe('the real server as a child process', () => {
     }
   });
 
-  it('Secret values reach neither the database files (WAL included), the logs nor the API', async () => {
+  it('Secret values reach neither the database files (WAL included), the commit log, the logs nor the API', async () => {
     const secretDir = mkdtempSync(join(tmpdir(), 'logistis-secret-'));
     const dbPath = join(secretDir, 'events.db');
     const secretArgs = ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', `sqlite:${dbPath}`, '--log-level', 'trace', '--auth', 'none'];
@@ -102,7 +102,10 @@ describe('the real server as a child process', () => {
     } finally {
       await server.kill('SIGKILL'); // keep the WAL as it was
     }
-    const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter((file) => existsSync(file));
+    const logDir = `${dbPath}-log`;
+    const segments = readdirSync(logDir).filter((name) => name.endsWith('.log')).map((name) => join(logDir, name));
+    assert.ok(segments.length > 0, 'the commit log is there to scan');
+    const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, ...segments].filter((file) => existsSync(file));
     assert.ok(files.includes(`${dbPath}-wal`), 'the WAL is there to scan');
     // Event bodies are compressed: scan them decompressed too, through SQLite (which reads the WAL).
     const db = new DatabaseSync(dbPath, { readOnly: true });
