@@ -1,6 +1,7 @@
 // Storage: bytes on disk per event (database + WAL after a checkpoint) against the bytes of the raw AdmissionReviews
 // that produced them. Measured on the database the capture benchmark filled, after logistis stopped cleanly.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { MixKind, TemplateInfo } from './fixtures.ts';
 
@@ -46,7 +47,11 @@ export function measureStorage(dbPath: string, templates: TemplateInfo[]): Stora
     raw += row.n * (category ? bytesOf.get(category) ?? mixAverage : mixAverage);
     byKind[`${row.operation} ${row.kind}`] = row.n;
   }
-  const diskBytes = fileSize(dbPath) + fileSize(`${dbPath}-wal`);
+  // The commit log's segments too (the server's default --log-dir, PATH-log): what is left of them after the stop,
+  // at most one segment once the store has taken everything.
+  const logDir = `${dbPath}-log`;
+  const logBytes = existsSync(logDir) ? readdirSync(logDir).filter((name) => name.endsWith('.log')).reduce((total, name) => total + fileSize(join(logDir, name)), 0) : 0;
+  const diskBytes = fileSize(dbPath) + fileSize(`${dbPath}-wal`) + logBytes;
   return {
     events,
     diskBytes,
