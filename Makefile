@@ -80,10 +80,10 @@ test-browser: build chromium
 demo: build control-plane
 	$(NODE) scripts/demo.ts $(if $(ONCE),--once,)
 
-bench: build
+bench: build postgres
 	$(NODE) bench/run.ts
 
-bench-smoke: build
+bench-smoke: build postgres
 	$(NODE) bench/run.ts --smoke
 
 # Image, chart and deployment (docs/deploy.md). Set IMAGE_REPO, IMAGE_TAG and DOCKER_BUILD_ARGS (e.g.

@@ -10,6 +10,7 @@ import type { RulesCost } from './rules-eval.ts';
 import type { DiskSyncResult } from './disk-sync.ts';
 import type { DurabilityResult, DurabilitySettings } from './durability.ts';
 import type { MixKind, TemplateInfo } from './fixtures.ts';
+import type { OutageResult, OutageSettings } from './outage.ts';
 
 type Failed = { error: string };
 
@@ -23,7 +24,7 @@ export interface Report {
   /** Cores the servers and the load generator were pinned to, when they were. */
   cores: { server?: number; load?: number };
   loadAverage: number[];
-  settings: { capture: CaptureSettings; query: QuerySettings; durability: DurabilitySettings; engine: string };
+  settings: { capture: CaptureSettings; query: QuerySettings; durability: DurabilitySettings; outage?: OutageSettings; engine: string };
   templates: TemplateInfo[];
   mixWeights: Record<MixKind, number>;
   commands: string[];
@@ -32,6 +33,8 @@ export interface Report {
   query?: QueryResult | Failed;
   storage?: StorageResult | Failed;
   durability?: DurabilityResult | Failed;
+  /** logistis on PostgreSQL under open-loop load while PostgreSQL is stopped and started (bench/outage.ts). */
+  outage?: OutageResult | Failed;
   /** The capture rules' own cost, measured beside the capture phase (bench/rules-eval.ts). */
   rules?: RulesCost | Failed;
   /** fdatasync latency on the databases' filesystem, right before logistis' capture run (bench/disk-sync.ts). */
@@ -85,6 +88,9 @@ export const TARGETS = {
   queryP95Ms: 50,
   storageRatio: 0.15,
   lost: 0,
+  /** PostgreSQL outage: acknowledged captures missing from, and stored twice in, PostgreSQL after the drain. */
+  outageLost: 0,
+  outageDuplicated: 0,
 };
 
 type Verdict = 'met' | 'MISSED' | 'not measured';
@@ -448,6 +454,28 @@ export function renderTable(report: Report): string {
     }
   }
 
+  const o = report.outage;
+  if (o) {
+    const os = isFailed(o) ? report.settings.outage : o.settings;
+    const label = `PostgreSQL outage of ${os ? int(os.outageSec) : '?'} s at ${os ? int(os.ratePerSec) : '?'}/s: acknowledged / stored after recovery / lost / duplicated; drain (s); p99 during the outage / the drain (ms)`;
+    const target = `${TARGETS.outageLost} lost, ${TARGETS.outageDuplicated} duplicated`;
+    if (isFailed(o)) rows.push({ cells: [label, na(`outage: ${o.error}`), '—', '—', '—', target, 'not measured'] });
+    else {
+      const drain = o.drainSec === null ? `not drained in ${int(o.settings.afterSec + o.settings.drainLimitSec)} s` : `${o.drainSec.toFixed(1)} s`;
+      // The p99s are for reading beside the plain 1,000/s run, not judged: an outage is allowed to cost latency.
+      const capture = openLoopSteps(report.capture['logistis'] ?? { target: 'logistis' }).find((s) => s.rate === o.settings.ratePerSec);
+      const beside = [`p99 before the outage ${ms(o.latency.before.p99Ms)} ms`, capture ? `capture at ${int(o.settings.ratePerSec)}/s (SQLite, no outage) ${ms(capture.result.latencyMs.p99)} ms` : ''].filter(Boolean).join(', ');
+      rows.push({
+        cells: [
+          label,
+          `${int(o.acknowledged)} / ${int(o.storedDistinct)} / ${int(o.lost)} (metric ${int(o.lostMetric)}) / ${int(o.duplicated)}; ${drain}; ${ms(o.latency.outage.p99Ms)} / ${ms(o.latency.drain.p99Ms)}`,
+          '—', '—', '—', target,
+          `lost ${int(o.lost)}: ${o.lost <= TARGETS.outageLost && o.lostMetric <= TARGETS.outageLost ? 'met' : 'MISSED'}; duplicated ${int(o.duplicated)}: ${o.duplicated <= TARGETS.outageDuplicated ? 'met' : 'MISSED'}; ${beside}`,
+        ],
+      });
+    }
+  }
+
   const all = [HEADER, ...rows.map((r) => r.cells)];
   const widths = HEADER.map((_, i) => Math.max(...all.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join(' | ')} |`;
@@ -517,6 +545,10 @@ export function renderReport(report: Report, table: string, analysis: string): s
   lines.push(`- capture: warm-up ${c.warmupSec} s at full speed; open loop at ${c.openLoopRates.map((r) => `${r}/s`).join(', then ')}, ${c.openLoopSec} s each (a step that other processes disturbed is run again, up to ${c.retries} times); full speed ${c.connections} connections for ${c.fullSpeedSec} s (closed-loop engine: ${report.settings.engine})`);
   lines.push(`- query: ${q.events.toLocaleString('en-US')} events over ${q.objects.toLocaleString('en-US')} objects in ${q.namespaces} namespaces; ${q.samples} timed requests per query after ${q.warmup} warm-up`);
   lines.push(`- durability: ${d.kills} SIGKILLs, each ${d.minUpMs / 1000}–${d.maxUpMs / 1000} s after the server is up, ${d.clients} concurrent clients`);
+  const os = report.settings.outage;
+  if (os && report.outage) {
+    lines.push(`- outage: logistis on PostgreSQL, a ${os.warmupSec} s warm-up at full speed, then vegeta open loop at ${os.ratePerSec}/s for ${os.beforeSec + os.outageSec + os.afterSec} s; PostgreSQL stopped (fast shutdown) at ${os.beforeSec} s and started at ${os.beforeSec + os.outageSec} s; drained when the store is not behind and the oldest record waiting in the log is under 0.5 s old (polled every 100 ms); PostgreSQL runs on the load core`);
+  }
   lines.push('');
   lines.push('Tools, built at bench time into `~/.cache/logistis/bench/` (never committed):');
   lines.push('');
@@ -566,6 +598,18 @@ export function renderReport(report: Report, table: string, analysis: string): s
         extra.push(`- ${name}, ${label}: an earlier attempt was disturbed and run again (cores busy ${coresText(d.coreBusyPercent)}, the server itself ${Math.round(d.cpuPercent)}%; it measured ${d.summary})`);
       }
     }
+  }
+  const ou = report.outage;
+  if (ou && !isFailed(ou)) {
+    const w = ou.latency;
+    const window = (name: string, l: typeof w.before): string => `${name} ${int(l.requests)} requests (${int(l.answered)} answered), p50 / p99 / max ${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)} ms`;
+    extra.push(`- outage: ${int(ou.sent)} requests sent, ${int(ou.acknowledged)} acknowledged, ${int(ou.failed)} failed${ou.firstError ? ` (first: ${ou.firstError.slice(0, 200)})` : ''}; ${int(ou.stored)} rows in PostgreSQL's events table, ${int(ou.storedDistinct)} distinct request uids; PostgreSQL down ${ou.outageSec.toFixed(1)} s; peak backlog ${int(ou.peakBacklogRecords)} records; readiness polls not answered 200: ${int(ou.notReadyAnswers)}; the backlog ${ou.drainSec === null ? 'did not drain' : ou.drainedUnderLoad ? 'drained while the load still ran' : 'drained after the load ended'}; over the open loop the server used ${Math.round(ou.cpuPercent)}% of one core, cores busy (all processes) ${coresText(ou.coreBusyPercent ?? [])}`);
+    extra.push(`- outage, by when each request was sent: ${window('before', w.before)}; ${window('during the outage', w.outage)}; ${window('during the drain', w.drain)}`);
+    if (ou.resumedSec !== null && ou.resumedSec !== undefined && ou.drainSec !== null) {
+      const storing = ou.drainSec - ou.resumedSec;
+      extra.push(`- outage, the drain: ${int(ou.backlogAtUp)} records waiting when PostgreSQL was back; the store no longer behind after ${ou.resumedSec.toFixed(1)} s (the indexer's retry pause and first batch; ${int(ou.backlogAtResume)} records waiting then); caught up ${storing.toFixed(1)} s later${storing > 0 ? `: about ${int(ou.backlogAtResume / storing + ou.settings.ratePerSec)} records/s stored while ${int(ou.settings.ratePerSec)}/s kept arriving` : ''}`);
+    }
+    if (ou.timeline?.length) extra.push(`- outage, p99 (ms) of each second's requests from the open loop's start: ${ou.timeline.map((s) => `${s.second}s ${ms(s.p99Ms)}`).join(', ')}`);
   }
   extra.push(...report.notes.map((n) => `- ${n}`));
   if (extra.length) {

@@ -1,12 +1,12 @@
 // `make bench`: capture throughput and latency beside a bare Node server (the limit), the same server appending each
 // body with group commit and fdatasync (durable bare, the floor of any durable recorder) and kube-audit-rest (the
-// peer), query speed at scale, storage per event, and durability under SIGKILL. Prints one table and writes
+// peer), query speed at scale, storage per event, durability under SIGKILL, and a PostgreSQL outage under load. Prints one table and writes
 // bench/RESULTS.md. Every load goes to 127.0.0.1 and every loop is bounded in count and time.
 //
 //   node bench/run.ts            full run (about 10 minutes; the first builds vegeta and the query dataset)
 //   node bench/run.ts --smoke    a few-seconds version of everything, for CI (writes its RESULTS.md to the temp dir)
 //
-// Options: --out FILE (where RESULTS.md goes), --only capture,query,storage,durability, --profile (node
+// Options: --out FILE (where RESULTS.md goes), --only capture,query,storage,durability,outage, --profile (node
 // --cpu-prof for logistis; keeps the temp dir), --keep-tmp, --engine raw|autocannon (closed-loop load engine),
 // --targets bare,durable-bare,kube-audit-rest,logistis (which servers the capture phase loads), --rerender REPORT.json (write
 // RESULTS.md again from a run's saved report, e.g. after editing bench/analysis.md; measures nothing).
@@ -26,12 +26,13 @@ import { FULL_SETTINGS, SMOKE_SETTINGS, alternatedFullSpeed, measureCapture, sam
 import { FULL_QUERY, SMOKE_QUERY, measureQueries, type QuerySettings } from './query.ts';
 import { measureStorage } from './storage.ts';
 import { FULL_DURABILITY, SMOKE_DURABILITY, measureDurability, type DurabilitySettings } from './durability.ts';
+import { FULL_OUTAGE, SMOKE_OUTAGE, measureOutage, type OutageSettings } from './outage.ts';
 import { writeFlameGraph } from './flamegraph.ts';
 import { measureRulesCost } from './rules-eval.ts';
 import { measureDiskSync } from './disk-sync.ts';
 import { noiseWarnings, renderReport, renderTable, type Report } from './report.ts';
 
-const PHASES = ['capture', 'query', 'storage', 'durability'] as const;
+const PHASES = ['capture', 'query', 'storage', 'durability', 'outage'] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values } = parseArgs({
@@ -98,6 +99,7 @@ const env: BenchEnv = {
 const capture: CaptureSettings = smoke ? SMOKE_SETTINGS : FULL_SETTINGS;
 const querySettings: QuerySettings = smoke ? SMOKE_QUERY : FULL_QUERY;
 const durabilitySettings: DurabilitySettings = smoke ? SMOKE_DURABILITY : FULL_DURABILITY;
+const outageSettings: OutageSettings = smoke ? SMOKE_OUTAGE : FULL_OUTAGE;
 
 function gitRevision(): string {
   const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
@@ -153,7 +155,7 @@ async function main(): Promise<number> {
     loadAverage: loadavg(),
     cores: { server: serverCpu, load: loadCpu },
     pinning: HAVE_TASKSET ? `server on core ${serverCpu}, load generator on core ${loadCpu}` : 'taskset not available: not pinned',
-    settings: { capture, query: querySettings, durability: durabilitySettings, engine: env.loadEngine },
+    settings: { capture, query: querySettings, durability: durabilitySettings, outage: outageSettings, engine: env.loadEngine },
     templates,
     mixWeights: { ...MIX_WEIGHTS },
     commands: [],
@@ -164,7 +166,7 @@ async function main(): Promise<number> {
 
   const missing = logistisAvailable(ROOT);
   if (!missing) env.appRoot = snapshotApp(ROOT, tmp);
-  const vegeta: ToolResult = only.has('capture') ? await ensureVegeta(log) : { unavailable: 'not run' };
+  const vegeta: ToolResult = only.has('capture') || only.has('outage') ? await ensureVegeta(log) : { unavailable: 'not run' };
   const peer: ToolResult = only.has('capture') ? await ensurePeer(log) : { unavailable: 'not run' };
   report.tools = { vegeta, 'kube-audit-rest': peer };
   const vegetaBin = 'bin' in vegeta ? vegeta.bin : { unavailable: vegeta.unavailable };
@@ -182,6 +184,10 @@ async function main(): Promise<number> {
     `${pin(loadCpu)}node bench/load/closed-loop.ts '{"connections":${capture.connections},"durationSec":${capture.fullSpeedSec},"engine":"${env.loadEngine}",…}'`,
     `${pin(loadCpu)}vegeta attack -format=json -targets=targets.jsonl -lazy -rate=RATE/1s -duration=${capture.openLoopSec}s -root-certs=tls.crt -http2=false -keepalive=true -timeout=10s -max-body=0   # RATE: ${capture.openLoopRates.join(', ')}`,
   );
+  if (only.has('outage')) {
+    const o = outageSettings;
+    report.commands.push(`${pin(serverCpu)}node … serve --store postgres://logistis:…@127.0.0.1:PGPORT/outage --log-dir TMP/outage/commit-log …   # outage: vegeta at ${o.ratePerSec}/s for ${o.beforeSec + o.outageSec + o.afterSec}s; PostgreSQL (harness/postgres.ts, on the load core) stopped at ${o.beforeSec}s, started at ${o.beforeSec + o.outageSec}s`);
+  }
 
   // 1. Capture, and storage on the database logistis filled; first the capture rules' own cost, in this process
   // (pinned to the load core), before any server runs.
@@ -274,6 +280,20 @@ async function main(): Promise<number> {
       } catch (error) {
         report.durability = { error: `failed: ${errorText(error)}` };
         log(`durability: ${errorText(error)}`);
+      }
+    }
+  }
+
+  // 4. A PostgreSQL outage under open-loop load.
+  if (only.has('outage')) {
+    if (missing) report.outage = { error: `unavailable: ${missing}` };
+    else if (typeof vegetaBin !== 'string') report.outage = { error: `unavailable: vegeta: ${vegetaBin.unavailable}` };
+    else {
+      try {
+        report.outage = await measureOutage(env, outageSettings, vegetaBin);
+      } catch (error) {
+        report.outage = { error: `failed: ${errorText(error)}` };
+        log(`outage: ${errorText(error)}`);
       }
     }
   }

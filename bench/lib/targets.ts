@@ -88,7 +88,8 @@ async function startBareServer(env: BenchEnv, name: string, extraArgs: string[])
   return { name, server, url, capturePath: '/capture' };
 }
 
-export function logistisArgs(env: BenchEnv, port: number, dbPath: string): string[] {
+/** `store`: a SQLite file path, or a whole --store value (postgres://…); `extraArgs` go after the bench's own flags. */
+export function logistisArgs(env: BenchEnv, port: number, store: string, extraArgs: string[] = []): string[] {
   return [
     // As the image runs it (its ENTRYPOINT has the same flags).
     ...SERVE_NODE_FLAGS,
@@ -97,23 +98,24 @@ export function logistisArgs(env: BenchEnv, port: number, dbPath: string): strin
     '--listen', `127.0.0.1:${port}`,
     '--tls-cert-file', env.cert.cert,
     '--tls-key-file', env.cert.key,
-    '--store', `sqlite:${dbPath}`,
+    '--store', /^postgres(ql)?:\/\//.test(store) ? store : `sqlite:${store}`,
     '--auth', 'none',
     // The default capture presets plus five CEL rules, each evaluated on every review: rules must cost nothing
     // the capture targets can see.
     '--rules', join(env.root, 'bench', 'rules.yaml'),
     // LOGISTIS_BENCH_LOG_DIR: the commit log elsewhere (e.g. on tmpfs, to see what the disk costs); `bench/probe.ts` only.
     ...(process.env['LOGISTIS_BENCH_LOG_DIR'] ? ['--log-dir', join(process.env['LOGISTIS_BENCH_LOG_DIR'], `log-${port}`)] : []),
+    ...extraArgs,
   ];
 }
 
-export async function startLogistis(env: BenchEnv, dbPath: string, options: { port?: number; cpu?: number | null; name?: string } = {}): Promise<RunningTarget> {
+export async function startLogistis(env: BenchEnv, store: string, options: { port?: number; cpu?: number | null; name?: string; extraArgs?: string[] } = {}): Promise<RunningTarget> {
   const port = options.port ?? (await freePort());
   const url = `https://127.0.0.1:${port}`;
   const server = await ServerProcess.start({
     name: options.name ?? 'logistis',
     command: env.node,
-    args: logistisArgs(env, port, dbPath),
+    args: logistisArgs(env, port, store, options.extraArgs),
     cpu: options.cpu === null ? undefined : (options.cpu ?? env.serverCpu),
     cwd: env.tmp,
     env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', NODE_ENV: 'production' },

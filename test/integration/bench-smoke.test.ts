@@ -1,5 +1,6 @@
 // The benchmark harness must not rot: run `bench/run.ts --smoke` (a few seconds of each measurement, tiny dataset)
-// and check that the table it prints has every row, with numbers. It checks no speed: that is `make bench`'s job.
+// and check that the table it prints has every row, with numbers (the outage row needs the real PostgreSQL of
+// harness/postgres.ts). It checks no speed: that is `make bench`'s job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -64,6 +65,7 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
       [/^query at .*field blame/, 'logistis'],
       [/^storage/, 'logistis'],
       [/^durability/, 'logistis'],
+      [/^PostgreSQL outage of \d+ s at 1,000\/s/, 'logistis'],
     ];
     const footnotes = stdout.split('\n').filter((line) => /^\[\d+\]/.test(line)).join('\n');
     for (const [pattern, kind] of expected) {
@@ -83,6 +85,9 @@ test('bench/run.ts --smoke prints the full table with numbers', { timeout: 13 * 
     assert.ok(hasNumber(paired[1][1]), `paired row: the bare server has no number: "${paired[1][1]}"`);
     assert.ok(hasNumber(paired[1][2]), `paired row: durable bare has no number: "${paired[1][2]}"`);
     assert.match(paired[1].at(-1) ?? '', /^of durable bare [\d% /]+, median \d+%: (met|MISSED); of bare [\d% /]+, median \d+%: (met|MISSED)$/);
+    // The outage row is judged on correctness, which even a few seconds must show: nothing lost or stored twice.
+    const outage = [...rows].find(([name]) => name.startsWith('PostgreSQL outage'))!;
+    assert.match(outage[1].at(-1) ?? '', /^lost 0: met; duplicated 0: met; p99 before the outage [\d.]+ ms, capture at 1,000\/s \(SQLite, no outage\) [\d.]+ ms$/);
     // Every capture target judged under the table.
     assert.match(stdout, /^Capture targets: \d+ of 9 met$/m);
     assert.doesNotMatch(stdout.slice(stdout.indexOf('Capture targets:')), /not measured/);
