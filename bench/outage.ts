@@ -200,7 +200,7 @@ export async function measureOutage(env: BenchEnv, settings: OutageSettings, veg
       let drainedAt: number | undefined;
       let drainedUnderLoad = false;
       const drainDeadline = upAt + (settings.afterSec + settings.drainLimitSec) * 1000;
-      // The indexer retries with a growing pause (up to 5 s), so the first batch after the outage may wait: the
+      // The indexer retries with a growing pause (up to 1 s), so the first batch after the outage may wait: the
       // first poll without storeBehind splits the drain into that wait and the storing itself.
       let resumedAt: number | undefined;
       let backlogAtResume = 0;

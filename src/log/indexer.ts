@@ -61,7 +61,7 @@ export class LogIndexer {
     this.batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
     this.batchRecords = options.batchRecords ?? 2000;
     this.gatherMs = options.gatherMs ?? 20;
-    this.retryMs = options.retryMs ?? [100, 5000];
+    this.retryMs = options.retryMs ?? [100, 1000];
     this.unsubscribe = log.onAppended(() => this.wake?.('append'));
   }
 
