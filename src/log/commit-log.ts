@@ -77,7 +77,8 @@ export function scanSegment(segment: Segment): SegmentScan {
   return { ...segment, size: bytes.length, ...scanFrames(bytes, segment.start) };
 }
 
-function fsyncDirectory(dir: string): void {
+/** Makes a directory's entries (a new or renamed file, a deleted one) durable. */
+export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

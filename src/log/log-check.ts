@@ -11,7 +11,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FRAME_HEADER_BYTES, FRAME_MAGIC, isPadding, paddingFrames, scanFrames, type LogRecord } from './frame.ts';
-import { listSegments, type Segment } from './commit-log.ts';
+import { fsyncDirectory, listSegments, type Segment } from './commit-log.ts';
 
 export type LogProblemKind = 'torn-tail' | 'damaged' | 'gap';
 
@@ -230,14 +230,6 @@ function writeDurably(file: string, buffers: Buffer[]): void {
   }
 }
 
-function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function repairSegment(dir: string, scan: SegmentScan, last: boolean): SegmentRepair {
   const file = join(dir, scan.check.file);

@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import type { ServerProcess } from '../../harness/server-process.ts';
 import { loadFixture, withFreshUid, type Review } from '../../harness/fixtures.ts';
+import type { LogHealth } from '../../src/log/logged-store.ts';
 
 export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,16 +37,8 @@ export async function lostTotal(server: ServerProcess): Promise<number> {
   return metricValue(await metricsText(server), 'logistis_events_lost_total');
 }
 
-/** /readyz's commit log section (src/log/logged-store.ts LogHealth). */
-export interface LogReadiness {
-  logId: string;
-  backlogBytes: number;
-  backlogRecords: number;
-  oldestRecordSeconds: number;
-  logBytes: number;
-  maxLogBytes: number;
-  storeBehind?: string;
-}
+/** /readyz's commit log section. */
+export type LogReadiness = LogHealth;
 
 export async function readiness(server: ServerProcess): Promise<{ status: number; body: { status: string; error?: string; log?: LogReadiness } }> {
   const response = await server.request('GET', '/readyz');

@@ -248,17 +248,21 @@ function pruneBySize(maxBytes: number, chunk: number): number {
   }
 }
 
+/** Commits the rows (and the log's cursor), then says whether the file they went to is still the store's. */
+function appendAndReply(id: number, rows: EventRow[], cursor: LogCursor | undefined): void {
+  const prunedPerObject = append(rows, cursor);
+  const changed = databaseFileChanged();
+  send(changed
+    ? { type: 'done', id, error: `${changed}: this batch will not survive a restart; restore the file or restart logistis`, code: FILE_GONE }
+    : { type: 'done', id, prunedPerObject });
+}
+
 port.on('message', (message: WriterRequest) => {
   try {
     switch (message.type) {
-      case 'append': {
-        const prunedPerObject = append(message.rows ? decodeRows(message.rows) : [], message.cursor);
-        const changed = databaseFileChanged();
-        send(changed
-          ? { type: 'done', id: message.id, error: `${changed}: this batch will not survive a restart; restore the file or restart logistis`, code: FILE_GONE }
-          : { type: 'done', id: message.id, prunedPerObject });
+      case 'append':
+        appendAndReply(message.id, message.rows ? decodeRows(message.rows) : [], message.cursor);
         break;
-      }
       case 'prune-age':
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
         break;
@@ -276,11 +280,7 @@ port.on('message', (message: WriterRequest) => {
         const bytes = Buffer.from(message.bytes);
         const rows: EventRow[] = [];
         for (let i = 0; i < message.ranges.length; i += 2) rows.push(decodeRow(bytes.toString('utf8', message.ranges[i], message.ranges[i + 1])));
-        const prunedPerObject = append(rows, message.cursor);
-        const changed = databaseFileChanged();
-        send(changed
-          ? { type: 'done', id: message.id, error: `${changed}: this batch will not survive a restart; restore the file or restart logistis`, code: FILE_GONE }
-          : { type: 'done', id: message.id, prunedPerObject });
+        appendAndReply(message.id, rows, message.cursor);
         break;
       }
       case 'log-cursor':
