@@ -71,7 +71,11 @@ describe('exact numbers through the real API server and kubectl blame', { timeou
     };
     await cp.kubectl('admin', ['apply', '-f', '-'], { input: JSON.stringify(crd) });
     await cp.kubectl('admin', ['wait', '--for=condition=Established', '--timeout=60s', 'crd/gauges.e2e.example.com']);
-    // Started after the CRD is served, so that the provenance watch follows Gauges from the start.
+    // Established is not yet served: until the CRD's storage is initialised a list answers 429, and a create may pass
+    // admission (recorded, pending) and then fail. Wait for a list to succeed, then start logistis, so that the
+    // provenance watch follows Gauges from the start and every recorded create happened.
+    await waitFor(async () => (await cp.request('admin', 'GET', '/apis/e2e.example.com/v1/gauges')).status === 200,
+      { timeoutMs: 60_000, intervalMs: 200, message: 'the Gauge CRD was never served' });
     logistis = await startLogistis(cp, { provenance: true });
     await cp.kubectl('admin', ['-n', ns, 'create', 'role', 'gauges', '--verb=*', '--resource=gauges.e2e.example.com']);
     await cp.kubectl('admin', ['-n', ns, 'create', 'rolebinding', 'gauges', '--role=gauges', '--user=alice', '--user=bob']);
