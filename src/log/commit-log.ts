@@ -77,6 +77,16 @@ export function scanSegment(segment: Segment): SegmentScan {
   return { ...segment, size: bytes.length, ...scanFrames(bytes, segment.start) };
 }
 
+/** fsyncDirectory off the calling thread, for the running log. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Makes a directory's entries (a new or renamed file, a deleted one) durable. */
 export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -354,8 +364,10 @@ export class CommitLog {
     this.current = await open(segment.file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_DSYNC, 0o600);
     this.currentStart = segment.start;
     this.segments.push(segment);
-    // The new file's name must be durable before a record in it is acknowledged.
-    fsyncDirectory(this.dir);
+    // The new file's name must be durable before a record in it is acknowledged. On the thread pool: a directory's
+    // fsync waits for the file system's journal, which under other writes took tens of milliseconds, and the request
+    // thread must not wait with it.
+    await syncDirectory(this.dir);
     return this.current;
   }
 
@@ -402,7 +414,7 @@ export class CommitLog {
       removed = true;
     }
     if (removed) {
-      fsyncDirectory(this.dir);
+      await syncDirectory(this.dir);
       this.refusedFull = undefined;
     }
   }
