@@ -164,8 +164,11 @@ export class ProvenanceWatcher {
     // Another version's form, or a subresource's payload, cannot be compared by content.
     else if (event.subresource || event.version !== watched.resource.version) expectation = { type: 'changed' };
     else expectation = { type: 'content', hash: contentHash(event.object) };
+    // The AdmissionRequest of a Namespace names the namespace itself in its namespace field; the watched object of a
+    // cluster-scoped resource has none, so its key has none either.
+    const namespace = watched.resource.namespaced ? event.namespace : '';
     return {
-      requestUid: event.requestUid, key: objectKey(event.group, event.resource, event.namespace, event.name), uid: event.objectUid,
+      requestUid: event.requestUid, key: objectKey(event.group, event.resource, namespace, event.name), uid: event.objectUid,
       expectation, capturedMs: Date.parse(event.time),
     };
   }

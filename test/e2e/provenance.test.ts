@@ -71,6 +71,16 @@ describe('provenance through the real API server', () => {
     for (const item of items) assert.ok(Date.parse(item.stateChangedAt!) - started < 30_000, `${item.operation} confirmed late`);
   });
 
+  it('confirms a Namespace created through the webhook, and records it once (not again as unattributed)', async () => {
+    await watching(await cp.createNamespace('prov-watching'));
+    const name = `prov-ns-${Date.now().toString(36)}`;
+    await cp.kubectl('admin', ['create', 'namespace', name]);
+    const items = await settled(`kind=Namespace&name=${name}`, 1, 'the Namespace CREATE was never judged');
+    // A second, unattributed event would come once the watch saw a Namespace no captured change explained.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
+    assert.deepEqual((await events(`kind=Namespace&name=${name}`)).map((item) => `${item.operation} ${item.state}`), ['CREATE confirmed'], JSON.stringify(items));
+  });
+
   it('marks a change that ResourceQuota refused after the webhook as not-applied', async () => {
     const ns = await cp.createNamespace('prov-quota');
     await watching(ns);
