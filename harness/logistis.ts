@@ -125,6 +125,9 @@ export async function startLogistis(cp: ControlPlane, options: LogistisOptions =
     ...SERVE_NODE_FLAGS, join(ROOT, 'src/cli/logistis.ts'), 'serve', '--listen', `127.0.0.1:${port}`,
     ...(capturePort ? ['--capture-listen', `127.0.0.1:${capturePort}`] : []),
     '--tls-cert-file', serving.certPath, '--tls-key-file', serving.keyPath, '--store', store,
+    // Its own commit log beside its data (with PostgreSQL the default, ./data/commit-log, would be one directory in
+    // the checkout shared by every test's server).
+    '--log-dir', join(dataDir, 'commit-log'),
     ...(TEST_STORE === 'postgres' ? ['--redaction-key-file', join(dataDir, 'redaction.key')] : []),
     '--auth', 'kubernetes', '--kubeconfig', kubeconfig, ...(options.locks ? ['--locks'] : []), ...(options.provenance ? ['--provenance'] : []),
     ...(options.captureClientCertificate === false ? [] : ['--capture-client-ca-file', cp.webhookClientCaPath, '--capture-allowed-names', WEBHOOK_CLIENT_NAME]),

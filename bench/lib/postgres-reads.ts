@@ -54,7 +54,7 @@ try {
   await store.close();
   const tls = await testCertificate(dir);
   const server = await startServer(['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--store', url, '--auth', 'none',
-    '--redaction-key-file', join(dir, 'redaction.key'), '--log-level', 'warn'], { caFile: tls.caFile });
+    '--redaction-key-file', join(dir, 'redaction.key'), '--log-dir', join(dir, 'commit-log'), '--log-level', 'warn'], { caFile: tls.caFile });
   try {
     const alone = await captures(server);
     let reading = true;
