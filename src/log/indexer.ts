@@ -19,7 +19,6 @@ export interface IndexerOptions {
   gatherMs?: number;
   /** The first and the longest pause after a failed batch. */
   retryMs?: [number, number];
-  onBatch?(records: number, seconds: number): void;
   onError?(error: Error, attempt: number): void;
   /** A record whose payload is not an event row: kept in the log, and indexing stops (a bug or damage). */
   onStuck?(error: Error): void;
@@ -184,11 +183,7 @@ export class LogIndexer {
     // Padding records (written by `logistis log repair` over damage) hold no event: skipped, but passed by the cursor.
     const rows = this.checked(records.filter((record) => !isPadding(record.payload)));
     const end = records.at(-1)!.end;
-    if (rows.length > 0) {
-      const started = process.hrtime.bigint();
-      await this.store.appendFromLog(rows, { logId: this.log.id, position: end });
-      this.options.onBatch?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9);
-    }
+    if (rows.length > 0) await this.store.appendFromLog(rows, { logId: this.log.id, position: end });
     this.cursor = end;
     this.storedRecords += records.length;
     await this.log.release(end);

@@ -22,8 +22,6 @@ export interface LoggedStoreOptions {
   readWaitMs: number;
   /** How long close() keeps storing the log's records before it leaves the rest for the next start. */
   closeDrainMs: number;
-  /** Told when a read answered before the indexer had reached it. */
-  onReadBehind?(): void;
 }
 
 /** What /readyz and the metrics say about the log and the store behind it. */
@@ -66,10 +64,8 @@ export class LoggedStore implements EventStore, ProvenanceStore {
   }
 
   /** Resolves once the store holds every record appended before the call, or after `ms` (then false). */
-  async caughtUp(ms = this.options.readWaitMs): Promise<boolean> {
-    const reached = await this.indexer.waitFor(this.log.head, ms);
-    if (!reached) this.options.onReadBehind?.();
-    return reached;
+  caughtUp(ms = this.options.readWaitMs): Promise<boolean> {
+    return this.indexer.waitFor(this.log.head, ms);
   }
 
   health(nowMs = Date.now()): LogHealth {
@@ -78,17 +74,14 @@ export class LoggedStore implements EventStore, ProvenanceStore {
     return {
       logId: this.log.id,
       backlogBytes: Math.max(0, this.log.head - position),
-      backlogRecords: Math.max(0, this.log.recovery.records + this.appended - this.indexer.stored - this.storedBeforeStart()),
+      // The open's records and the appends since, less those the store holds: stored since the start, or already
+      // before it (known once the indexer has read its cursor).
+      backlogRecords: Math.max(0, this.log.recovery.records + this.appended - this.indexer.stored - this.indexer.recoveredStored),
       oldestRecordSeconds: oldest === null ? 0 : Math.max(0, (nowMs - oldest) / 1000),
       logBytes: this.log.bytesOnDisk,
       maxLogBytes: this.log.maxLogBytes,
       ...(this.indexer.failure ? { storeBehind: this.indexer.failure } : {}),
     };
-  }
-
-  /** Records the open found that the store already held (known once the indexer has read its cursor). */
-  private storedBeforeStart(): number {
-    return this.indexer.recoveredStored;
   }
 
   async listEvents(filter: EventFilter, limit: number, cursor?: string, order?: 'asc' | 'desc', maxBytes?: number): Promise<EventPage> {

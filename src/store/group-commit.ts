@@ -11,6 +11,14 @@ export type CommitBatch<Row> = (rows: Row[]) => Promise<number>;
 /** Called after each committed batch, for metrics. */
 export type OnCommit = (batchSize: number, seconds: number, prunedPerObject: number) => void;
 
+/** Runs one batch's commit, then tells `onCommit` its size, how long it took and how many events it trimmed. */
+export async function timedCommit(batchSize: number, onCommit: OnCommit | undefined, commit: () => Promise<number>): Promise<number> {
+  const started = process.hrtime.bigint();
+  const trimmed = await commit();
+  onCommit?.(batchSize, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
+  return trimmed;
+}
+
 interface PendingAppend<Row> {
   rows: Row[];
   resolve(): void;
@@ -64,10 +72,8 @@ export class GroupCommit<Row> {
       batch.push(next);
       size += next.rows.length;
     }
-    const started = process.hrtime.bigint();
     try {
-      const trimmed = await this.commitBatch(batch.flatMap((entry) => entry.rows));
-      this.onCommit?.(size, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
+      await timedCommit(size, this.onCommit, () => this.commitBatch(batch.flatMap((entry) => entry.rows)));
       for (const entry of batch) entry.resolve();
     } catch (error) {
       const failure = error instanceof StoreError ? error : new StoreError(`commit failed: ${(error as Error).message}`);

@@ -12,7 +12,7 @@ import {
 } from '../types.ts';
 import type { EventRow } from '../event-columns.ts';
 import { toEventRow } from '../event-codec.ts';
-import { GroupCommit, type OnCommit } from '../group-commit.ts';
+import { GroupCommit, timedCommit, type OnCommit } from '../group-commit.ts';
 import { ReadingStore } from '../reading-store.ts';
 import { describeUrl, openPool, type PostgresOptions } from './connection.ts';
 import { PostgresReader } from './postgres-reader.ts';
@@ -101,10 +101,7 @@ export class PostgresEventStore extends ReadingStore<PostgresReader> implements 
   async appendFromLog(payloads: Buffer[], cursor: LogCursor): Promise<number> {
     if (this.closed) throw new StoreError('the store is closed');
     const rows = decodeRowPayloads(payloads);
-    const started = process.hrtime.bigint();
-    const trimmed = await this.commitBatch(rows, cursor);
-    this.hooks.onCommit?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
-    return trimmed;
+    return timedCommit(rows.length, this.hooks.onCommit, () => this.commitBatch(rows, cursor));
   }
 
 

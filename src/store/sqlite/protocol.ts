@@ -10,8 +10,7 @@ export interface WriterOptions {
 }
 
 export type WriterRequest =
-  /** `cursor`: the commit log's position after these rows, stored in the same transaction. */
-  | { type: 'append'; id: number; rows: string; cursor?: LogCursor }
+  | { type: 'append'; id: number; rows: string }
   /** Row lines as UTF-8 in `bytes` (taken over from the sender), line i from ranges[2i] to ranges[2i+1]. */
   | { type: 'append-lines'; id: number; bytes: ArrayBuffer; ranges: number[]; cursor: LogCursor }
   | { type: 'log-cursor'; id: number; logId: string }

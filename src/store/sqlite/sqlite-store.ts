@@ -14,7 +14,7 @@ import {
 import { SqliteReader } from './sqlite-reader.ts';
 import { encodeRows, type EventRow, type LogCursor, type WriterOptions, type WriterRequest, type WriterResponse } from './protocol.ts';
 import { toEventRow } from '../event-codec.ts';
-import { GroupCommit, type OnCommit } from '../group-commit.ts';
+import { GroupCommit, timedCommit, type OnCommit } from '../group-commit.ts';
 import { ReadingStore } from '../reading-store.ts';
 
 type WriterRequestBody = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
@@ -132,8 +132,13 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
     return this.commits.add(events.map(toEventRow));
   }
 
-  private async commitBatch(rows: EventRow[], cursor?: LogCursor): Promise<number> {
-    const response = await this.request({ type: 'append', rows: encodeRows(rows), ...(cursor ? { cursor } : {}) });
+  private commitBatch(rows: EventRow[]): Promise<number> {
+    return this.commit({ type: 'append', rows: encodeRows(rows) });
+  }
+
+  /** One append message to the writer; resolves to how many events the per-object limit removed. */
+  private async commit(message: WriterRequestBody, transfer: ArrayBuffer[] = []): Promise<number> {
+    const response = await this.request(message, transfer);
     if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
     return response.prunedPerObject ?? 0;
   }
@@ -146,13 +151,8 @@ export class SqliteEventStore extends ReadingStore<SqliteReader> implements Even
 
   async appendFromLog(payloads: Buffer[], cursor: LogCursor): Promise<number> {
     if (this.closed) throw new StoreError('the store is closed');
-    const started = process.hrtime.bigint();
     const lines = lineRanges(payloads);
-    const response = await this.request({ type: 'append-lines', ...lines, cursor }, [lines.bytes]);
-    if (response.error) throw new StoreError(`commit failed (${response.code}): ${response.error}`, response.code === 'FILE_GONE' ? 'store-file-gone' : undefined);
-    const trimmed = response.prunedPerObject ?? 0;
-    this.hooks.onCommit?.(payloads.length, Number(process.hrtime.bigint() - started) / 1e9, trimmed);
-    return trimmed;
+    return timedCommit(payloads.length, this.hooks.onCommit, () => this.commit({ type: 'append-lines', ...lines, cursor }, [lines.bytes]));
   }
 
 

@@ -261,7 +261,7 @@ port.on('message', (message: WriterRequest) => {
   try {
     switch (message.type) {
       case 'append':
-        appendAndReply(message.id, message.rows ? decodeRows(message.rows) : [], message.cursor);
+        appendAndReply(message.id, decodeRows(message.rows), undefined);
         break;
       case 'prune-age':
         send({ type: 'done', id: message.id, pruned: pruneByAge(message.beforeMs, message.chunk) });
